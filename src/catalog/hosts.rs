@@ -1,0 +1,367 @@
+//! Hosts in the catalog: writing one scan's snapshot, and reading back what is known of a host.
+
+use rusqlite::params;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::host::HostSnapshot;
+
+use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
+use super::{Catalog, sql_error};
+
+const FACTS: Table = Table {
+    name: "host_facts",
+    scope: "host_id",
+    key: &["kind", "name", "value"],
+    extra: &[],
+};
+const INTERFACES: Table = Table {
+    name: "host_interfaces",
+    scope: "host_id",
+    key: &["name", "mac"],
+    extra: &["mtu", "oper_state", "speed_mbps"],
+};
+const ADDRESSES: Table = Table {
+    name: "host_addresses",
+    scope: "host_id",
+    key: &["interface", "address", "family", "prefix_len"],
+    extra: &[],
+};
+const PACKAGES: Table = Table {
+    name: "host_packages",
+    scope: "host_id",
+    key: &["manager", "name_id", "epoch", "version", "release", "arch"],
+    extra: &["install_time"],
+};
+
+/// What storing a host snapshot changed, per kind of observation.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HostWrite {
+    pub host_id: i64,
+    pub facts: SyncCounts,
+    pub interfaces: SyncCounts,
+    pub addresses: SyncCounts,
+    pub packages: SyncCounts,
+}
+
+/// A host row.
+#[derive(Debug, Clone)]
+pub struct HostRow {
+    pub id: i64,
+    pub name: String,
+    pub fqdn: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub last_scan_id: Option<i64>,
+}
+
+/// A collector run.
+#[derive(Debug, Clone)]
+pub struct ScanRow {
+    pub id: i64,
+    pub collector: String,
+    pub method: String,
+    pub target: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// A current fact of a host.
+#[derive(Debug, Clone)]
+pub struct FactRow {
+    pub kind: String,
+    pub name: String,
+    pub value: Value,
+    pub first_seen: i64,
+}
+
+/// A current interface of a host, with its current addresses.
+#[derive(Debug, Clone)]
+pub struct InterfaceRow {
+    pub name: String,
+    pub mac: Option<String>,
+    pub mtu: Option<i64>,
+    pub oper_state: Option<String>,
+    pub speed_mbps: Option<i64>,
+    pub addresses: Vec<AddressRow>,
+}
+
+/// A current address of a host.
+#[derive(Debug, Clone)]
+pub struct AddressRow {
+    pub interface: String,
+    pub address: String,
+    pub family: i64,
+    pub prefix_len: Option<i64>,
+}
+
+/// Everything the catalog currently holds about one host.
+#[derive(Debug, Clone)]
+pub struct HostDetails {
+    pub host: HostRow,
+    pub facts: Vec<FactRow>,
+    pub interfaces: Vec<InterfaceRow>,
+    /// Current package count per manager.
+    pub package_counts: Vec<(String, i64)>,
+    /// Packages first seen, or gone, within the last 24 hours of the host's last scan.
+    pub package_changes_24h: i64,
+    pub last_scan: Option<ScanRow>,
+}
+
+impl Catalog {
+    /// Writes one host's snapshot in one transaction: either all of it lands or none of it.
+    pub fn store_host(&mut self, scan_id: i64, now: i64, snap: &HostSnapshot) -> Result<HostWrite> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql_error)?;
+        let stamp = Stamp { now, scan_id };
+        let short = snap
+            .hostname
+            .split('.')
+            .next()
+            .unwrap_or(&snap.hostname)
+            .to_lowercase();
+        let host_id: i64 = tx
+            .query_row(
+                "INSERT INTO hosts (name, short_name, fqdn, first_seen, last_seen, last_scan_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5) \
+                 ON CONFLICT(name) DO UPDATE SET fqdn = excluded.fqdn, \
+                   last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id \
+                 RETURNING id",
+                params![snap.hostname, short, snap.fqdn, now, scan_id],
+                |r| r.get(0),
+            )
+            .map_err(sql_error)?;
+
+        let facts = FACTS.sync(
+            &tx,
+            host_id,
+            snap.facts.iter().map(|(name, value)| Observed {
+                key: vec![
+                    "system".into(),
+                    name.as_str().into(),
+                    value.to_string().into(),
+                ],
+                extra: vec![],
+            }),
+            // Custom facts are gathered separately; a system scan must not retire them.
+            |key| key.first() != Some(&Cell::Text("system".into())),
+            stamp,
+        )?;
+        let interfaces = INTERFACES.sync(
+            &tx,
+            host_id,
+            snap.interfaces.iter().map(|i| Observed {
+                key: vec![i.name.as_str().into(), i.mac.map(|m| m.to_string()).into()],
+                extra: vec![
+                    i.mtu.into(),
+                    i.oper_state.clone().into(),
+                    i.speed_mbps.into(),
+                ],
+            }),
+            |_| false,
+            stamp,
+        )?;
+        let addresses = ADDRESSES.sync(
+            &tx,
+            host_id,
+            snap.interfaces.iter().flat_map(|i| {
+                i.addresses.iter().map(|a| Observed {
+                    key: vec![
+                        i.name.as_str().into(),
+                        a.ip.to_string().into(),
+                        Cell::Int(if a.ip.is_ipv4() { 4 } else { 6 }),
+                        a.prefix_len.map(i64::from).into(),
+                    ],
+                    extra: vec![],
+                })
+            }),
+            |_| false,
+            stamp,
+        )?;
+
+        let mut observed = Vec::new();
+        {
+            let mut intern = tx
+                .prepare_cached(
+                    "INSERT INTO package_names (name) VALUES (?1) \
+                     ON CONFLICT(name) DO UPDATE SET name = name RETURNING id",
+                )
+                .map_err(sql_error)?;
+            for inv in &snap.inventories {
+                for p in &inv.packages {
+                    let name_id: i64 = intern
+                        .query_row([&p.name], |r| r.get(0))
+                        .map_err(sql_error)?;
+                    observed.push(Observed {
+                        key: vec![
+                            inv.manager.name().into(),
+                            Cell::Int(name_id),
+                            p.epoch.as_str().into(),
+                            p.version.as_str().into(),
+                            p.release.as_str().into(),
+                            p.arch.as_str().into(),
+                        ],
+                        extra: vec![p.install_time.into()],
+                    });
+                }
+            }
+        }
+        // Packages of a manager that failed this time are kept as they were: an error is not
+        // evidence that they were removed.
+        let failed: Vec<&str> = snap.failed_managers.iter().map(|(m, _)| m.name()).collect();
+        let packages = PACKAGES.sync(
+            &tx,
+            host_id,
+            observed,
+            |key| matches!(key.first(), Some(Cell::Text(m)) if failed.contains(&m.as_str())),
+            stamp,
+        )?;
+        tx.commit().map_err(sql_error)?;
+        Ok(HostWrite {
+            host_id,
+            facts,
+            interfaces,
+            addresses,
+            packages,
+        })
+    }
+
+    /// Hosts matching `query` by hostname, FQDN or short name (case-insensitively), best first.
+    pub fn find_hosts(&self, query: &str) -> Result<Vec<HostRow>> {
+        let lower = query.trim_end_matches('.').to_lowercase();
+        let short = lower.split('.').next().unwrap_or(&lower).to_string();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, fqdn, first_seen, last_seen, last_scan_id, \
+                   CASE WHEN lower(name) = ?1 THEN 0 WHEN lower(fqdn) = ?1 THEN 1 ELSE 2 END AS rank \
+                 FROM hosts \
+                 WHERE lower(name) = ?1 OR lower(fqdn) = ?1 OR short_name = ?1 \
+                    OR (short_name = ?2 AND instr(name, '.') = 0 AND fqdn IS NULL) \
+                 ORDER BY rank, name",
+            )
+            .map_err(sql_error)?;
+        let rows = stmt
+            .query_map(params![lower, short], host_row)
+            .map_err(sql_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql_error)?;
+        Ok(rows)
+    }
+
+    /// What the catalog currently holds about a host.
+    pub fn host_details(&self, host: HostRow) -> Result<HostDetails> {
+        let id = host.id;
+        let facts = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, name, value, first_seen FROM host_facts \
+                 WHERE host_id = ?1 AND current = 1 ORDER BY kind DESC, id",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    let text: String = r.get(2)?;
+                    Ok(FactRow {
+                        kind: r.get(0)?,
+                        name: r.get(1)?,
+                        value: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                        first_seen: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(sql_error)?;
+        let addresses = self
+            .conn
+            .prepare_cached(
+                "SELECT interface, address, family, prefix_len FROM host_addresses \
+                 WHERE host_id = ?1 AND current = 1 ORDER BY interface, family, address",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    Ok(AddressRow {
+                        interface: r.get(0)?,
+                        address: r.get(1)?,
+                        family: r.get(2)?,
+                        prefix_len: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(sql_error)?;
+        let mut interfaces = self
+            .conn
+            .prepare_cached(
+                "SELECT name, mac, mtu, oper_state, speed_mbps FROM host_interfaces \
+                 WHERE host_id = ?1 AND current = 1 ORDER BY name",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    Ok(InterfaceRow {
+                        name: r.get(0)?,
+                        mac: r.get(1)?,
+                        mtu: r.get(2)?,
+                        oper_state: r.get(3)?,
+                        speed_mbps: r.get(4)?,
+                        addresses: Vec::new(),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(sql_error)?;
+        for a in addresses {
+            if let Some(iface) = interfaces.iter_mut().find(|i| i.name == a.interface) {
+                iface.addresses.push(a);
+            }
+        }
+        let package_counts = self
+            .conn
+            .prepare_cached(
+                "SELECT manager, count(*) FROM host_packages \
+                 WHERE host_id = ?1 AND current = 1 GROUP BY manager ORDER BY manager",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(sql_error)?;
+        // Changes are counted only after the host's first scan, else everything is "new".
+        let package_changes_24h: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM host_packages \
+                 WHERE host_id = ?1 AND ( \
+                   (current = 1 AND first_seen > ?2 AND first_seen > ?3) \
+                   OR (current = 0 AND last_seen > ?2))",
+                params![id, host.last_seen - 86_400, host.first_seen],
+                |r| r.get(0),
+            )
+            .map_err(sql_error)?;
+        let last_scan = match host.last_scan_id {
+            Some(scan) => self.scan(scan)?,
+            None => None,
+        };
+        Ok(HostDetails {
+            host,
+            facts,
+            interfaces,
+            package_counts,
+            package_changes_24h,
+            last_scan,
+        })
+    }
+}
+
+fn host_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HostRow> {
+    Ok(HostRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        fqdn: r.get(2)?,
+        first_seen: r.get(3)?,
+        last_seen: r.get(4)?,
+        last_scan_id: r.get(5)?,
+    })
+}

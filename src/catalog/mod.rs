@@ -1,0 +1,227 @@
+//! The catalog: one SQLite file that every collector writes and every question is answered from.
+//!
+//! All SQL in opskit lives under this module, so that another backend (PostgreSQL for teams
+//! sharing one catalog) can be added without touching the tools. The file is opened in WAL mode
+//! with a busy timeout, so readers never block on a collector that is writing, and each source
+//! (one host, one switch) is written in one transaction: a crawl that dies half-way leaves the
+//! previous data intact.
+
+mod hosts;
+mod observations;
+mod packages;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::error::{Error, ErrorKind, Result};
+
+pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, InterfaceRow, ScanRow};
+pub use packages::PackageLocation;
+
+/// Marks a SQLite file as an opskit catalog ("opsk"), so another application's database is
+/// refused instead of being migrated into.
+const APPLICATION_ID: i32 = 0x6f70_736b;
+
+/// The schema migrations, in order; schema version N is the state after the first N.
+/// Never edit a released migration: add a new one.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("hosts", include_str!("migrations/0001_hosts.sql")),
+    (
+        "network and cloud",
+        include_str!("migrations/0002_network_cloud.sql"),
+    ),
+];
+
+/// How long a writer waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open catalog.
+pub struct Catalog {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The default catalog path: `$XDG_DATA_HOME/opskit/catalog.db` (`~/.local/share/opskit/…`).
+pub fn default_path() -> Option<PathBuf> {
+    crate::config::xdg_dir("XDG_DATA_HOME", ".local/share").map(|d| d.join("opskit/catalog.db"))
+}
+
+impl Catalog {
+    /// Opens the catalog at `path`, creating it (and its directory) on first use and migrating an
+    /// older schema in place. A file that is not an opskit catalog is refused and left untouched.
+    pub fn open(path: &Path) -> Result<Catalog> {
+        let fail = |msg: &str| {
+            Error::new(
+                ErrorKind::Catalog,
+                format!("catalog {}: {msg}", path.display()),
+            )
+        };
+        let wrap = |e: rusqlite::Error| {
+            Error::with_source(ErrorKind::Catalog, format!("catalog {}", path.display()), e)
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => return Err(fail("not a regular file")),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::with_source(
+                            ErrorKind::Catalog,
+                            format!("catalog {}: creating {}", path.display(), dir.display()),
+                            e,
+                        )
+                    })?;
+                }
+            }
+            Err(e) => {
+                return Err(Error::with_source(
+                    ErrorKind::Catalog,
+                    format!("catalog {}", path.display()),
+                    e,
+                ));
+            }
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(wrap)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
+        // Read the header before changing anything: a corrupt or foreign file must stay as it is.
+        let (app_id, tables): (i32, i64) = conn
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id), \
+                        (SELECT count(*) FROM sqlite_schema)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(wrap)?;
+        if tables > 0 && app_id != APPLICATION_ID {
+            return Err(fail(
+                "not an opskit catalog (another application's SQLite database)",
+            ));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(wrap)?;
+        let mut catalog = Catalog {
+            conn,
+            path: path.to_path_buf(),
+        };
+        catalog
+            .migrate()
+            .map_err(|e| e.context(format!("catalog {}", path.display())))?;
+        Ok(catalog)
+    }
+
+    /// The file this catalog lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql_error)?;
+        Ok(v as usize)
+    }
+
+    /// Brings the schema up to date. Runs under an immediate transaction, so two commands
+    /// starting on an old catalog at once migrate it once.
+    fn migrate(&mut self) -> Result<()> {
+        let current = self.schema_version()?;
+        if current == MIGRATIONS.len() {
+            return Ok(());
+        }
+        if current > MIGRATIONS.len() {
+            return Err(Error::new(
+                ErrorKind::Catalog,
+                format!(
+                    "written by a newer opskit (schema {current}; this one knows up to {})",
+                    MIGRATIONS.len()
+                ),
+            ));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql_error)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql_error)?;
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(|e| {
+                Error::with_source(
+                    ErrorKind::Catalog,
+                    format!("migrating to schema {} ({name})", i + 1),
+                    e,
+                )
+            })?;
+        }
+        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)
+            .map_err(sql_error)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(sql_error)?;
+        tx.commit().map_err(sql_error)
+    }
+
+    /// Records the start of a collector's run against one source; returns the scan id.
+    pub fn begin_scan(&self, collector: &str, method: &str, target: &str, now: i64) -> Result<i64> {
+        self.conn
+            .query_row(
+                "INSERT INTO scans (collector, method, target, started_at) VALUES (?1, ?2, ?3, ?4) \
+                 RETURNING id",
+                rusqlite::params![collector, method, target, now],
+                |r| r.get(0),
+            )
+            .map_err(sql_error)
+    }
+
+    /// Records how a scan ended: `error` is `None` when it succeeded.
+    pub fn finish_scan(&self, scan_id: i64, now: i64, error: Option<&str>) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE scans SET finished_at = ?2, error = ?3 WHERE id = ?1",
+                rusqlite::params![scan_id, now, error],
+            )
+            .map(drop)
+            .map_err(sql_error)
+    }
+
+    /// The scan with this id, if any.
+    pub fn scan(&self, scan_id: i64) -> Result<Option<ScanRow>> {
+        self.conn
+            .query_row(
+                "SELECT id, collector, method, target, started_at, finished_at, error \
+                 FROM scans WHERE id = ?1",
+                [scan_id],
+                |r| {
+                    Ok(ScanRow {
+                        id: r.get(0)?,
+                        collector: r.get(1)?,
+                        method: r.get(2)?,
+                        target: r.get(3)?,
+                        started_at: r.get(4)?,
+                        finished_at: r.get(5)?,
+                        error: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(sql_error)
+    }
+}
+
+/// Wraps a SQLite failure as a catalog error.
+fn sql_error(e: rusqlite::Error) -> Error {
+    Error::with_source(ErrorKind::Catalog, "catalog query failed", e)
+}

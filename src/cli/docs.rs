@@ -1,0 +1,148 @@
+//! Man pages and shell completions, generated from the same clap definitions the binaries use.
+//!
+//! The generated files are committed under `man/` and `completions/`; a test regenerates them
+//! and fails with a diff when they are stale (`OPSKIT_UPDATE_GENERATED=1` rewrites them).
+//! Nothing that changes from day to day (dates) goes into them, so regenerating is idempotent.
+
+use std::path::PathBuf;
+
+use clap_complete::Shell;
+
+use super::ToolDoc;
+
+/// The shells completions are generated for, with their file naming conventions.
+pub const SHELLS: &[(Shell, &str)] = &[
+    (Shell::Bash, "bash"),
+    (Shell::Zsh, "zsh"),
+    (Shell::Fish, "fish"),
+];
+
+/// Every generated file: its path relative to the repository, and its contents.
+pub fn generated_files() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    for (doc, cmd) in super::all() {
+        files.push((
+            PathBuf::from(format!("man/{}.1", doc.name)),
+            man_page(&doc, cmd.clone()),
+        ));
+        for (shell, dir) in SHELLS {
+            let file = match shell {
+                Shell::Zsh => format!("_{}", doc.name),
+                Shell::Fish => format!("{}.fish", doc.name),
+                _ => doc.name.to_string(),
+            };
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut cmd.clone(), doc.name, &mut out);
+            files.push((
+                PathBuf::from(format!("completions/{dir}/{file}")),
+                String::from_utf8_lossy(&out).into_owned(),
+            ));
+        }
+    }
+    files
+}
+
+/// Escapes text for a roff line: backslashes, and a leading dot or quote that roff would read
+/// as a request.
+fn roff(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with('.') || escaped.starts_with('\'') {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
+}
+
+/// The man page of one tool: clap_mangen's sections, then examples, output fields and exit
+/// statuses from its [`ToolDoc`], then the environment and files every tool shares.
+pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
+    // The help text's examples live in our own EXAMPLES section; drop them from clap's.
+    let cmd = cmd.after_help(None::<&str>).after_long_help(None::<&str>);
+    let man = clap_mangen::Man::new(cmd).manual("opskit").source("opskit");
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = man.render_title(&mut out);
+    let _ = man.render_name_section(&mut out);
+    let _ = man.render_synopsis_section(&mut out);
+    let _ = man.render_description_section(&mut out);
+    let _ = man.render_options_section(&mut out);
+    let mut page = String::from_utf8_lossy(&out).into_owned();
+
+    page.push_str(".SH EXAMPLES\n");
+    for (command, what) in doc.examples {
+        page.push_str(&format!(".TP\n.B {}\n{}\n", roff(command), roff(what)));
+    }
+    if !doc.fields.is_empty() {
+        page.push_str(".SH OUTPUT FIELDS\n");
+        page.push_str(
+            "Field names are stable: they are the JSON keys, the \\fB\\-f\\fR names and the \
+             \\fB\\-\\-header\\fR names.\n",
+        );
+        for field in doc.fields {
+            page.push_str(&format!(".TP\n.B {}\n{}\n", field.name, roff(field.about)));
+        }
+        page.push_str(&format!(".SH OUTPUT\n{}\n", roff(OUTPUT_TEXT)));
+    }
+    page.push_str(".SH EXIT STATUS\n");
+    for (code, what) in doc.exit_status {
+        page.push_str(&format!(".TP\n.B {code}\n{}\n", roff(what)));
+    }
+    page.push_str(".SH ENVIRONMENT\n");
+    for (var, what) in ENVIRONMENT {
+        page.push_str(&format!(".TP\n.B {var}\n{}\n", roff(what)));
+    }
+    page.push_str(".SH FILES\n");
+    for (file, what) in FILES {
+        page.push_str(&format!(".TP\n.I {}\n{}\n", roff(file), roff(what)));
+    }
+    let others: Vec<String> = super::all()
+        .iter()
+        .map(|(d, _)| d.name)
+        .filter(|n| *n != doc.name)
+        .map(|n| format!(".BR {} (1)", roff(n)))
+        .collect();
+    page.push_str(".SH SEE ALSO\n");
+    page.push_str(&others.join(",\n"));
+    page.push('\n');
+    page
+}
+
+const OUTPUT_TEXT: &str = "On a terminal: a table (or one card per object). Piped: tab-separated \
+lines without a header, with tab, newline, backslash and control characters escaped as \\t, \\n, \
+\\\\ and \\xNN. Control characters in names from the network are escaped on a terminal too. \
+--format csv and json, and --json (one object per line) give every field, including those not \
+shown by default.";
+
+const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "OPSKIT_CATALOG",
+        "Catalog file, when --catalog is not given.",
+    ),
+    (
+        "OPSKIT_CONFIG",
+        "Configuration file, when --config is not given.",
+    ),
+    (
+        "XDG_CONFIG_HOME",
+        "Base of the default configuration path (default ~/.config).",
+    ),
+    (
+        "XDG_DATA_HOME",
+        "Base of the default catalog path (default ~/.local/share).",
+    ),
+    (
+        "NO_COLOR",
+        "When set and not empty, no colour or bold is used.",
+    ),
+];
+
+const FILES: &[(&str, &str)] = &[
+    (
+        "~/.config/opskit/config.toml",
+        "Configuration (TOML). A file holding secrets must not be readable by group or others.",
+    ),
+    (
+        "~/.local/share/opskit/catalog.db",
+        "The catalog (SQLite, WAL mode), created on first use.",
+    ),
+];

@@ -1,0 +1,169 @@
+//! What every command shares: the common flags, the documentation each tool carries (examples,
+//! output fields, exit statuses), the one list of all commands, and the one exit path.
+//!
+//! Binaries under `src/bin/` are one line: `cli::main::<Tool>()`. Everything a user sees of a
+//! command (its `--help`, its man page, its completions) is generated from the clap definition
+//! and the [`ToolDoc`] here, so they cannot drift apart.
+
+pub mod docs;
+pub mod pkg_where;
+pub mod scan_hosts;
+pub mod whatis_host;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::catalog::{self, Catalog};
+use crate::config::{self, Config};
+use crate::error::{EXIT_FATAL, Error, ErrorKind, Outcome, Result};
+use crate::output::Field;
+
+/// Flags every command takes: where the configuration and the catalog are.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Catalog and configuration")]
+pub struct CommonArgs {
+    /// Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "OPSKIT_CATALOG",
+        hide_env_values = true
+    )]
+    pub catalog: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    /// Loads the configuration file.
+    pub fn config(&self) -> Result<Config> {
+        config::load(self.config.as_deref())
+    }
+
+    /// Opens the catalog: `--catalog`/`$OPSKIT_CATALOG`, else the config's, else the default.
+    pub fn open_catalog(&self, config: &Config) -> Result<Catalog> {
+        let path = self
+            .catalog
+            .clone()
+            .or_else(|| config.catalog.path.clone())
+            .or_else(catalog::default_path)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Config,
+                    "no catalog path: set --catalog, $OPSKIT_CATALOG or $HOME",
+                )
+            })?;
+        Catalog::open(&path)
+    }
+}
+
+/// The documentation a tool carries besides its flags.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolDoc {
+    /// Binary name.
+    pub name: &'static str,
+    /// `(command line, what it does)` pairs shown in `--help` and the man page.
+    pub examples: &'static [(&'static str, &'static str)],
+    /// The output fields, in default order; empty for commands that print no records.
+    pub fields: &'static [Field],
+    /// Exit statuses and what they mean.
+    pub exit_status: &'static [(&'static str, &'static str)],
+}
+
+/// The exit statuses of the query commands.
+pub const QUERY_EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "Every input was answered."),
+    (
+        "1",
+        "Nothing was found for at least one input (each such input is named on stderr).",
+    ),
+    ("2", "Usage, configuration or catalog error."),
+];
+
+/// The exit statuses of the collectors.
+pub const COLLECTOR_EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "Every source was scanned."),
+    (
+        "1",
+        "Some sources failed; the others were stored and each failure is named on stderr.",
+    ),
+    (
+        "2",
+        "Usage, configuration or catalog error: nothing was stored.",
+    ),
+];
+
+/// A command: its clap definition plus its documentation and what it does.
+pub trait Tool: clap::Parser {
+    /// The documentation beyond flags.
+    const DOC: ToolDoc;
+    /// Runs the command with parsed arguments.
+    fn run(self) -> Result<Outcome>;
+}
+
+/// The clap command of a tool, with examples appended to its help.
+pub fn command<T: Tool>() -> clap::Command {
+    let doc = T::DOC;
+    let mut examples = String::from("Examples:\n");
+    for (cmd, what) in doc.examples {
+        examples.push_str(&format!("  {cmd}\n      {what}\n"));
+    }
+    let mut cmd = T::command()
+        .name(doc.name)
+        .bin_name(doc.name)
+        .after_help(examples.clone());
+    if !doc.fields.is_empty() {
+        let names: Vec<&str> = doc.fields.iter().map(|f| f.name).collect();
+        cmd = cmd.after_long_help(format!(
+            "{examples}\nOutput fields (see the man page for what each holds):\n  {}\n",
+            names.join(", ")
+        ));
+    }
+    cmd
+}
+
+/// Every command opskit ships, for the documentation generator and its tests.
+pub fn all() -> Vec<(ToolDoc, clap::Command)> {
+    vec![
+        (scan_hosts::Args::DOC, command::<scan_hosts::Args>()),
+        (whatis_host::Args::DOC, command::<whatis_host::Args>()),
+        (pkg_where::Args::DOC, command::<pkg_where::Args>()),
+    ]
+}
+
+/// The entry point of every binary: parse, run, report, exit with 0, 1 or 2.
+pub fn main<T: Tool>() -> ExitCode {
+    let name = T::DOC.name;
+    let matches = command::<T>().get_matches();
+    let args = match T::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
+    match args.run() {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(e) => exit_with(name, &e),
+    }
+}
+
+/// Reports a fatal error on one line of stderr and returns its exit status. A closed stdout is
+/// not an error: the reader got what it wanted.
+pub fn exit_with(tool: &str, error: &Error) -> ExitCode {
+    if error.kind() == ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    warn(tool, error);
+    ExitCode::from(EXIT_FATAL)
+}
+
+/// Prints `tool: message` on stderr, ignoring a closed stderr. Messages often quote names from
+/// the network, so control characters are escaped here too.
+pub fn warn(tool: &str, message: impl std::fmt::Display) {
+    let text = message.to_string();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{tool}: {}",
+        crate::output::escape::for_terminal(&text)
+    );
+}

@@ -1,0 +1,205 @@
+//! The configuration file: where it is, how it is read, and why it may be refused.
+//!
+//! Lookup order: `--config`, else `$OPSKIT_CONFIG`, else `$XDG_CONFIG_HOME/opskit/config.toml`
+//! (`~/.config/opskit/config.toml`). A missing default file is not an error (every setting has a
+//! default); a missing file that was named explicitly is. A file that holds secrets (SNMP
+//! communities, keys, passwords) and is readable by group or others is refused, as ssh refuses
+//! such a private key, because anyone on the machine could read the credentials of every switch.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The whole configuration; every section is optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[catalog]`: where the catalog lives.
+    #[serde(default)]
+    pub catalog: CatalogConfig,
+    /// `[dns]`: which server to ask and how long to wait.
+    #[serde(default)]
+    pub dns: DnsConfig,
+    /// Where the configuration was read from, if a file was read.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// `[catalog]` section.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// Path of the SQLite catalog, used when neither `--catalog` nor `$OPSKIT_CATALOG` is set.
+    pub path: Option<PathBuf>,
+}
+
+/// `[dns]` section.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsConfig {
+    /// `ADDR[:PORT]` of a DNS server to ask instead of the system's resolvers.
+    pub server: Option<String>,
+    /// Seconds to wait for one DNS answer (default 2).
+    pub timeout: Option<f64>,
+}
+
+impl DnsConfig {
+    /// The per-query timeout, defaulting to two seconds: long enough for a slow resolver,
+    /// short enough that a dead one does not stall an interactive answer.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout.unwrap_or(2.0).clamp(0.05, 60.0))
+    }
+}
+
+/// Key names (or suffixes) that mark a value as a secret.
+const SECRET_KEYS: &[&str] = &[
+    "community",
+    "password",
+    "passphrase",
+    "secret",
+    "auth_key",
+    "priv_key",
+    "token",
+];
+
+/// Finds the configuration file to read: explicit path, `$OPSKIT_CONFIG`, or the XDG default.
+/// The boolean says whether the file was named explicitly (and so must exist).
+pub fn locate(explicit: Option<&Path>) -> Option<(PathBuf, bool)> {
+    if let Some(p) = explicit {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = std::env::var_os("OPSKIT_CONFIG").filter(|v| !v.is_empty()) {
+        return Some((PathBuf::from(p), true));
+    }
+    xdg_dir("XDG_CONFIG_HOME", ".config").map(|d| (d.join("opskit/config.toml"), false))
+}
+
+/// `$VAR` if it is set to an absolute path, else `$HOME/<fallback>`, as the XDG spec says.
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    match std::env::var_os(var).map(PathBuf::from) {
+        Some(p) if p.is_absolute() => Some(p),
+        _ => std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(fallback)),
+    }
+}
+
+/// Loads the configuration (see the module documentation for the lookup order).
+pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    let Some((path, named)) = locate(explicit) else {
+        return Ok(Config::default());
+    };
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => {
+            return Ok(Config::default());
+        }
+        Err(e) => {
+            return Err(Error::with_source(
+                ErrorKind::Config,
+                format!("config {}", path.display()),
+                e,
+            ));
+        }
+    };
+    let mode = fs::metadata(&path)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0o600);
+    parse(&text, &path, mode)
+}
+
+/// Parses configuration text; `mode` is the file's permission bits, for the secrets check.
+pub fn parse(text: &str, path: &Path, mode: u32) -> Result<Config> {
+    let what = || format!("config {}", path.display());
+    // Parse untyped first: the secrets check must not depend on the file otherwise being valid.
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::with_source(ErrorKind::Config, what(), e))?;
+    if mode & 0o077 != 0 {
+        if let Some(key) = find_secret(&table, "") {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "{}: holds a secret ({key}) but is readable by group or others (mode {:03o}); \
+                     run: chmod 600 {}",
+                    what(),
+                    mode & 0o777,
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let mut config: Config =
+        toml::from_str(text).map_err(|e| Error::with_source(ErrorKind::Config, what(), e))?;
+    config.source = Some(path.to_path_buf());
+    Ok(config)
+}
+
+/// The dotted path of the first secret-looking key with a non-empty value, if any.
+fn find_secret(table: &toml::Table, prefix: &str) -> Option<String> {
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let lower = key.to_ascii_lowercase();
+        let secret_name = SECRET_KEYS.iter().any(|s| lower.ends_with(s));
+        match value {
+            toml::Value::String(s) if secret_name && !s.is_empty() => return Some(path),
+            toml::Value::Table(t) => {
+                if let Some(found) = find_secret(t, &path) {
+                    return Some(found);
+                }
+            }
+            toml::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let toml::Value::Table(t) = item
+                        && let Some(found) = find_secret(t, &format!("{path}[{i}]"))
+                    {
+                        return Some(found);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = parse("[catalog]\npath = \n", Path::new("c.toml"), 0o600).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn secrets_in_a_readable_file_are_refused() {
+        let text = "[[switch]]\naddress = \"10.0.0.1\"\ncommunity = \"s3cret\"\n";
+        let err = parse(text, Path::new("c.toml"), 0o644).unwrap_err();
+        assert!(err.to_string().contains("switch[0].community"), "{err}");
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn readable_files_without_secrets_are_fine() {
+        let config = parse("[catalog]\npath = \"/x.db\"\n", Path::new("c"), 0o644).unwrap();
+        assert_eq!(config.catalog.path.as_deref(), Some(Path::new("/x.db")));
+    }
+
+    #[test]
+    fn unknown_sections_are_rejected() {
+        let err = parse("[catalgo]\n", Path::new("c"), 0o600).unwrap_err();
+        assert!(err.to_string().contains("catalgo"), "{err}");
+    }
+}

@@ -1,0 +1,384 @@
+//! The output layer every command prints through.
+//!
+//! A command produces records (ordered JSON objects whose field names are stable and documented
+//! in its man page) and says whether they are a list (shown as a table) or one object per input
+//! (shown as a key/value card). The user picks the format; by default a table on a terminal and
+//! tab-separated lines with no header when piped, so that `cut`, `awk` and `sort` work.
+
+pub mod escape;
+
+use std::io::{self, IsTerminal, Write};
+
+use clap::ValueEnum;
+use comfy_table::{Attribute, Cell, ContentArrangement, Table, presets};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// One answer row: field name → value, in the field order of the command's schema.
+pub type Record = serde_json::Map<String, Value>;
+
+/// A documented output field: its stable name (also the JSON key) and what it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The field's name in JSON, in `-f` and in table headers.
+    pub name: &'static str,
+    /// One line for the man page.
+    pub about: &'static str,
+}
+
+/// How records are laid out on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Many similar rows: a table.
+    Table,
+    /// One rich object per input: a key/value card.
+    Card,
+}
+
+/// The output formats a user can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned table (cards for single objects); the default on a terminal.
+    Table,
+    /// Tab-separated values, escaped, no header unless --header; the default when piped.
+    Tsv,
+    /// Comma-separated values (RFC 4180).
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// The output flags shared by every query command.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, tsv otherwise]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// One JSON object per line (shorthand for --format jsonl)
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Print a header line in tsv and csv output
+    #[arg(long)]
+    pub header: bool,
+    /// Fields to show, comma-separated, in this order (see JSON FIELDS in the manual)
+    #[arg(short = 'f', long, value_name = "FIELD,…", value_delimiter = ',')]
+    pub fields: Vec<String>,
+}
+
+/// Renders records to stdout in the chosen format.
+pub struct Printer {
+    format: Format,
+    header: bool,
+    fields: Vec<&'static str>,
+    tty: bool,
+    colour: bool,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+}
+
+impl Printer {
+    /// Prepares a printer for a command whose records follow `schema`; rejects unknown `-f` names.
+    /// Without `-f`, text formats show the first `text_fields` fields and JSON shows them all,
+    /// so that tables stay readable while scripts still get everything.
+    pub fn new(args: &OutputArgs, schema: &'static [Field], text_fields: usize) -> Result<Self> {
+        let tty = io::stdout().is_terminal();
+        let format = match (args.json, args.format) {
+            (true, _) => Format::Jsonl,
+            (false, Some(f)) => f,
+            (false, None) if tty => Format::Table,
+            (false, None) => Format::Tsv,
+        };
+        let mut fields = select_fields(&args.fields, schema)?;
+        if args.fields.is_empty() && !matches!(format, Format::Json | Format::Jsonl) {
+            fields.truncate(text_fields);
+        }
+        let colour = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Ok(Printer {
+            format,
+            header: args.header,
+            fields,
+            tty,
+            colour,
+            out: io::BufWriter::new(io::stdout().lock()),
+        })
+    }
+
+    /// Prints all records in the chosen format.
+    pub fn print(&mut self, records: &[Record], shape: Shape) -> Result<()> {
+        let res = match self.format {
+            Format::Table if shape == Shape::Card => self.card(records),
+            Format::Table => self.table(records),
+            Format::Tsv => self.tsv(records),
+            Format::Csv => self.csv(records),
+            Format::Json => self.json(records),
+            Format::Jsonl => self.jsonl(records),
+        };
+        res.and_then(|()| self.out.flush())
+            .map_err(|e| Error::io("writing output", e))
+    }
+
+    fn table(&mut self, records: &[Record]) -> io::Result<()> {
+        let mut table = Table::new();
+        table.load_style(presets::UTF8_HORIZONTAL_ONLY);
+        if self.tty {
+            // A pty with no size set reports 0 columns; wrapping to that would print one
+            // character per line, so only wrap to a real width.
+            if table.width().is_some_and(|w| w >= 40) {
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+            }
+        } else {
+            table.force_no_tty();
+        }
+        if self.colour {
+            table.enforce_styling();
+        }
+        let bold = self.colour;
+        table.set_header(self.fields.iter().map(|f| {
+            let cell = Cell::new(f);
+            if bold {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        }));
+        for record in records {
+            table.add_row(
+                project(&self.fields, record)
+                    .map(|(_, v)| escape::for_terminal(&flatten(v)).into_owned()),
+            );
+        }
+        writeln!(self.out, "{table}")
+    }
+
+    fn card(&mut self, records: &[Record]) -> io::Result<()> {
+        let width = self.fields.iter().map(|f| f.len()).max().unwrap_or(0);
+        for (i, record) in records.iter().enumerate() {
+            if i > 0 {
+                writeln!(self.out)?;
+            }
+            for (name, value) in self.fields.iter().map(|&n| (n, record.get(n))) {
+                let Some(value) = value.filter(|v| !is_empty(v)) else {
+                    continue;
+                };
+                let lines = card_lines(value);
+                for (j, line) in lines.iter().enumerate() {
+                    let key = if j == 0 { name } else { "" };
+                    if self.colour && j == 0 {
+                        writeln!(self.out, "\x1b[1m{key:width$}\x1b[0m  {line}")?;
+                    } else {
+                        writeln!(self.out, "{key:width$}  {line}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn tsv(&mut self, records: &[Record]) -> io::Result<()> {
+        if self.header {
+            writeln!(self.out, "{}", self.fields.join("\t"))?;
+        }
+        for record in records {
+            let line: Vec<String> = project(&self.fields, record)
+                .map(|(_, v)| escape::for_tsv(&flatten(v)).into_owned())
+                .collect();
+            writeln!(self.out, "{}", line.join("\t"))?;
+        }
+        Ok(())
+    }
+
+    fn csv(&mut self, records: &[Record]) -> io::Result<()> {
+        let mut writer = csv::Writer::from_writer(&mut self.out);
+        if self.header {
+            writer.write_record(&self.fields)?;
+        }
+        for record in records {
+            let row: Vec<String> = self
+                .fields
+                .iter()
+                .map(|&n| flatten(record.get(n).unwrap_or(&Value::Null)))
+                .collect();
+            writer.write_record(&row)?;
+        }
+        writer.flush()
+    }
+
+    fn json(&mut self, records: &[Record]) -> io::Result<()> {
+        let projected: Vec<Record> = records.iter().map(|r| self.projected(r)).collect();
+        serde_json::to_writer_pretty(&mut self.out, &projected)?;
+        writeln!(self.out)
+    }
+
+    fn jsonl(&mut self, records: &[Record]) -> io::Result<()> {
+        for record in records {
+            let projected = self.projected(record);
+            serde_json::to_writer(&mut self.out, &projected)?;
+            writeln!(self.out)?;
+        }
+        Ok(())
+    }
+
+    fn projected(&self, record: &Record) -> Record {
+        project(&self.fields, record)
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect()
+    }
+}
+
+/// The selected fields of a record, in order; a missing field is null.
+fn project<'f, 'r>(
+    fields: &'f [&'static str],
+    record: &'r Record,
+) -> impl Iterator<Item = (&'static str, &'r Value)> + use<'f, 'r> {
+    fields
+        .iter()
+        .map(move |&name| (name, record.get(name).unwrap_or(&Value::Null)))
+}
+
+/// Resolves `-f` names against the schema; no `-f` means every field.
+fn select_fields(requested: &[String], schema: &'static [Field]) -> Result<Vec<&'static str>> {
+    if requested.is_empty() {
+        return Ok(schema.iter().map(|f| f.name).collect());
+    }
+    requested
+        .iter()
+        .map(|name| {
+            schema
+                .iter()
+                .find(|f| f.name == name.trim())
+                .map(|f| f.name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = schema.iter().map(|f| f.name).collect();
+                    Error::usage(format!(
+                        "unknown field {:?} (known: {})",
+                        name,
+                        known.join(",")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Null, "", [] and {}: nothing worth a line in a card.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// A value as one line of text: lists joined by commas, objects by their values.
+pub fn flatten(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(flatten).collect::<Vec<_>>().join(","),
+        Value::Object(map) => map
+            .values()
+            .map(flatten)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// The lines a value takes in a card: a list of objects becomes an aligned sub-table.
+fn card_lines(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => {
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|o| {
+                    o.values()
+                        .map(|v| escape::for_terminal(&flatten(v)).into_owned())
+                        .collect()
+                })
+                .collect();
+            let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+            let widths: Vec<usize> = (0..columns)
+                .map(|c| {
+                    rows.iter()
+                        .filter_map(|r| r.get(c))
+                        .map(|s| s.chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            rows.iter()
+                .map(|row| {
+                    let cells: Vec<String> = row
+                        .iter()
+                        .enumerate()
+                        .map(|(c, s)| format!("{s:w$}", w = widths[c]))
+                        .collect();
+                    cells.join("  ").trim_end().to_string()
+                })
+                .collect()
+        }
+        Value::Array(items) => {
+            let flat: Vec<String> = items
+                .iter()
+                .map(|v| escape::for_terminal(&flatten(v)).into_owned())
+                .collect();
+            vec![flat.join(", ")]
+        }
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{k}: {}", escape::for_terminal(&flatten(v))))
+            .collect(),
+        other => vec![escape::for_terminal(&flatten(other)).into_owned()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    static SCHEMA: &[Field] = &[
+        Field {
+            name: "host",
+            about: "",
+        },
+        Field {
+            name: "version",
+            about: "",
+        },
+    ];
+
+    #[test]
+    fn unknown_fields_are_a_usage_error_that_lists_the_known_ones() {
+        let err = select_fields(&["hots".into()], SCHEMA).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::Usage);
+        assert!(err.to_string().contains("known: host,version"), "{err}");
+        assert_eq!(
+            select_fields(&["version".into()], SCHEMA).unwrap(),
+            ["version"]
+        );
+    }
+
+    #[test]
+    fn flatten_joins_lists_and_objects() {
+        assert_eq!(flatten(&json!(["a", 1, null])), "a,1,");
+        assert_eq!(
+            flatten(&json!({"n": "eth0", "m": null, "a": ["x", "y"]})),
+            "eth0 x,y"
+        );
+        assert_eq!(flatten(&json!(true)), "true");
+    }
+
+    #[test]
+    fn card_aligns_lists_of_objects() {
+        let lines = card_lines(&json!([{"n": "eth0", "a": "x"}, {"n": "lo", "a": "yy"}]));
+        assert_eq!(lines, ["eth0  x", "lo    yy"]);
+    }
+}

@@ -1,0 +1,342 @@
+//! Installed packages: the package managers opskit knows (dpkg, rpm, apk, pacman), the commands
+//! that list what they have installed in a machine-readable form, and the parsers for that output.
+//!
+//! The commands are argument vectors, never shell lines, so the same list can be run locally or
+//! (later) over SSH without pasting anything into a shell.
+
+use std::fmt;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A package manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Manager {
+    /// Debian and derivatives.
+    Dpkg,
+    /// Red Hat, SUSE and derivatives.
+    Rpm,
+    /// Alpine.
+    Apk,
+    /// Arch.
+    Pacman,
+}
+
+impl Manager {
+    /// Every manager, in the order they are tried.
+    pub const ALL: [Manager; 4] = [Manager::Dpkg, Manager::Rpm, Manager::Apk, Manager::Pacman];
+
+    /// The name stored in the catalog and shown to users.
+    pub fn name(self) -> &'static str {
+        match self {
+            Manager::Dpkg => "dpkg",
+            Manager::Rpm => "rpm",
+            Manager::Apk => "apk",
+            Manager::Pacman => "pacman",
+        }
+    }
+
+    /// The manager with this name.
+    pub fn from_name(name: &str) -> Option<Manager> {
+        Manager::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The program and arguments that list installed packages in the format [`parse`] reads.
+    pub fn query_command(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Manager::Dpkg => (
+                "dpkg-query",
+                &[
+                    "--show",
+                    "--showformat=${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\t${binary:Package}\\n",
+                ],
+            ),
+            Manager::Rpm => (
+                "rpm",
+                &[
+                    "--query",
+                    "--all",
+                    "--queryformat",
+                    "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{INSTALLTIME}\\n",
+                ],
+            ),
+            Manager::Apk => ("apk", &["list", "--installed"]),
+            Manager::Pacman => ("pacman", &["--query", "--info"]),
+        }
+    }
+
+    /// Formats a version the way this manager's own tools print it.
+    pub fn full_version(self, epoch: &str, version: &str, release: &str) -> String {
+        let mut out = String::new();
+        if !epoch.is_empty() && !(self == Manager::Rpm && epoch == "0") {
+            out.push_str(epoch);
+            out.push(':');
+        }
+        out.push_str(version);
+        if !release.is_empty() {
+            out.push('-');
+            out.push_str(release);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Manager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One installed package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub name: String,
+    /// Empty when the package has none.
+    pub epoch: String,
+    /// The upstream version, without epoch and release.
+    pub version: String,
+    /// Debian revision, rpm release, apk `rN` or pacman pkgrel; empty when there is none.
+    pub release: String,
+    pub arch: String,
+    /// Unix seconds, where the manager records it.
+    pub install_time: Option<i64>,
+    /// dpkg's `name:arch` for multi-arch packages, used to find its file list; else the name.
+    pub qualified_name: String,
+}
+
+/// The packages one manager reported.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub manager: Manager,
+    pub packages: Vec<Package>,
+}
+
+/// Parses the output of `manager`'s [`Manager::query_command`].
+pub fn parse(manager: Manager, output: &str) -> Result<Vec<Package>> {
+    let parsed = match manager {
+        Manager::Dpkg => parse_dpkg(output),
+        Manager::Rpm => parse_rpm(output),
+        Manager::Apk => parse_apk(output),
+        Manager::Pacman => Ok(parse_pacman(output)),
+    };
+    parsed.map_err(|line| {
+        Error::new(
+            ErrorKind::Source,
+            format!("unexpected {manager} output line {line:?}"),
+        )
+    })
+}
+
+/// Splits a Debian version `[epoch:]upstream[-revision]` into its three parts.
+pub fn split_dpkg_version(full: &str) -> (String, String, String) {
+    let (epoch, rest) = match full.split_once(':') {
+        Some((e, rest)) if !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()) => (e, rest),
+        _ => ("", full),
+    };
+    let (upstream, revision) = match rest.rsplit_once('-') {
+        Some((u, r)) => (u, r),
+        None => (rest, ""),
+    };
+    (
+        epoch.to_string(),
+        upstream.to_string(),
+        revision.to_string(),
+    )
+}
+
+fn parse_dpkg(output: &str) -> Result<Vec<Package>, String> {
+    let mut packages = Vec::new();
+    for line in output.lines().filter(|l| !l.is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [status, name, version, arch, qualified] = fields[..] else {
+            return Err(line.to_string());
+        };
+        // The second letter is the current state: n(ot-installed) and c(onfig-files only)
+        // mean the package's files are not there; every other state has them on disk.
+        if matches!(status.as_bytes().get(1), Some(b'n' | b'c') | None) || version.is_empty() {
+            continue;
+        }
+        let (epoch, upstream, revision) = split_dpkg_version(version);
+        packages.push(Package {
+            name: name.to_string(),
+            epoch,
+            version: upstream,
+            release: revision,
+            arch: arch.to_string(),
+            install_time: None,
+            qualified_name: qualified.to_string(),
+        });
+    }
+    Ok(packages)
+}
+
+fn none_to_empty(s: &str) -> String {
+    if s == "(none)" {
+        String::new()
+    } else {
+        s.to_string()
+    }
+}
+
+fn parse_rpm(output: &str) -> Result<Vec<Package>, String> {
+    let mut packages = Vec::new();
+    for line in output.lines().filter(|l| !l.is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [name, epoch, version, release, arch, installed] = fields[..] else {
+            return Err(line.to_string());
+        };
+        packages.push(Package {
+            name: name.to_string(),
+            epoch: none_to_empty(epoch),
+            version: version.to_string(),
+            release: none_to_empty(release),
+            arch: none_to_empty(arch),
+            install_time: installed.parse().ok(),
+            qualified_name: name.to_string(),
+        });
+    }
+    Ok(packages)
+}
+
+/// `apk list --installed`: `musl-1.2.4-r2 x86_64 {musl} (MIT) [installed]`. apk versions always
+/// end in `-rN`, so the name is everything before the second-to-last dash.
+fn parse_apk(output: &str) -> Result<Vec<Package>, String> {
+    let mut packages = Vec::new();
+    for line in output.lines().filter(|l| !l.trim().is_empty()) {
+        if line.starts_with("WARNING") {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (Some(nvr), Some(arch)) = (words.next(), words.next()) else {
+            return Err(line.to_string());
+        };
+        let mut parts = nvr.rsplitn(3, '-');
+        let (Some(release), Some(version), Some(name)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(line.to_string());
+        };
+        if !release.starts_with('r') {
+            return Err(line.to_string());
+        }
+        packages.push(Package {
+            name: name.to_string(),
+            epoch: String::new(),
+            version: version.to_string(),
+            release: release.to_string(),
+            arch: arch.to_string(),
+            install_time: None,
+            qualified_name: name.to_string(),
+        });
+    }
+    Ok(packages)
+}
+
+/// `pacman -Qi` (run with LC_ALL=C): blocks of `Key : value` lines separated by blank lines.
+fn parse_pacman(output: &str) -> Vec<Package> {
+    let mut packages = Vec::new();
+    for block in output.split("\n\n") {
+        let field = |key: &str| {
+            block.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == key).then(|| v.trim().to_string())
+            })
+        };
+        let (Some(name), Some(full)) = (field("Name"), field("Version")) else {
+            continue;
+        };
+        let (epoch, version, release) = split_dpkg_version(&full);
+        packages.push(Package {
+            qualified_name: name.clone(),
+            name,
+            epoch,
+            version,
+            release,
+            arch: field("Architecture").unwrap_or_default(),
+            install_time: None,
+        });
+    }
+    packages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpkg_versions_split_into_epoch_upstream_revision() {
+        let s = |v| split_dpkg_version(v);
+        assert_eq!(
+            s("1:2.3.4-5ubuntu1"),
+            ("1".into(), "2.3.4".into(), "5ubuntu1".into())
+        );
+        assert_eq!(
+            s("2.36-9+deb12u4"),
+            ("".into(), "2.36".into(), "9+deb12u4".into())
+        );
+        assert_eq!(s("1.0"), ("".into(), "1.0".into(), "".into()));
+        assert_eq!(s("1:1.2-3-4"), ("1".into(), "1.2-3".into(), "4".into()));
+        assert_eq!(s("a:1"), ("".into(), "a:1".into(), "".into()));
+    }
+
+    #[test]
+    fn dpkg_output_skips_removed_packages() {
+        let out = "ii \tbash\t5.2.15-2+b2\tamd64\tbash\n\
+                   rc \told\t1.0-1\tamd64\told\n\
+                   ii \tlibc6\t2.36-9\ti386\tlibc6:i386\n";
+        let p = parse(Manager::Dpkg, out).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[1].qualified_name, "libc6:i386");
+        assert_eq!(
+            Manager::Dpkg.full_version(&p[0].epoch, &p[0].version, &p[0].release),
+            "5.2.15-2+b2"
+        );
+    }
+
+    #[test]
+    fn rpm_output_maps_none_to_empty() {
+        let out = "bash\t(none)\t5.1.8\t6.el9\tx86_64\t1700000000\ngpg-pubkey\t(none)\tfd431d51\t4ae0493b\t(none)\t1700000001\nopenssl\t1\t3.0.7\t24.el9\tx86_64\t1700000002\n";
+        let p = parse(Manager::Rpm, out).unwrap();
+        assert_eq!(p[0].epoch, "");
+        assert_eq!(p[1].arch, "");
+        assert_eq!(p[2].install_time, Some(1_700_000_002));
+        assert_eq!(
+            Manager::Rpm.full_version("1", "3.0.7", "24.el9"),
+            "1:3.0.7-24.el9"
+        );
+    }
+
+    #[test]
+    fn apk_names_may_contain_dashes() {
+        let out = "py3-foo-bar-1.2.3-r0 x86_64 {py3-foo-bar} (MIT) [installed]\n";
+        let p = parse(Manager::Apk, out).unwrap();
+        assert_eq!(
+            (
+                p[0].name.as_str(),
+                p[0].version.as_str(),
+                p[0].release.as_str()
+            ),
+            ("py3-foo-bar", "1.2.3", "r0")
+        );
+        assert!(parse(Manager::Apk, "garbage\n").is_err());
+    }
+
+    #[test]
+    fn pacman_info_blocks() {
+        let out = "Name            : glibc\nVersion         : 2.39-1\nArchitecture    : x86_64\n\nName            : vim\nVersion         : 1:9.1.0-2\nArchitecture    : x86_64\n";
+        let p = parse(Manager::Pacman, out).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            (
+                p[1].epoch.as_str(),
+                p[1].version.as_str(),
+                p[1].release.as_str()
+            ),
+            ("1", "9.1.0", "2")
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(parse(Manager::Dpkg, "no tabs here\n").is_err());
+        assert!(parse(Manager::Rpm, "a\tb\n").is_err());
+    }
+}
