@@ -120,19 +120,19 @@ pub fn parse(text: &str, path: &Path, mode: u32) -> Result<Config> {
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| Error::with_source(ErrorKind::Config, what(), e))?;
-    if mode & 0o077 != 0 {
-        if let Some(key) = find_secret(&table, "") {
-            return Err(Error::new(
-                ErrorKind::Config,
-                format!(
-                    "{}: holds a secret ({key}) but is readable by group or others (mode {:03o}); \
-                     run: chmod 600 {}",
-                    what(),
-                    mode & 0o777,
-                    path.display()
-                ),
-            ));
-        }
+    if mode & 0o077 != 0
+        && let Some(key) = find_secret(&table, "")
+    {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "{}: holds a secret ({key}) but is readable by group or others (mode {:03o}); \
+                 run: chmod 600 {}",
+                what(),
+                mode & 0o777,
+                path.display()
+            ),
+        ));
     }
     let mut config: Config =
         toml::from_str(text).map_err(|e| Error::with_source(ErrorKind::Config, what(), e))?;

@@ -58,7 +58,10 @@ fn roff(text: &str) -> String {
 pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
     // The help text's examples live in our own EXAMPLES section; drop them from clap's.
     let cmd = cmd.after_help(None::<&str>).after_long_help(None::<&str>);
-    let man = clap_mangen::Man::new(cmd).manual("opskit").source("opskit");
+    let man = clap_mangen::Man::new(cmd)
+        .manual("opskit")
+        .source(format!("opskit {}", env!("CARGO_PKG_VERSION")))
+        .date(MAN_DATE);
     let mut out = Vec::new();
     // Writing to a Vec cannot fail.
     let _ = man.render_title(&mut out);
@@ -66,7 +69,9 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
     let _ = man.render_synopsis_section(&mut out);
     let _ = man.render_description_section(&mut out);
     let _ = man.render_options_section(&mut out);
-    let mut page = String::from_utf8_lossy(&out).into_owned();
+    // clap_mangen separates a flag's help from its possible values with `.br`, a blank line and
+    // `.br` again, which mandoc rightly flags; one line break says the same.
+    let mut page = String::from_utf8_lossy(&out).replace(".br\n\n.br\n", ".br\n");
 
     page.push_str(".SH EXAMPLES\n");
     for (command, what) in doc.examples {
@@ -78,10 +83,23 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
             "Field names are stable: they are the JSON keys, the \\fB\\-f\\fR names and the \
              \\fB\\-\\-header\\fR names.\n",
         );
+        let shown: Vec<&str> = doc
+            .fields
+            .iter()
+            .take(doc.text_fields)
+            .map(|f| f.name)
+            .collect();
+        if shown.len() < doc.fields.len() {
+            page.push_str(&format!(
+                ".PP\nWithout \\fB\\-f\\fR, the table, tsv and csv formats show {}; json and \
+                 jsonl show every field.\n",
+                roff(&shown.join(", "))
+            ));
+        }
         for field in doc.fields {
             page.push_str(&format!(".TP\n.B {}\n{}\n", field.name, roff(field.about)));
         }
-        page.push_str(&format!(".SH OUTPUT\n{}\n", roff(OUTPUT_TEXT)));
+        page.push_str(&format!(".SH OUTPUT FORMAT\n{}\n", roff(OUTPUT_TEXT)));
     }
     page.push_str(".SH EXIT STATUS\n");
     for (code, what) in doc.exit_status {
@@ -107,11 +125,14 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
     page
 }
 
+/// The date man pages carry in their title line. Man pages date their last substantive change;
+/// a fixed date keeps regeneration reproducible. Move it forward when the pages change a lot.
+const MAN_DATE: &str = "2026-11-22";
+
 const OUTPUT_TEXT: &str = "On a terminal: a table (or one card per object). Piped: tab-separated \
 lines without a header, with tab, newline, backslash and control characters escaped as \\t, \\n, \
 \\\\ and \\xNN. Control characters in names from the network are escaped on a terminal too. \
---format csv and json, and --json (one object per line) give every field, including those not \
-shown by default.";
+CSV follows RFC 4180; JSON strings are exact.";
 
 const ENVIRONMENT: &[(&str, &str)] = &[
     (

@@ -68,6 +68,8 @@ pub struct ToolDoc {
     pub examples: &'static [(&'static str, &'static str)],
     /// The output fields, in default order; empty for commands that print no records.
     pub fields: &'static [Field],
+    /// How many of the leading `fields` text formats show without `-f` (JSON shows all).
+    pub text_fields: usize,
     /// Exit statuses and what they mean.
     pub exit_status: &'static [(&'static str, &'static str)],
 }

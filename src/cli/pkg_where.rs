@@ -33,9 +33,6 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// How many of [`FIELDS`] the text formats show when no `-f` is given.
-const TEXT_FIELDS: usize = 7;
-
 /// The output fields of pkg-where.
 pub const FIELDS: &[Field] = &[
     Field {
@@ -106,11 +103,12 @@ impl Tool for Args {
             ),
         ],
         fields: FIELDS,
+        text_fields: 7,
         exit_status: QUERY_EXIT_STATUS,
     };
 
     fn run(self) -> Result<Outcome> {
-        let mut printer = Printer::new(&self.output, FIELDS, TEXT_FIELDS)?;
+        let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
         let names = input::items(&self.names, "package names")?;
         let config = self.common.config()?;
         let catalog = self.common.open_catalog(&config)?;

@@ -48,6 +48,7 @@ impl Tool for Args {
             ),
         ],
         fields: &[],
+        text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
     };
 

@@ -45,9 +45,6 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// How many of [`FIELDS`] the text formats show when no `-f` is given.
-const TEXT_FIELDS: usize = FIELDS.len();
-
 /// The output fields of whatis-host.
 pub const FIELDS: &[Field] = &[
     Field {
@@ -191,11 +188,12 @@ impl Tool for Args {
             ),
         ],
         fields: FIELDS,
+        text_fields: FIELDS.len(),
         exit_status: QUERY_EXIT_STATUS,
     };
 
     fn run(self) -> Result<Outcome> {
-        let mut printer = Printer::new(&self.output, FIELDS, TEXT_FIELDS)?;
+        let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
         let names = input::items(&self.names, "host names")?;
         let config = self.common.config()?;
         let resolver = if self.no_dns {

@@ -170,10 +170,23 @@ fn local_inventory(manager: Manager) -> Result<Option<Inventory>> {
         .map_err(|e| Error::with_source(ErrorKind::Source, format!("running {program}"), e))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr.lines().next().unwrap_or("").trim();
+        let said: Vec<&str> = stderr
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mut said = said.join(" ");
+        if said.len() > 400 {
+            let cut = (0..=400)
+                .rev()
+                .find(|&i| said.is_char_boundary(i))
+                .unwrap_or(0);
+            said.truncate(cut);
+            said.push('…');
+        }
         return Err(Error::new(
             ErrorKind::Source,
-            format!("{program} failed ({}): {first}", output.status),
+            format!("{program} failed ({}): {said}", output.status),
         ));
     }
     let text = String::from_utf8_lossy(&output.stdout);

@@ -64,7 +64,7 @@ pub struct OutputArgs {
     /// Print a header line in tsv and csv output
     #[arg(long)]
     pub header: bool,
-    /// Fields to show, comma-separated, in this order (see JSON FIELDS in the manual)
+    /// Fields to show, comma-separated, in this order (see OUTPUT FIELDS in the manual)
     #[arg(short = 'f', long, value_name = "FIELD,…", value_delimiter = ',')]
     pub fields: Vec<String>,
 }
@@ -122,7 +122,7 @@ impl Printer {
 
     fn table(&mut self, records: &[Record]) -> io::Result<()> {
         let mut table = Table::new();
-        table.load_style(presets::UTF8_HORIZONTAL_ONLY);
+        table.load_style(presets::NOTHING);
         if self.tty {
             // A pty with no size set reports 0 columns; wrapping to that would print one
             // character per line, so only wrap to a real width.

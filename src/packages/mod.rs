@@ -67,7 +67,9 @@ impl Manager {
     /// Formats a version the way this manager's own tools print it.
     pub fn full_version(self, epoch: &str, version: &str, release: &str) -> String {
         let mut out = String::new();
-        if !epoch.is_empty() && !(self == Manager::Rpm && epoch == "0") {
+        // rpm prints no epoch 0; dpkg and pacman print any epoch they were given.
+        let hide = epoch.is_empty() || (self == Manager::Rpm && epoch == "0");
+        if !hide {
             out.push_str(epoch);
             out.push(':');
         }

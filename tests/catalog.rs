@@ -1,0 +1,474 @@
+//! The conventions every command shares, tested through the real binaries: the catalog file
+//! (creation, migration, corruption, crashes, concurrency), configuration, input, output
+//! formats and escaping, exit statuses and closed pipes.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const MIGRATION_1: &str = include_str!("../src/catalog/migrations/0001_hosts.sql");
+
+fn fingerprint(path: &std::path::Path) -> (Vec<u8>, Vec<String>) {
+    let dir = path.parent().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    (read(path), names)
+}
+
+#[test]
+fn the_catalog_is_created_on_first_use_at_the_xdg_default() {
+    let env = Env::new();
+    let mut cmd = env.cmd("pkg-where");
+    cmd.env_remove("OPSKIT_CATALOG").arg("bash");
+    let out = cmd.output().unwrap();
+    assert_status(&out, 1); // empty catalog: nothing found, but not an error
+    let default = env.home.join(".local/share/opskit/catalog.db");
+    assert!(default.is_file(), "no catalog at {}", default.display());
+
+    let xdg = env.dir.path().join("xdg");
+    let mut cmd = env.cmd("pkg-where");
+    cmd.env_remove("OPSKIT_CATALOG")
+        .env("XDG_DATA_HOME", &xdg)
+        .arg("bash");
+    assert_status(&cmd.output().unwrap(), 1);
+    assert!(xdg.join("opskit/catalog.db").is_file());
+}
+
+#[test]
+fn a_corrupt_catalog_is_refused_and_left_untouched() {
+    let env = Env::new();
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&env.catalog, &garbage).unwrap();
+    let before = fingerprint(&env.catalog);
+    for tool in ["pkg-where", "whatis-host"] {
+        let out = env.run(
+            tool,
+            &["--no-dns", "x"][if tool == "pkg-where" { 1 } else { 0 }..],
+        );
+        assert_status(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("{tool}: catalog {}", env.catalog.display())),
+            "{err}"
+        );
+        assert!(err.contains("not a database"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let out = env.run("scan-hosts", &["--local"]);
+    assert_status(&out, 2);
+    assert_eq!(
+        fingerprint(&env.catalog),
+        before,
+        "the corrupt file or its directory changed"
+    );
+}
+
+#[test]
+fn another_applications_database_is_not_migrated_into() {
+    let env = Env::new();
+    let conn = rusqlite::Connection::open(&env.catalog).unwrap();
+    conn.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me');")
+        .unwrap();
+    drop(conn);
+    let before = fingerprint(&env.catalog);
+    let out = env.run("pkg-where", &["bash"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("not an opskit catalog"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fingerprint(&env.catalog), before);
+}
+
+#[test]
+fn an_unopenable_catalog_is_a_clear_error() {
+    let env = Env::new();
+    // A directory where the file should be.
+    std::fs::create_dir(&env.catalog).unwrap();
+    let out = env.run("pkg-where", &["bash"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A catalog the user may not read: as root, run the tool as nobody.
+    let env = Env::new();
+    assert_status(&env.run("pkg-where", &["bash"]), 1); // creates it
+    std::fs::set_permissions(&env.catalog, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = read(&env.catalog);
+    let mut cmd = if nix_is_root() {
+        require("setpriv", "util-linux");
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(bin("pkg-where"));
+        c
+    } else {
+        std::fs::set_permissions(&env.catalog, std::fs::Permissions::from_mode(0o000)).unwrap();
+        Command::new(bin("pkg-where"))
+    };
+    env.isolate(&mut cmd);
+    let out = cmd.arg("bash").output().unwrap();
+    assert_status(&out, 2);
+    let err = stderr(&out);
+    assert!(err.starts_with("pkg-where: catalog "), "{err}");
+    assert!(
+        err.contains("unable to open")
+            || err.contains("ermission denied")
+            || err.contains("readonly"),
+        "{err}"
+    );
+    assert_eq!(read(&env.catalog), before);
+}
+
+#[test]
+fn a_catalog_from_an_older_schema_is_migrated_in_place() {
+    require("sqlite3", "sqlite3");
+    let env = Env::new();
+    // Build a schema-1 catalog with the real sqlite3 shell from the released migration, with
+    // data in it, as an older opskit would have left it.
+    let script = format!(
+        "{MIGRATION_1}\nPRAGMA user_version = 1;\nPRAGMA application_id = 1869640555;\n\
+         INSERT INTO scans (id, collector, method, target, started_at, finished_at) VALUES (1, 'scan-hosts', 'local', 'localhost', 1700000000, 1700000001);\n\
+         INSERT INTO hosts (id, name, short_name, first_seen, last_seen, last_scan_id) VALUES (1, 'old-host', 'old-host', 1700000000, 1700000000, 1);\n\
+         INSERT INTO package_names (id, name) VALUES (1, 'openssl');\n\
+         INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, first_seen, last_seen, current, last_scan_id) \
+           VALUES (1, 'dpkg', 1, '', '3.0.11', '1~deb12u2', 'amd64', 1700000000, 1700000000, 1, 1);\n"
+    );
+    let mut child = Command::new("sqlite3")
+        .arg(&env.catalog)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(env.sql("PRAGMA user_version"), ["1"]);
+
+    let out = env.run("pkg-where", &["-f", "host,version", "openssl"]);
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out), "old-host\t3.0.11-1~deb12u2\n");
+    assert_eq!(
+        env.sql("PRAGMA user_version"),
+        [opskit::catalog::MIGRATIONS.len().to_string()]
+    );
+    assert_eq!(
+        env.sql("SELECT count(*) FROM sqlite_schema WHERE name = 'fdb_entries'"),
+        ["1"]
+    );
+    assert_eq!(env.sql("PRAGMA integrity_check"), ["ok"]);
+
+    // A catalog from a newer opskit is refused rather than misread.
+    env.sql("PRAGMA user_version = 99");
+    let out = env.run("pkg-where", &["openssl"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("newer opskit (schema 99"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn config_errors_name_the_line_and_readable_secrets_are_refused() {
+    let env = Env::new();
+    let config = env.dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[catalog]\npath = \"/tmp/x.db\"\n[dns]\ntimeout = = 3\n",
+    )
+    .unwrap();
+    let out = env.run("pkg-where", &["--config", config.to_str().unwrap(), "bash"]);
+    assert_status(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("config.toml") && err.contains("line 4"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // A community string in a world-readable file: refused, with the fix.
+    std::fs::write(
+        &config,
+        "[[switch]]\naddress = \"192.0.2.1\"\ncommunity = \"s3cret\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut cmd = env.cmd("pkg-where");
+    let out = cmd
+        .env("OPSKIT_CONFIG", &config)
+        .arg("bash")
+        .output()
+        .unwrap();
+    assert_status(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("switch[0].community") && err.contains("chmod 600"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("s3cret"),
+        "the secret itself was printed: {err}"
+    );
+
+    // The same file without the secret is accepted as far as permissions go.
+    std::fs::write(&config, "[catalog]\n").unwrap();
+    let mut cmd = env.cmd("pkg-where");
+    assert_status(
+        &cmd.env("OPSKIT_CONFIG", &config)
+            .arg("bash")
+            .output()
+            .unwrap(),
+        1,
+    );
+
+    // A config file that was named but does not exist is an error; the default one is optional.
+    let out = env.run(
+        "pkg-where",
+        &["--config", "/nonexistent/opskit.toml", "bash"],
+    );
+    assert_status(&out, 2);
+}
+
+#[test]
+fn the_catalog_path_can_come_from_the_config() {
+    let env = Env::new();
+    let config = env.home.join(".config/opskit/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let path = env.dir.path().join("from-config.db");
+    std::fs::write(
+        &config,
+        format!("[catalog]\npath = {:?}\n", path.to_str().unwrap()),
+    )
+    .unwrap();
+    let mut cmd = env.cmd("pkg-where");
+    cmd.env_remove("OPSKIT_CATALOG").arg("bash");
+    assert_status(&cmd.output().unwrap(), 1);
+    assert!(path.is_file());
+}
+
+#[test]
+fn sigkill_during_a_scan_leaves_the_previous_snapshot_intact() {
+    let base = Env::new();
+    let small = DpkgDb::generated(500, "1.0-1");
+    let big = DpkgDb::generated(60_000, "2.0-1");
+    assert_status(&base.scan_as("crash-1", Some(&small)), 0);
+
+    // How long a full scan of the big database takes, to spread the kills across it.
+    let timing = Env::new();
+    std::fs::copy(&base.catalog, &timing.catalog).unwrap();
+    let started = Instant::now();
+    assert_status(&timing.scan_as("crash-1", Some(&big)), 0);
+    let full = started.elapsed();
+    assert_eq!(
+        timing.sql("SELECT count(*) FROM host_packages WHERE current = 1"),
+        ["60000"]
+    );
+
+    let mut killed_before_commit = 0;
+    for step in 1..=8u32 {
+        let env = Env::new();
+        std::fs::copy(&base.catalog, &env.catalog).unwrap();
+        let mut child = env.scan_as_cmd("crash-1", Some(&big)).spawn().unwrap();
+        std::thread::sleep(full * step / 9);
+        let was_running = child.try_wait().unwrap().is_none();
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        assert_eq!(env.sql("PRAGMA integrity_check"), ["ok"]);
+        let current = env.sql("SELECT count(*) FROM host_packages WHERE current = 1");
+        // Atomic: the old snapshot or the new one, never a mixture.
+        assert!(
+            current == ["500"] || current == ["60000"],
+            "step {step}: {current:?}"
+        );
+        if was_running && current == ["500"] {
+            killed_before_commit += 1;
+            // The previous snapshot still answers.
+            let out = env.run("pkg-where", &["-f", "version", "pkg-000001"]);
+            assert_eq!(stdout(&out), "1.0-1\n");
+        }
+    }
+    assert!(
+        killed_before_commit > 0,
+        "no kill landed before the commit; the test proved nothing"
+    );
+}
+
+#[test]
+fn queries_answer_while_a_collector_writes() {
+    let env = Env::new();
+    let small = DpkgDb::generated(100, "1.0-1");
+    let big = DpkgDb::generated(60_000, "2.0-1");
+    assert_status(&env.scan_as("busy-1", Some(&small)), 0);
+    let mut writer = env.scan_as_cmd("busy-1", Some(&big)).spawn().unwrap();
+    // A second writer at the same time waits its turn instead of failing.
+    let mut second = env.scan_as_cmd("busy-2", Some(&small)).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut queries = 0;
+    while writer.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        let out = env.run("pkg-where", &["-f", "host", "pkg-000001"]);
+        assert_status(&out, 0);
+        assert!(!stderr(&out).contains("locked"), "{}", stderr(&out));
+        let out = env.run("whatis-host", &["--no-dns", "-f", "host", "busy-1"]);
+        assert_status(&out, 0);
+        queries += 1;
+    }
+    assert!(writer.wait().unwrap().success());
+    assert!(second.wait().unwrap().success());
+    assert!(queries > 0, "the writer finished before any query ran");
+    assert_eq!(env.sql("SELECT count(*) FROM hosts"), ["2"]);
+}
+
+#[test]
+fn control_characters_from_the_network_are_escaped() {
+    let env = Env::new();
+    let db = DpkgDb::new(&[Pkg {
+        name: "foo",
+        version: "1.0-1",
+        arch: "amd64",
+    }]);
+    let evil = "evil\x1b[31mred\x1b]0;owned\x07";
+    assert_status(&env.scan_as(evil, Some(&db)), 0);
+
+    // On a terminal, with colour off: not one escape character reaches it.
+    let pkg_where = bin("pkg-where");
+    let screen = run_in_pty(
+        &env,
+        &format!("{} foo", pkg_where.display()),
+        &[("NO_COLOR", "1")],
+    );
+    assert!(
+        screen.contains("evil\\x1b[31mred\\x1b]0;owned\\x07"),
+        "{screen:?}"
+    );
+    assert!(
+        !screen.contains('\x1b') && !screen.contains('\x07'),
+        "{screen:?}"
+    );
+
+    // Piped: escaped too, so a later `| less` or `cat` on a terminal is safe.
+    let out = env.run("pkg-where", &["-f", "host", "foo"]);
+    assert_eq!(stdout(&out), "evil\\x1b[31mred\\x1b]0;owned\\x07\n");
+
+    // In JSON the name is exact (JSON escapes control characters itself).
+    let out = env.run("pkg-where", &["--json", "-f", "host", "foo"]);
+    let value: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(value["host"], evil);
+
+    // The card view of whatis-host escapes it as well.
+    let whatis = bin("whatis-host");
+    let screen = run_in_pty(
+        &env,
+        &format!(
+            "printf 'evil\\033[31mred\\033]0;owned\\007\\n' | {} --no-dns",
+            whatis.display()
+        ),
+        &[("NO_COLOR", "1")],
+    );
+    assert!(screen.contains("host "), "{screen:?}");
+    assert!(screen.contains("evil\\x1b"), "{screen:?}");
+    assert!(!screen.contains('\x1b'), "{screen:?}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let env = Env::new();
+    let db = DpkgDb::generated(20_000, "1.0-1");
+    assert_status(&env.scan_as("pipe-1", Some(&db)), 0);
+    let script = format!(
+        "set -o pipefail; {} 'pkg-*' | head -1",
+        bin("pkg-where").display()
+    );
+    let mut cmd = Command::new("bash");
+    env.isolate(&mut cmd);
+    let out = cmd.args(["-c", &script]).output().unwrap();
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out).lines().count(), 1);
+    assert!(
+        stdout(&out).starts_with("pipe-1\tpkg-000000\t1.0-1\tamd64\tdpkg\t"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn output_formats_and_field_selection() {
+    let env = Env::new();
+    let db = DpkgDb::new(&[
+        Pkg {
+            name: "alpha",
+            version: "1:2.0~rc1-3",
+            arch: "amd64",
+        },
+        Pkg {
+            name: "beta",
+            version: "0.9",
+            arch: "all",
+        },
+    ]);
+    assert_status(&env.scan_as("fmt-1", Some(&db)), 0);
+
+    let out = env.run(
+        "pkg-where",
+        &["--header", "-f", "package,version,arch", "alpha", "beta"],
+    );
+    assert_eq!(
+        stdout(&out),
+        "package\tversion\tarch\nalpha\t1:2.0~rc1-3\tamd64\nbeta\t0.9\tall\n"
+    );
+
+    let out = env.run(
+        "pkg-where",
+        &["--format", "csv", "--header", "-f", "host,version", "alpha"],
+    );
+    assert_eq!(stdout(&out), "host,version\nfmt-1,1:2.0~rc1-3\n");
+
+    let out = env.run("pkg-where", &["--format", "json", "alpha"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let row = &value.as_array().unwrap()[0];
+    // JSON carries every field, the wide ones too, with stable names.
+    assert_eq!(row["epoch"], "1");
+    assert_eq!(row["upstream_version"], "2.0~rc1");
+    assert_eq!(row["release"], "3");
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let documented: Vec<&str> = opskit::cli::pkg_where::FIELDS
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(keys, documented);
+
+    let out = env.run("pkg-where", &["--json", "alpha", "beta"]);
+    assert_eq!(stdout(&out).lines().count(), 2);
+
+    let out = env.run("pkg-where", &["-f", "host,nope", "alpha"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("unknown field \"nope\""),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = env.run("pkg-where", &["--format", "yaml", "alpha"]);
+    assert_status(&out, 2);
+}

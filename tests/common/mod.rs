@@ -1,0 +1,347 @@
+//! Helpers shared by the integration tests: an isolated environment per test (its own HOME,
+//! catalog and config), the real binaries, real peers (dnsmasq, dpkg databases, hostnames in
+//! their own UTS namespace), and a check that names the install command when a peer is missing.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::io::Write;
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// The path of one of opskit's binaries, as Cargo built it for this test run.
+pub fn bin(tool: &str) -> PathBuf {
+    PathBuf::from(match tool {
+        "scan-hosts" => env!("CARGO_BIN_EXE_scan-hosts"),
+        "whatis-host" => env!("CARGO_BIN_EXE_whatis-host"),
+        "pkg-where" => env!("CARGO_BIN_EXE_pkg-where"),
+        other => panic!("unknown tool {other}"),
+    })
+}
+
+/// Fails the test with the install command when a program the test needs is missing: a missing
+/// peer must never make a test pass silently.
+pub fn require(program: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{program} is not installed: run scripts/test.sh, or apt-get install {package}"
+    );
+}
+
+/// Fails the test unless it runs as root (namespaces, other users).
+pub fn require_root() {
+    assert!(
+        nix_is_root(),
+        "this test needs root (unshare, setpriv): run the suite as root, as CI does"
+    );
+}
+
+pub fn nix_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// An isolated environment: a temporary HOME (so no user config leaks in) and catalog path.
+pub struct Env {
+    pub dir: TempDir,
+    pub catalog: PathBuf,
+    pub home: PathBuf,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::Builder::new()
+            .prefix("opskit-test")
+            .tempdir()
+            .unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let catalog = dir.path().join("catalog.db");
+        Env { dir, catalog, home }
+    }
+
+    /// A command for one of opskit's tools, in this environment.
+    pub fn cmd(&self, tool: &str) -> Command {
+        let mut cmd = Command::new(bin(tool));
+        self.isolate(&mut cmd);
+        cmd
+    }
+
+    /// Points a command at this environment's HOME and catalog, and nothing else.
+    pub fn isolate(&self, cmd: &mut Command) {
+        for var in [
+            "OPSKIT_CONFIG",
+            "XDG_CONFIG_HOME",
+            "XDG_DATA_HOME",
+            "NO_COLOR",
+            "DPKG_ADMINDIR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", &self.home)
+            .env("OPSKIT_CATALOG", &self.catalog)
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null());
+    }
+
+    /// Runs a tool to completion with these arguments.
+    pub fn run(&self, tool: &str, args: &[&str]) -> Output {
+        self.cmd(tool).args(args).output().unwrap()
+    }
+
+    /// Runs a tool with `input` on stdin.
+    pub fn run_stdin(&self, tool: &str, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .cmd(tool)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// `scan-hosts --local` as a host named `hostname` (its own UTS namespace) whose dpkg
+    /// database is `dpkg` (when given), so one machine can play many hosts.
+    pub fn scan_as(&self, hostname: &str, dpkg: Option<&DpkgDb>) -> Output {
+        self.scan_as_cmd(hostname, dpkg).output().unwrap()
+    }
+
+    /// The command behind [`Env::scan_as`], to spawn and control.
+    pub fn scan_as_cmd(&self, hostname: &str, dpkg: Option<&DpkgDb>) -> Command {
+        require_root();
+        require("unshare", "util-linux");
+        require("python3", "python3");
+        // sethostname(2) takes any bytes, unlike hostname(1): python calls it directly, then
+        // execs the scanner inside the new UTS namespace.
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--uts", "--", "python3", "-c"])
+            .arg("import os,socket,sys; socket.sethostname(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])")
+            .arg(hostname)
+            .arg(bin("scan-hosts"))
+            .arg("--local");
+        self.isolate(&mut cmd);
+        if let Some(db) = dpkg {
+            cmd.env("DPKG_ADMINDIR", db.dir.path());
+        }
+        cmd
+    }
+
+    /// Runs one SQL query on the catalog and returns the first column of every row as text.
+    pub fn sql(&self, query: &str) -> Vec<String> {
+        let conn = rusqlite::Connection::open(&self.catalog).unwrap();
+        let mut stmt = conn.prepare(query).unwrap();
+        stmt.query_map([], |r| {
+            Ok(match r.get_ref(0)? {
+                rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                    String::from_utf8_lossy(t).into_owned()
+                }
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+}
+
+/// Stdout of a finished command, as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Stderr of a finished command, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts an exit status, showing both streams when it differs.
+#[track_caller]
+pub fn assert_status(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// One package in a dpkg database.
+#[derive(Debug, Clone)]
+pub struct Pkg<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub arch: &'a str,
+}
+
+/// A real dpkg database directory (status file and info/), read by the real dpkg-query
+/// through DPKG_ADMINDIR.
+pub struct DpkgDb {
+    pub dir: TempDir,
+}
+
+impl DpkgDb {
+    pub fn new(packages: &[Pkg<'_>]) -> DpkgDb {
+        let db = DpkgDb {
+            dir: tempfile::Builder::new().prefix("dpkgdb").tempdir().unwrap(),
+        };
+        db.write(packages.iter().cloned());
+        db
+    }
+
+    /// A database of `count` generated packages named `pkg-N`.
+    pub fn generated(count: usize, version: &str) -> DpkgDb {
+        let names: Vec<String> = (0..count).map(|i| format!("pkg-{i:06}")).collect();
+        let db = DpkgDb {
+            dir: tempfile::Builder::new().prefix("dpkgdb").tempdir().unwrap(),
+        };
+        db.write(names.iter().map(|n| Pkg {
+            name: n,
+            version,
+            arch: "amd64",
+        }));
+        db
+    }
+
+    /// Replaces the database's contents.
+    pub fn write<'a>(&self, packages: impl Iterator<Item = Pkg<'a>>) {
+        let root = self.dir.path();
+        std::fs::create_dir_all(root.join("info")).unwrap();
+        std::fs::create_dir_all(root.join("updates")).unwrap();
+        let mut status = String::new();
+        for p in packages {
+            if p.arch != "all" {
+                // Lets the same package be installed for several architectures (libc6 amd64
+                // and i386), as on a real multi-arch system.
+                status.push_str("Multi-Arch: same\n");
+            }
+            status.push_str(&format!(
+                "Package: {}\nStatus: install ok installed\nPriority: optional\nSection: misc\n\
+                 Maintainer: Test <test@example.com>\nArchitecture: {}\nVersion: {}\n\
+                 Description: test package\n\n",
+                p.name, p.arch, p.version
+            ));
+        }
+        std::fs::write(root.join("status"), status).unwrap();
+    }
+}
+
+/// A UDP port on 127.0.0.1 that nothing listens on right now.
+pub fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real dnsmasq on 127.0.0.1 at a free port, serving only the records it is given.
+pub struct Dnsmasq {
+    child: Child,
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl Dnsmasq {
+    /// Starts dnsmasq with `--host-record`, `--cname` and `--ptr-record` style options.
+    pub fn start(records: &[&str]) -> Dnsmasq {
+        require("dnsmasq", "dnsmasq-base");
+        let dir = tempfile::tempdir().unwrap();
+        let hosts = dir.path().join("hosts");
+        std::fs::write(&hosts, "").unwrap();
+        for _attempt in 0..5 {
+            let port = free_udp_port();
+            let mut cmd = Command::new("dnsmasq");
+            cmd.arg("--keep-in-foreground")
+                .arg(format!("--port={port}"))
+                .args([
+                    "--listen-address=127.0.0.1",
+                    "--bind-interfaces",
+                    "--no-resolv",
+                    "--no-hosts",
+                ])
+                .arg(format!("--addn-hosts={}", hosts.display()))
+                .args([
+                    "--pid-file=",
+                    "--user=root",
+                    "--group=root",
+                    "--conf-file=/dev/null",
+                ])
+                .args(records)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // exited: port taken or bad option; try again or report below
+                }
+                if UdpSocket::bind(("127.0.0.1", port)).is_err() {
+                    return Dnsmasq {
+                        child,
+                        port,
+                        _dir: dir,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            eprintln!(
+                "dnsmasq did not start: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        panic!("dnsmasq did not start after 5 attempts");
+    }
+
+    pub fn server(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `command` under a pseudo-terminal (util-linux `script`), as a user at a shell would,
+/// and returns what it printed.
+pub fn run_in_pty(env: &Env, shell_command: &str, extra_env: &[(&str, &str)]) -> String {
+    require("script", "util-linux");
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", shell_command, "/dev/null"]);
+    env.isolate(&mut cmd);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The directory of the binaries, for shell pipelines that call them by name.
+pub fn bin_dir() -> PathBuf {
+    bin("pkg-where").parent().unwrap().to_path_buf()
+}
+
+/// Reads a whole file.
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}

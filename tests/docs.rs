@@ -1,0 +1,148 @@
+//! The generated man pages and completions: committed, up to date, valid for mandoc, and loadable
+//! by real bash, zsh and fish. `OPSKIT_UPDATE_GENERATED=1 cargo test --test docs` rewrites them.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn generated_files_are_up_to_date() {
+    let update = std::env::var_os("OPSKIT_UPDATE_GENERATED").is_some();
+    let mut stale = Vec::new();
+    for (path, contents) in opskit::cli::docs::generated_files() {
+        let full = Path::new(ROOT).join(&path);
+        let committed = std::fs::read_to_string(&full).unwrap_or_default();
+        if committed != contents {
+            if update {
+                std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+                std::fs::write(&full, &contents).unwrap();
+            } else {
+                let first = committed
+                    .lines()
+                    .zip(contents.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(committed.lines().count().min(contents.lines().count()));
+                stale.push(format!(
+                    "{}: first difference at line {}:\n- {}\n+ {}",
+                    path.display(),
+                    first + 1,
+                    committed.lines().nth(first).unwrap_or("<end of file>"),
+                    contents.lines().nth(first).unwrap_or("<end of file>")
+                ));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "generated files are stale; run OPSKIT_UPDATE_GENERATED=1 cargo test --test docs\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn man_pages_pass_mandoc_lint() {
+    require("mandoc", "mandoc");
+    for (doc, _) in opskit::cli::all() {
+        let page = Path::new(ROOT).join(format!("man/{}.1", doc.name));
+        let out = Command::new("mandoc")
+            .args(["-Tlint", "-Wwarning"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stdout.is_empty(),
+            "{}:\n{}{}",
+            page.display(),
+            stdout(&out),
+            stderr(&out)
+        );
+        // And it renders, with the sections we promise.
+        let out = Command::new("mandoc")
+            .args(["-Tutf8"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        // Undo overstriking (X\bX for bold, _\bX for underline) to get plain text.
+        let mut text = String::new();
+        for c in String::from_utf8_lossy(&out.stdout).chars() {
+            if c == '\u{8}' {
+                text.pop();
+            } else {
+                text.push(c);
+            }
+        }
+        for section in ["SYNOPSIS", "EXAMPLES", "EXIT STATUS", "ENVIRONMENT"] {
+            assert!(text.contains(section), "{} lacks {section}", page.display());
+        }
+    }
+}
+
+#[test]
+fn completions_load_in_real_shells() {
+    require("zsh", "zsh");
+    require("fish", "fish");
+    for (doc, _) in opskit::cli::all() {
+        let name = doc.name;
+        let bash = Path::new(ROOT).join(format!("completions/bash/{name}"));
+        let out = Command::new("bash")
+            .args([
+                "--norc",
+                "-c",
+                &format!("source {} && complete -p {name}", bash.display()),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "bash {name}: {}", stderr(&out));
+        assert!(stdout(&out).contains(name), "bash {name}: {}", stdout(&out));
+
+        let zsh_dir = Path::new(ROOT).join("completions/zsh");
+        let script = format!(
+            "fpath=({} $fpath); autoload -Uz compinit; compinit -u -D; print -r -- $_comps[{name}]",
+            zsh_dir.display()
+        );
+        let out = Command::new("zsh")
+            .args(["-f", "-c", &script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "zsh {name}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out).trim(),
+            format!("_{name}"),
+            "zsh {name}: {}",
+            stderr(&out)
+        );
+
+        let fish = Path::new(ROOT).join(format!("completions/fish/{name}.fish"));
+        let script = format!("source {}; complete -C'{name} --cat'", fish.display());
+        let out = Command::new("fish")
+            .args(["--no-config", "-c", &script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "fish {name}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("--catalog"),
+            "fish {name}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn help_shows_examples_and_exits_0() {
+    for (doc, _) in opskit::cli::all() {
+        let out = Command::new(bin(doc.name)).arg("--help").output().unwrap();
+        assert_status(&out, 0);
+        assert!(stdout(&out).contains("Examples:"), "{}", stdout(&out));
+        assert!(stdout(&out).contains(doc.examples[0].0));
+        let out = Command::new(bin(doc.name))
+            .arg("--no-such-flag")
+            .output()
+            .unwrap();
+        assert_status(&out, 2);
+    }
+}

@@ -1,0 +1,216 @@
+//! `whatis-host` against a catalog filled by the real collector and a real DNS server.
+
+mod common;
+
+use std::net::UdpSocket;
+
+use common::*;
+use serde_json::Value;
+
+fn json_lines(out: &std::process::Output) -> Vec<Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn joins_the_catalog_and_dns_for_a_scanned_host() {
+    let env = Env::new();
+    let db = DpkgDb::new(&[
+        Pkg {
+            name: "openssl",
+            version: "3.0.11-1~deb12u2",
+            arch: "amd64",
+        },
+        Pkg {
+            name: "bash",
+            version: "5.2.15-2+b2",
+            arch: "amd64",
+        },
+    ]);
+    assert_status(&env.scan_as("web-7", Some(&db)), 0);
+    let dns = Dnsmasq::start(&[
+        "--host-record=web-7.example.test,192.0.2.7,2001:db8::7",
+        "--host-record=dns-only.example.test,198.51.100.9",
+        // Authoritative for example.test: unknown names get NXDOMAIN, not REFUSED.
+        "--local=/example.test/",
+    ]);
+
+    // By FQDN: the catalog matches the short hostname, DNS answers both families.
+    let out = env.run(
+        "whatis-host",
+        &[
+            "--dns-server",
+            &dns.server(),
+            "--json",
+            "web-7.example.test",
+        ],
+    );
+    assert_status(&out, 0);
+    let cards = json_lines(&out);
+    assert_eq!(cards.len(), 1);
+    let card = &cards[0];
+    assert_eq!(card["query"], "web-7.example.test");
+    assert_eq!(card["host"], "web-7");
+    assert_eq!(
+        card["dns_addresses"],
+        serde_json::json!(["192.0.2.7", "2001:db8::7"])
+    );
+    assert_eq!(card["dns_error"], Value::Null);
+    assert_eq!(card["packages"], serde_json::json!({"dpkg": 2}));
+    assert_eq!(card["package_count"], 2);
+    assert_eq!(card["last_scan"], "scan-hosts local");
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    assert_eq!(card["kernel"], release.trim());
+    let lo = card["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "lo")
+        .expect("lo interface");
+    assert!(
+        lo["addresses"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("127.0.0.1/8"))
+    );
+    assert!(
+        card["addresses"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("127.0.0.1/8"))
+    );
+
+    // A name only DNS knows is still an answer.
+    let out = env.run(
+        "whatis-host",
+        &[
+            "--dns-server",
+            &dns.server(),
+            "--json",
+            "dns-only.example.test",
+        ],
+    );
+    assert_status(&out, 0);
+    let cards = json_lines(&out);
+    assert_eq!(cards[0]["host"], Value::Null);
+    assert_eq!(
+        cards[0]["dns_addresses"],
+        serde_json::json!(["198.51.100.9"])
+    );
+
+    // Nobody knows this one: exit 1, one line naming it; the known one still printed.
+    let out = env.run_stdin(
+        "whatis-host",
+        &["--dns-server", &dns.server(), "-f", "query,host"],
+        "web-7\nnobody.example.test\n",
+    );
+    assert_status(&out, 1);
+    assert_eq!(stdout(&out), "web-7\tweb-7\n");
+    assert_eq!(
+        stderr(&out),
+        "whatis-host: nobody.example.test: not in the catalog or DNS\n"
+    );
+}
+
+#[test]
+fn a_dns_server_that_never_answers_times_out_and_the_catalog_still_answers() {
+    let env = Env::new();
+    assert_status(&env.scan_as("quiet-1", None), 0);
+    // A socket that receives queries and never replies: a hung DNS server.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server = silent.local_addr().unwrap().to_string();
+    let out = env.run(
+        "whatis-host",
+        &[
+            "--dns-server",
+            &server,
+            "--dns-timeout",
+            "0.3",
+            "--json",
+            "quiet-1",
+            "missing-1",
+        ],
+    );
+    assert_status(&out, 1);
+    let cards = json_lines(&out);
+    assert_eq!(cards.len(), 1);
+    assert_eq!(cards[0]["host"], "quiet-1");
+    assert!(
+        cards[0]["dns_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{}",
+        cards[0]
+    );
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("whatis-host: missing-1: not in the catalog, and DNS failed:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn names_match_case_insensitively_by_short_name_and_without_dns() {
+    let env = Env::new();
+    assert_status(&env.scan_as("DB-Primary", None), 0);
+    for query in ["DB-Primary", "db-primary", "DB-PRIMARY."] {
+        let out = env.run("whatis-host", &["--no-dns", "-f", "host", query]);
+        assert_status(&out, 0);
+        assert_eq!(stdout(&out), "DB-Primary\n", "{query}");
+    }
+    let out = env.run("whatis-host", &["--no-dns", "db"]);
+    assert_status(&out, 1);
+    assert_eq!(stderr(&out), "whatis-host: db: not in the catalog\n");
+}
+
+#[test]
+fn bad_input_is_a_usage_error() {
+    let env = Env::new();
+    let out = env.run("whatis-host", &["--dns-server", "not-an-address", "x"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("malformed DNS server"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(
+        "whatis-host",
+        &["--no-dns", "--dns-server", "127.0.0.1", "x"],
+    );
+    assert_status(&out, 2);
+    // No names at all on stdin.
+    let out = env.run_stdin("whatis-host", &["--no-dns"], "\n# only a comment\n");
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("no host names given"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_terminal_gets_a_card() {
+    let env = Env::new();
+    assert_status(&env.scan_as("card-1", None), 0);
+    let screen = run_in_pty(
+        &env,
+        &format!("{} --no-dns card-1", bin("whatis-host").display()),
+        &[("NO_COLOR", "1")],
+    );
+    let host_line = screen
+        .lines()
+        .find(|l| l.starts_with("host "))
+        .unwrap_or_default();
+    assert!(host_line.trim_end().ends_with("card-1"), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.starts_with("interfaces ")),
+        "{screen}"
+    );
+    // Empty fields are left out of a card.
+    assert!(
+        !screen.lines().any(|l| l.starts_with("dns_error")),
+        "{screen}"
+    );
+}
