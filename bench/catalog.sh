@@ -31,11 +31,11 @@ bin=$PWD/target/release
 [ -d "${CARGO_TARGET_DIR:-}" ] && bin=$CARGO_TARGET_DIR/release
 
 # opskit creates the schema (exit 1: nothing found in an empty catalog); the cached synthetic
-# catalog is named after the schema version, so a migration rebuilds it.
+# catalog is named after the migrations' contents, so any schema change rebuilds it.
 rm -f "$work"/probe.db*
 "$bin/pkg-where" --catalog "$work/probe.db" none >/dev/null 2>&1 || true
-schema=$(sqlite3 "$work/probe.db" 'PRAGMA user_version')
-catalog=$work/catalog-${hosts}x${packages}-schema$schema.db
+schema=$(cat src/catalog/migrations/*.sql | sha256sum | cut -c1-12)
+catalog=$work/catalog-${hosts}x${packages}-$schema.db
 if [ ! -s "$catalog" ]; then
   rm -f "$catalog".tmp*
   echo "building a synthetic catalog of $hosts hosts x $packages packages (once; cached in $work)" >&2

@@ -17,22 +17,10 @@ pub fn format(seconds: i64) -> String {
         .unwrap_or_else(|_| seconds.to_string())
 }
 
-/// How long ago a timestamp was, roughly, for people (`3m`, `5h`, `2d`).
-pub fn age(seconds: i64, now: i64) -> String {
-    let d = (now - seconds).max(0);
-    match d {
-        0..60 => format!("{d}s"),
-        60..3600 => format!("{}m", d / 60),
-        3600..86400 => format!("{}h", d / 3600),
-        _ => format!("{}d", d / 86400),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn formats_utc() {
         assert_eq!(super::format(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::age(100, 100 + 7200), "2h");
     }
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -145,19 +145,8 @@ fn a_catalog_from_an_older_schema_is_migrated_in_place() {
          INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, first_seen, last_seen, current, last_scan_id) \
            VALUES (1, 'dpkg', 1, '', '3.0.11', '1~deb12u2', 'amd64', 1700000000, 1700000000, 1, 1);\n"
     );
-    let mut child = Command::new("sqlite3")
-        .arg(&env.catalog)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = run_with_stdin(Command::new("sqlite3").arg(&env.catalog), &script);
+    assert_status(&out, 0);
     assert_eq!(env.sql("PRAGMA user_version"), ["1"]);
 
     let out = env.run("pkg-where", &["-f", "host,version", "openssl"]);

@@ -17,7 +17,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, ErrorKind, Result};
 
-pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, InterfaceRow, ScanRow};
+pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, HostWrite, InterfaceRow, ScanRow};
+pub use observations::SyncCounts;
 pub use packages::PackageLocation;
 
 /// Marks a SQLite file as an opskit catalog ("opsk"), so another application's database is

@@ -96,21 +96,7 @@ impl Env {
 
     /// Runs a tool with `input` on stdin.
     pub fn run_stdin(&self, tool: &str, args: &[&str], input: &str) -> Output {
-        let mut child = self
-            .cmd(tool)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        run_with_stdin(self.cmd(tool).args(args), input)
     }
 
     /// `scan-hosts --local` as a host named `hostname` (its own UTS namespace) whose dpkg
@@ -157,6 +143,23 @@ impl Env {
         .collect::<Result<_, _>>()
         .unwrap()
     }
+}
+
+/// Runs a command to completion with `input` on its stdin.
+pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// Stdout of a finished command, as text.

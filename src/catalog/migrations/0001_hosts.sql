@@ -28,6 +28,7 @@ CREATE TABLE hosts (
     last_seen    INTEGER NOT NULL,
     last_scan_id INTEGER REFERENCES scans(id)
 );
+CREATE INDEX hosts_name ON hosts(lower(name));
 CREATE INDEX hosts_short_name ON hosts(short_name);
 CREATE INDEX hosts_fqdn ON hosts(lower(fqdn));
 
