@@ -104,8 +104,6 @@ pub struct HostDetails {
     pub interfaces: Vec<InterfaceRow>,
     /// Current package count per manager.
     pub package_counts: Vec<(String, i64)>,
-    /// Packages first seen, or gone, within the last 24 hours of the host's last scan.
-    pub package_changes_24h: i64,
     pub last_scan: Option<ScanRow>,
 }
 
@@ -328,18 +326,6 @@ impl Catalog {
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(sql_error)?;
-        // Changes are counted only after the host's first scan, else everything is "new".
-        let package_changes_24h: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM host_packages \
-                 WHERE host_id = ?1 AND ( \
-                   (current = 1 AND first_seen > ?2 AND first_seen > ?3) \
-                   OR (current = 0 AND last_seen > ?2))",
-                params![id, host.last_seen - 86_400, host.first_seen],
-                |r| r.get(0),
-            )
-            .map_err(sql_error)?;
         let last_scan = match host.last_scan_id {
             Some(scan) => self.scan(scan)?,
             None => None,
@@ -349,7 +335,6 @@ impl Catalog {
             facts,
             interfaces,
             package_counts,
-            package_changes_24h,
             last_scan,
         })
     }

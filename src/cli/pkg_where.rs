@@ -1,7 +1,5 @@
 //! `pkg-where`: which hosts have a package installed, at which version.
 
-use serde_json::json;
-
 use crate::catalog::PackageLocation;
 use crate::clock;
 use crate::error::{Outcome, Result};
@@ -134,17 +132,17 @@ fn record(p: &PackageLocation) -> Record {
     let version = Manager::from_name(&p.manager)
         .map(|m| m.full_version(&p.epoch, &p.version, &p.release))
         .unwrap_or_else(|| p.version.clone());
-    let mut r = Record::new();
-    r.insert("host".into(), json!(p.host));
-    r.insert("package".into(), json!(p.package));
-    r.insert("version".into(), json!(version));
-    r.insert("arch".into(), json!(p.arch));
-    r.insert("manager".into(), json!(p.manager));
-    r.insert("installed".into(), json!(p.install_time.map(clock::format)));
-    r.insert("last_seen".into(), json!(clock::format(p.last_seen)));
-    r.insert("first_seen".into(), json!(clock::format(p.first_seen)));
-    r.insert("epoch".into(), json!(p.epoch));
-    r.insert("upstream_version".into(), json!(p.version));
-    r.insert("release".into(), json!(p.release));
+    let mut r = Record::new(FIELDS);
+    r.set("host", p.host.as_str())
+        .set("package", p.package.as_str())
+        .set("version", version)
+        .set("arch", p.arch.as_str())
+        .set("manager", p.manager.as_str())
+        .set("installed", p.install_time.map(clock::format))
+        .set("last_seen", clock::format(p.last_seen))
+        .set("first_seen", clock::format(p.first_seen))
+        .set("epoch", p.epoch.as_str())
+        .set("upstream_version", p.version.as_str())
+        .set("release", p.release.as_str());
     r
 }

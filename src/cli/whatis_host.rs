@@ -148,10 +148,6 @@ pub const FIELDS: &[Field] = &[
         about: "Total number of installed packages.",
     },
     Field {
-        name: "package_changes_24h",
-        about: "Packages installed, upgraded or removed in the 24 hours before the last scan.",
-    },
-    Field {
         name: "first_seen",
         about: "When the host was first scanned (RFC 3339, UTC).",
     },
@@ -242,9 +238,9 @@ impl Tool for Args {
 
 /// Builds the card for one matched host (or for a name only DNS knows).
 fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>) -> Record {
-    let mut r = Record::new();
+    let mut r = Record::new(FIELDS);
     let mut put = |k: &str, v: Value| {
-        r.insert(k.to_string(), v);
+        r.set(k, v);
     };
     put("query", json!(query));
     let fact = |name: &str| -> Value {
@@ -357,10 +353,6 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
     put(
         "package_count",
         json!(details.map(|_| counts.iter().map(|(_, n)| n).sum::<i64>())),
-    );
-    put(
-        "package_changes_24h",
-        json!(details.map(|d| d.package_changes_24h)),
     );
     put(
         "first_seen",

@@ -102,4 +102,5 @@ CREATE TABLE host_packages (
     last_scan_id INTEGER REFERENCES scans(id)
 );
 CREATE INDEX host_packages_name ON host_packages(name_id, current);
-CREATE INDEX host_packages_host ON host_packages(host_id, current);
+-- Covers the per-host package count, so whatis-host reads no table rows for it.
+CREATE INDEX host_packages_host ON host_packages(host_id, current, manager);
