@@ -10,18 +10,31 @@ cd "$(dirname "$0")/.."
 #   zsh fish      load the generated completions (bash is always there)
 #   dnsmasq-base  a real DNS server on loopback
 #   util-linux    unshare/setpriv/script: per-test hostnames, another user, a pty
-packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux)
+#   ieee-data     the IEEE MAC vendor registry which-switch reads
+packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data)
 command -v python3 >/dev/null || packages+=(python3)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
 if ((${#missing[@]})); then
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# snmpsim (the SNMP agent simulator the crawler is tested against) from PyPI, in a virtualenv
+# kept outside the clone so CI reuses it; versions as ../shared/snmp/README.md checked them.
+export OPSKIT_TEST_VENV="${OPSKIT_TEST_VENV:-/var/tmp/opskit-test-venv}"
+if [ ! -x "$OPSKIT_TEST_VENV/bin/snmpsim-command-responder" ]; then
+  python3 -m venv "$OPSKIT_TEST_VENV" 2>/dev/null || {
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq python3-venv
+    python3 -m venv "$OPSKIT_TEST_VENV"
+  }
+  "$OPSKIT_TEST_VENV/bin/pip" install -q snmpsim==1.2.2 pysnmp==7.1.30 pysmi==2.0.0 cryptography
 fi
 
 cargo fmt --check

@@ -25,6 +25,12 @@ pub struct Config {
     /// `[dns]`: which server to ask and how long to wait.
     #[serde(default)]
     pub dns: DnsConfig,
+    /// `[snmp]`: defaults for every switch (credentials, timeout, concurrency).
+    #[serde(default)]
+    pub snmp: SnmpConfig,
+    /// `[[switch]]`: the switches and routers crawl-switches polls.
+    #[serde(default, rename = "switch")]
+    pub switches: Vec<SwitchConfig>,
     /// Where the configuration was read from, if a file was read.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -54,6 +60,80 @@ impl DnsConfig {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout.unwrap_or(2.0).clamp(0.05, 60.0))
     }
+}
+
+/// SNMP settings: the `[snmp]` defaults, and each `[[switch]]`'s overrides of them.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpConfig {
+    /// `1`, `2c` or `3` (default `2c`).
+    pub version: Option<String>,
+    /// v1/v2c community (default: `$OPSKIT_SNMP_COMMUNITY`, else `public`).
+    pub community: Option<String>,
+    /// v3 user name.
+    pub user: Option<String>,
+    /// v3 authentication protocol: md5, sha (sha1), sha224, sha256, sha384, sha512.
+    pub auth_protocol: Option<String>,
+    /// v3 authentication pass phrase.
+    pub auth_key: Option<String>,
+    /// v3 privacy protocol: aes (aes128); des is not supported yet.
+    pub priv_protocol: Option<String>,
+    /// v3 privacy pass phrase.
+    pub priv_key: Option<String>,
+    /// v3 context name.
+    pub context: Option<String>,
+    /// Seconds to wait for one answer (default 2).
+    pub timeout: Option<f64>,
+    /// Retries after a timeout (default 1).
+    pub retries: Option<u32>,
+    /// How many devices are crawled at once (default 32); only read from `[snmp]`.
+    pub concurrency: Option<usize>,
+    /// GETBULK max-repetitions (default 25).
+    pub max_repetitions: Option<u32>,
+}
+
+impl SnmpConfig {
+    /// These settings with every unset one taken from `defaults`.
+    pub fn or(&self, defaults: &SnmpConfig) -> SnmpConfig {
+        SnmpConfig {
+            version: self.version.clone().or_else(|| defaults.version.clone()),
+            community: self
+                .community
+                .clone()
+                .or_else(|| defaults.community.clone()),
+            user: self.user.clone().or_else(|| defaults.user.clone()),
+            auth_protocol: self
+                .auth_protocol
+                .clone()
+                .or_else(|| defaults.auth_protocol.clone()),
+            auth_key: self.auth_key.clone().or_else(|| defaults.auth_key.clone()),
+            priv_protocol: self
+                .priv_protocol
+                .clone()
+                .or_else(|| defaults.priv_protocol.clone()),
+            priv_key: self.priv_key.clone().or_else(|| defaults.priv_key.clone()),
+            context: self.context.clone().or_else(|| defaults.context.clone()),
+            timeout: self.timeout.or(defaults.timeout),
+            retries: self.retries.or(defaults.retries),
+            concurrency: self.concurrency.or(defaults.concurrency),
+            max_repetitions: self.max_repetitions.or(defaults.max_repetitions),
+        }
+    }
+}
+
+/// One `[[switch]]`: where it is, what it is, and any settings that differ from `[snmp]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchConfig {
+    /// `host[:port]` (port 161 by default); IPv6 as `[addr]:port`.
+    pub address: String,
+    /// A name to show when the device does not report a sysName.
+    pub name: Option<String>,
+    /// `switch` (default) or `router`: routers are also read for ARP and neighbours.
+    pub role: Option<String>,
+    /// Per-switch overrides of `[snmp]`.
+    #[serde(flatten)]
+    pub snmp: SnmpConfig,
 }
 
 /// Key names (or suffixes) that mark a value as a secret.
@@ -195,6 +275,18 @@ mod tests {
     fn readable_files_without_secrets_are_fine() {
         let config = parse("[catalog]\npath = \"/x.db\"\n", Path::new("c"), 0o644).unwrap();
         assert_eq!(config.catalog.path.as_deref(), Some(Path::new("/x.db")));
+    }
+
+    #[test]
+    fn switches_inherit_the_snmp_defaults() {
+        let text = "[snmp]\ncommunity = \"c\"\ntimeout = 3\n\n[[switch]]\naddress = \"192.0.2.1\"\nversion = \"3\"\nuser = \"u\"\n";
+        let config = parse(text, Path::new("c"), 0o600).unwrap();
+        let merged = config.switches[0].snmp.or(&config.snmp);
+        assert_eq!(merged.community.as_deref(), Some("c"));
+        assert_eq!(merged.version.as_deref(), Some("3"));
+        assert_eq!(merged.timeout, Some(3.0));
+        let err = parse("[[switch]]\naddres = \"x\"\n", Path::new("c"), 0o600).unwrap_err();
+        assert!(err.to_string().contains("addres"), "{err}");
     }
 
     #[test]

@@ -15,3 +15,5 @@ pub mod input;
 pub mod net;
 pub mod output;
 pub mod packages;
+pub mod snmp;
+pub mod switches;

@@ -6,6 +6,7 @@
 //! (one host, one switch) is written in one transaction: a crawl that dies half-way leaves the
 //! previous data intact.
 
+mod devices;
 mod hosts;
 mod observations;
 mod packages;
@@ -17,6 +18,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting};
 pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, HostWrite, InterfaceRow, ScanRow};
 pub use observations::SyncCounts;
 pub use packages::PackageLocation;

@@ -5,10 +5,12 @@
 //! command (its `--help`, its man page, its completions) is generated from the clap definition
 //! and the [`ToolDoc`] here, so they cannot drift apart.
 
+pub mod crawl_switches;
 pub mod docs;
 pub mod pkg_where;
 pub mod scan_hosts;
 pub mod whatis_host;
+pub mod which_switch;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -130,8 +132,10 @@ pub fn command<T: Tool>() -> clap::Command {
 pub fn all() -> Vec<(ToolDoc, clap::Command)> {
     vec![
         (scan_hosts::Args::DOC, command::<scan_hosts::Args>()),
+        (crawl_switches::Args::DOC, command::<crawl_switches::Args>()),
         (whatis_host::Args::DOC, command::<whatis_host::Args>()),
         (pkg_where::Args::DOC, command::<pkg_where::Args>()),
+        (which_switch::Args::DOC, command::<which_switch::Args>()),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! machine's interfaces as the kernel reports them.
 
 pub mod interfaces;
+pub mod oui;
 
 use std::fmt;
 use std::str::FromStr;

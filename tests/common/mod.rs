@@ -17,6 +17,8 @@ pub fn bin(tool: &str) -> PathBuf {
         "scan-hosts" => env!("CARGO_BIN_EXE_scan-hosts"),
         "whatis-host" => env!("CARGO_BIN_EXE_whatis-host"),
         "pkg-where" => env!("CARGO_BIN_EXE_pkg-where"),
+        "crawl-switches" => env!("CARGO_BIN_EXE_crawl-switches"),
+        "which-switch" => env!("CARGO_BIN_EXE_which-switch"),
         other => panic!("unknown tool {other}"),
     })
 }
@@ -347,4 +349,152 @@ pub fn bin_dir() -> PathBuf {
 /// Reads a whole file.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
+}
+
+/// The real device recordings beside the repository (`../shared/snmp`).
+pub fn shared_recordings() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/snmp")
+}
+
+/// The project's own recordings, written for the tests.
+pub fn fixture_recordings() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snmp")
+}
+
+/// An SNMPv3 user: name, auth protocol, auth key, and privacy protocol and key if any.
+pub type V3User = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+);
+
+/// SNMPv3 users every simulator accepts.
+pub const V3_USERS: &[V3User] = &[
+    ("opskit-sha", "SHA", "auctoritas", None),
+    ("opskit-aes", "SHA", "auctoritas", Some(("AES", "privatus"))),
+    (
+        "opskit-md5aes",
+        "MD5",
+        "auctoritas",
+        Some(("AES", "privatus")),
+    ),
+];
+
+/// A real snmpsim serving recordings (community = file name, v3 context = file name) on one
+/// port at each of several loopback addresses, so that each address can play one device.
+pub struct Snmpsim {
+    child: Child,
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl Snmpsim {
+    pub fn start(data_dirs: &[PathBuf], addresses: &[&str]) -> Snmpsim {
+        let venv = std::env::var_os("OPSKIT_TEST_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/var/tmp/opskit-test-venv"));
+        let program = venv.join("bin/snmpsim-command-responder");
+        assert!(
+            program.is_file(),
+            "snmpsim is not installed at {}: run scripts/test.sh (it creates that virtualenv)",
+            program.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        for _attempt in 0..5 {
+            let port = free_udp_port();
+            let log_path = dir.path().join("snmpsim.log");
+            let log = std::fs::File::create(&log_path).unwrap();
+            let mut cmd = Command::new(&program);
+            for d in data_dirs {
+                cmd.arg(format!("--data-dir={}", d.display()));
+            }
+            for a in addresses {
+                cmd.arg(format!("--agent-udpv4-endpoint={a}:{port}"));
+            }
+            for (user, auth, auth_key, privacy) in V3_USERS {
+                cmd.arg(format!("--v3-user={user}"))
+                    .arg(format!("--v3-auth-key={auth_key}"))
+                    .arg(format!("--v3-auth-proto={auth}"));
+                if let Some((proto, key)) = privacy {
+                    cmd.arg(format!("--v3-priv-key={key}"))
+                        .arg(format!("--v3-priv-proto={proto}"));
+                }
+            }
+            cmd.args(["--process-user=root", "--process-group=root"])
+                .arg(format!(
+                    "--cache-dir={}",
+                    dir.path().join("cache").display()
+                ))
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .stdin(Stdio::null());
+            let mut child = cmd.spawn().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+                if text.matches("Listening at UDP/IPv4 endpoint").count() == addresses.len() {
+                    return Snmpsim {
+                        child,
+                        port,
+                        _dir: dir,
+                    };
+                }
+                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    eprintln!("snmpsim did not start:\n{text}");
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("snmpsim did not start after 5 attempts");
+    }
+
+    /// `ADDRESS:PORT` of the agent at a loopback address.
+    pub fn at(&self, address: &str) -> String {
+        format!("{address}:{}", self.port)
+    }
+}
+
+impl Drop for Snmpsim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a configuration file readable by its owner only (it holds communities).
+pub fn write_config(env: &Env, text: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = env.dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// The MACs a recording's forwarding tables imply (dot1dTpFdbPort and dot1qTpFdbPort indexes),
+/// decoded independently of opskit, from the file itself.
+pub fn recorded_fdb_macs(path: &Path) -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut macs = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let Some(oid) = line.split('|').next() else {
+            continue;
+        };
+        let arcs: Vec<&str> = if let Some(rest) = oid.strip_prefix("1.3.6.1.2.1.17.4.3.1.2.") {
+            rest.split('.').collect()
+        } else if let Some(rest) = oid.strip_prefix("1.3.6.1.2.1.17.7.1.2.2.1.2.") {
+            rest.split('.').skip(1).collect()
+        } else {
+            continue;
+        };
+        let bytes: Vec<String> = arcs
+            .iter()
+            .map(|a| format!("{:02x}", a.parse::<u8>().unwrap()))
+            .collect();
+        macs.insert(bytes.join(":"));
+    }
+    macs
 }

@@ -11,6 +11,7 @@ CREATE TABLE devices (
     sys_location TEXT,
     sys_uptime   INTEGER,                 -- hundredths of a second at the last crawl
     base_mac     TEXT,                    -- dot1dBaseBridgeAddress
+    lldp_chassis_id TEXT,                 -- lldpLocChassisId, to recognise it as a neighbour
     role         TEXT,                    -- 'switch', 'router', … from the config
     first_seen   INTEGER NOT NULL,
     last_seen    INTEGER NOT NULL,
@@ -31,12 +32,14 @@ CREATE TABLE device_ports (
     speed_mbps   INTEGER,                 -- ifHighSpeed
     mac          TEXT,                    -- ifPhysAddress
     lag_if_index INTEGER,                 -- the aggregate this port is a member of
+    pvid         INTEGER,                 -- dot1qPvid: the port's untagged VLAN
     first_seen   INTEGER NOT NULL,
     last_seen    INTEGER NOT NULL,
     current      INTEGER NOT NULL,
     last_scan_id INTEGER REFERENCES scans(id)
 );
 CREATE INDEX device_ports_device ON device_ports(device_id, current);
+CREATE INDEX device_ports_mac ON device_ports(mac);
 
 -- A MAC learned on a port of a device, in a VLAN (BRIDGE-MIB / Q-BRIDGE-MIB forwarding tables).
 CREATE TABLE fdb_entries (

@@ -1,0 +1,416 @@
+//! Switches and routers in the catalog: writing one crawl of one device, and the lookups
+//! which-switch needs (where a MAC is seen, which MACs an address had, what each device is).
+
+use rusqlite::{params, params_from_iter};
+
+use crate::error::Result;
+use crate::switches::DeviceSnapshot;
+
+use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
+use super::{Catalog, sql_error};
+
+const PORTS: Table = Table {
+    name: "device_ports",
+    scope: "device_id",
+    key: &["if_index"],
+    extra: &[
+        "bridge_port",
+        "name",
+        "descr",
+        "alias",
+        "if_type",
+        "oper_status",
+        "speed_mbps",
+        "mac",
+        "lag_if_index",
+        "pvid",
+    ],
+};
+const FDB: Table = Table {
+    name: "fdb_entries",
+    scope: "device_id",
+    key: &["mac", "vlan", "if_index", "bridge_port", "status"],
+    extra: &[],
+};
+const ARP: Table = Table {
+    name: "arp_entries",
+    scope: "device_id",
+    key: &["address", "family", "mac", "if_index"],
+    extra: &[],
+};
+const NEIGHBORS: Table = Table {
+    name: "neighbors",
+    scope: "device_id",
+    key: &["local_if_index", "protocol", "chassis_id", "port_id"],
+    extra: &["port_descr", "sys_name", "sys_descr", "mgmt_address"],
+};
+
+/// What storing one crawl changed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DeviceWrite {
+    pub device_id: i64,
+    pub ports: SyncCounts,
+    pub fdb: SyncCounts,
+    pub arp: SyncCounts,
+    pub neighbors: SyncCounts,
+}
+
+/// A device as the catalog knows it, with what identifies it as someone else's neighbour.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub address: String,
+    pub sys_name: Option<String>,
+    pub base_mac: Option<String>,
+    pub lldp_chassis_id: Option<String>,
+    pub role: Option<String>,
+    pub last_seen: i64,
+}
+
+/// One place a MAC was seen: a forwarding entry joined with its device and port.
+#[derive(Debug, Clone)]
+pub struct Sighting {
+    pub device_id: i64,
+    pub device_address: String,
+    pub device_name: Option<String>,
+    pub mac: String,
+    pub vlan: Option<i64>,
+    pub if_index: Option<i64>,
+    pub bridge_port: Option<i64>,
+    pub status: Option<String>,
+    pub port_name: Option<String>,
+    pub port_alias: Option<String>,
+    pub port_descr: Option<String>,
+    pub oper_status: Option<String>,
+    pub speed_mbps: Option<i64>,
+    pub lag_if_index: Option<i64>,
+    pub lag_name: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub current: bool,
+    /// How many MACs the port currently has learned.
+    pub macs_on_port: i64,
+}
+
+/// A neighbour currently seen on a port of a device.
+#[derive(Debug, Clone)]
+pub struct NeighborRow {
+    pub device_id: i64,
+    pub local_if_index: Option<i64>,
+    pub protocol: String,
+    pub chassis_id: Option<String>,
+    pub port_id: Option<String>,
+    pub sys_name: Option<String>,
+    pub mgmt_address: Option<String>,
+}
+
+/// A MAC that an IP address was bound to, and where that was seen.
+#[derive(Debug, Clone)]
+pub struct AddressBinding {
+    pub mac: String,
+    /// `arp` (a router's neighbour table) or `host` (the host's own interface).
+    pub source: String,
+    /// The router's or host's name.
+    pub seen_by: String,
+    pub last_seen: i64,
+    pub current: bool,
+}
+
+impl Catalog {
+    /// Writes one device's crawl in one transaction. When `bridge_data` is false (the device
+    /// gave no BRIDGE-MIB answer this time) its forwarding entries are kept as they were.
+    pub fn store_device(
+        &mut self,
+        scan_id: i64,
+        now: i64,
+        address: &str,
+        role: &str,
+        snap: &DeviceSnapshot,
+    ) -> Result<DeviceWrite> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql_error)?;
+        let stamp = Stamp { now, scan_id };
+        let device_id: i64 = tx
+            .query_row(
+                "INSERT INTO devices (address, sys_name, sys_descr, sys_object_id, sys_location, \
+                   sys_uptime, base_mac, lldp_chassis_id, role, first_seen, last_seen, last_scan_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) \
+                 ON CONFLICT(address) DO UPDATE SET sys_name = excluded.sys_name, \
+                   sys_descr = excluded.sys_descr, sys_object_id = excluded.sys_object_id, \
+                   sys_location = excluded.sys_location, sys_uptime = excluded.sys_uptime, \
+                   base_mac = excluded.base_mac, lldp_chassis_id = excluded.lldp_chassis_id, \
+                   role = excluded.role, last_seen = excluded.last_seen, \
+                   last_scan_id = excluded.last_scan_id \
+                 RETURNING id",
+                params![
+                    address,
+                    snap.sys_name,
+                    snap.sys_descr,
+                    snap.sys_object_id,
+                    snap.sys_location,
+                    snap.sys_uptime,
+                    snap.base_mac.map(|m| m.to_string()),
+                    snap.lldp_chassis_id,
+                    role,
+                    now,
+                    scan_id
+                ],
+                |r| r.get(0),
+            )
+            .map_err(sql_error)?;
+        let ports = PORTS.sync(
+            &tx,
+            device_id,
+            snap.ports.iter().map(|p| Observed {
+                key: vec![Cell::Int(p.if_index)],
+                extra: vec![
+                    p.bridge_port.into(),
+                    p.name.clone().into(),
+                    p.descr.clone().into(),
+                    p.alias.clone().into(),
+                    p.if_type.into(),
+                    p.oper_status.clone().into(),
+                    p.speed_mbps.into(),
+                    p.mac.map(|m| m.to_string()).into(),
+                    p.lag_if_index.into(),
+                    p.pvid.into(),
+                ],
+            }),
+            |_| false,
+            stamp,
+        )?;
+        let keep_fdb = !snap.has_bridge_mib;
+        let fdb = FDB.sync(
+            &tx,
+            device_id,
+            snap.fdb.iter().map(|e| Observed {
+                key: vec![
+                    e.mac.to_string().into(),
+                    e.vlan.into(),
+                    e.if_index.into(),
+                    e.bridge_port.into(),
+                    e.status.as_str().into(),
+                ],
+                extra: vec![],
+            }),
+            |_| keep_fdb,
+            stamp,
+        )?;
+        let arp = ARP.sync(
+            &tx,
+            device_id,
+            snap.arp.iter().map(|e| Observed {
+                key: vec![
+                    e.ip.to_string().into(),
+                    Cell::Int(if e.ip.is_ipv4() { 4 } else { 6 }),
+                    e.mac.to_string().into(),
+                    e.if_index.into(),
+                ],
+                extra: vec![],
+            }),
+            |_| false,
+            stamp,
+        )?;
+        let neighbors = NEIGHBORS.sync(
+            &tx,
+            device_id,
+            snap.neighbors.iter().map(|n| Observed {
+                key: vec![
+                    n.local_if_index.into(),
+                    n.protocol.as_str().into(),
+                    n.chassis_id.clone().into(),
+                    n.port_id.clone().into(),
+                ],
+                extra: vec![
+                    n.port_descr.clone().into(),
+                    n.sys_name.clone().into(),
+                    n.sys_descr.clone().into(),
+                    n.mgmt_address.clone().into(),
+                ],
+            }),
+            |_| false,
+            stamp,
+        )?;
+        tx.commit().map_err(sql_error)?;
+        Ok(DeviceWrite {
+            device_id,
+            ports,
+            fdb,
+            arp,
+            neighbors,
+        })
+    }
+
+    /// Every device in the catalog.
+    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, address, sys_name, base_mac, lldp_chassis_id, role, last_seen \
+                 FROM devices ORDER BY id",
+            )
+            .map_err(sql_error)?;
+        stmt.query_map([], |r| {
+            Ok(DeviceRow {
+                id: r.get(0)?,
+                address: r.get(1)?,
+                sys_name: r.get(2)?,
+                base_mac: r.get(3)?,
+                lldp_chassis_id: r.get(4)?,
+                role: r.get(5)?,
+                last_seen: r.get(6)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
+    /// Every place `mac` (aa:bb:cc:dd:ee:ff) is seen now, or ever with `history`, newest first.
+    pub fn sightings(&self, mac: &str, history: bool) -> Result<Vec<Sighting>> {
+        let sql = format!(
+            "SELECT f.device_id, d.address, d.sys_name, f.mac, f.vlan, f.if_index, f.bridge_port, \
+                    f.status, p.name, p.alias, p.descr, p.oper_status, p.speed_mbps, \
+                    p.lag_if_index, lag.name, f.first_seen, f.last_seen, f.current, \
+                    (SELECT count(*) FROM fdb_entries o WHERE o.device_id = f.device_id \
+                       AND o.if_index = f.if_index AND o.current = 1 AND o.status = 'learned') \
+             FROM fdb_entries f \
+             JOIN devices d ON d.id = f.device_id \
+             LEFT JOIN device_ports p ON p.device_id = f.device_id AND p.if_index = f.if_index \
+                  AND p.current = 1 \
+             LEFT JOIN device_ports lag ON lag.device_id = f.device_id \
+                  AND lag.if_index = p.lag_if_index AND lag.current = 1 \
+             WHERE f.mac = ?1 {} \
+             ORDER BY f.current DESC, f.last_seen DESC, f.first_seen DESC",
+            if history { "" } else { "AND f.current = 1" }
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_error)?;
+        stmt.query_map([mac], |r| {
+            Ok(Sighting {
+                device_id: r.get(0)?,
+                device_address: r.get(1)?,
+                device_name: r.get(2)?,
+                mac: r.get(3)?,
+                vlan: r.get(4)?,
+                if_index: r.get(5)?,
+                bridge_port: r.get(6)?,
+                status: r.get(7)?,
+                port_name: r.get(8)?,
+                port_alias: r.get(9)?,
+                port_descr: r.get(10)?,
+                oper_status: r.get(11)?,
+                speed_mbps: r.get(12)?,
+                lag_if_index: r.get(13)?,
+                lag_name: r.get(14)?,
+                first_seen: r.get(15)?,
+                last_seen: r.get(16)?,
+                current: r.get::<_, i64>(17)? == 1,
+                macs_on_port: r.get(18)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
+    /// The neighbours currently seen on the given devices' ports.
+    pub fn neighbors_of(&self, device_ids: &[i64]) -> Result<Vec<NeighborRow>> {
+        if device_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; device_ids.len()].join(",");
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT device_id, local_if_index, protocol, chassis_id, port_id, sys_name, \
+                        mgmt_address \
+                 FROM neighbors WHERE current = 1 AND device_id IN ({marks})"
+            ))
+            .map_err(sql_error)?;
+        stmt.query_map(params_from_iter(device_ids), |r| {
+            Ok(NeighborRow {
+                device_id: r.get(0)?,
+                local_if_index: r.get(1)?,
+                protocol: r.get(2)?,
+                chassis_id: r.get(3)?,
+                port_id: r.get(4)?,
+                sys_name: r.get(5)?,
+                mgmt_address: r.get(6)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
+    /// Ports of the given devices on which another crawled device's own MAC (its bridge
+    /// address or an interface MAC) is currently learned: (device id, ifIndex, that device).
+    pub fn ports_learning_devices(&self, device_ids: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
+        if device_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; device_ids.len()].join(",");
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT DISTINCT f.device_id, f.if_index, o.id FROM fdb_entries f \
+                 JOIN devices o ON o.base_mac = f.mac AND o.id != f.device_id \
+                 WHERE f.current = 1 AND f.if_index IS NOT NULL AND f.device_id IN ({marks}) \
+                 UNION \
+                 SELECT DISTINCT f.device_id, f.if_index, p.device_id FROM fdb_entries f \
+                 JOIN device_ports p ON p.mac = f.mac AND p.current = 1 \
+                      AND p.device_id != f.device_id \
+                 WHERE f.current = 1 AND f.if_index IS NOT NULL AND f.device_id IN ({marks})"
+            ))
+            .map_err(sql_error)?;
+        let both: Vec<i64> = device_ids.iter().chain(device_ids).copied().collect();
+        stmt.query_map(params_from_iter(both), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
+    /// The MACs an IP address was bound to: routers' ARP/neighbour entries and hosts' own
+    /// interfaces, current ones first.
+    pub fn macs_of_address(&self, address: &str) -> Result<Vec<AddressBinding>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.mac, 'arp', coalesce(d.sys_name, d.address), a.last_seen, a.current \
+                 FROM arp_entries a JOIN devices d ON d.id = a.device_id WHERE a.address = ?1 \
+                 UNION ALL \
+                 SELECT i.mac, 'host', h.name, ad.last_seen, ad.current \
+                 FROM host_addresses ad JOIN hosts h ON h.id = ad.host_id \
+                 JOIN host_interfaces i ON i.host_id = ad.host_id AND i.name = ad.interface \
+                      AND i.current = 1 AND i.mac IS NOT NULL \
+                 WHERE ad.address = ?1 \
+                 ORDER BY 5 DESC, 4 DESC",
+            )
+            .map_err(sql_error)?;
+        stmt.query_map([address], |r| {
+            Ok(AddressBinding {
+                mac: r.get(0)?,
+                source: r.get(1)?,
+                seen_by: r.get(2)?,
+                last_seen: r.get(3)?,
+                current: r.get::<_, i64>(4)? == 1,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
+    /// The MACs of a host's current interfaces.
+    pub fn host_macs(&self, host_id: i64) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, mac FROM host_interfaces \
+                 WHERE host_id = ?1 AND current = 1 AND mac IS NOT NULL ORDER BY name",
+            )
+            .map_err(sql_error)?;
+        stmt.query_map([host_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)
+    }
+}

@@ -1,0 +1,377 @@
+//! `which-switch`: the switch, port and VLAN a MAC, IP or host is plugged into, with history.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use crate::catalog::{Catalog, Sighting};
+use crate::clock;
+use crate::dns::{self, DnsOptions, Resolver};
+use crate::error::{Outcome, Result};
+use crate::input;
+use crate::net::{Mac, oui};
+use crate::output::{Field, OutputArgs, Printer, Record, Shape};
+use crate::switches::placement::{self, Evidence, Placed, Role};
+
+use super::{CommonArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
+
+const NAME: &str = "which-switch";
+
+/// What switch, port and VLAN a MAC, IP address or host is plugged into.
+///
+/// A MAC is looked up in the forwarding tables crawl-switches stored; an IP address becomes
+/// MACs through routers' ARP and neighbour tables and hosts' own interfaces; a host name
+/// becomes MACs through its scanned interfaces, or through DNS and then ARP. A MAC is seen on
+/// every switch between it and the core: the answer is the port with no uplink evidence (an
+/// LLDP/CDP neighbour that is a crawled device, or another device's own MAC learned there),
+/// LAG members rolled up, and the evidence is shown in `why`.
+#[derive(Debug, clap::Parser)]
+#[command(version)]
+pub struct Args {
+    /// MAC addresses (any notation), IP addresses or host names; read from stdin when absent
+    #[arg(value_name = "MAC|IP|HOST")]
+    pub items: Vec<String>,
+
+    /// List every place the MAC is seen, uplinks included, each with its role
+    #[arg(long, conflicts_with = "history")]
+    pub all: bool,
+
+    /// The timeline of every port the MAC has been seen on, current and past
+    #[arg(long)]
+    pub history: bool,
+
+    /// Do not ask DNS for host names unknown to the catalog
+    #[arg(long)]
+    pub no_dns: bool,
+
+    /// DNS server to ask instead of the system's, as ADDR[:PORT]
+    #[arg(long, value_name = "ADDR[:PORT]", conflicts_with = "no_dns")]
+    pub dns_server: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The output fields of which-switch.
+pub const FIELDS: &[Field] = &[
+    Field {
+        name: "query",
+        about: "The input as given.",
+    },
+    Field {
+        name: "mac",
+        about: "The MAC address (aa:bb:cc:dd:ee:ff).",
+    },
+    Field {
+        name: "switch",
+        about: "The switch's sysName (its address when it reports none).",
+    },
+    Field {
+        name: "port",
+        about: "The port's ifName (ifDescr when there is no ifName); a LAG member shows its aggregate.",
+    },
+    Field {
+        name: "vlan",
+        about: "The VLAN (Q-BRIDGE FDB id mapped through dot1qVlanFdbId).",
+    },
+    Field {
+        name: "role",
+        about: "access, shared (many MACs behind the port), uplink, or self (the switch's own MAC).",
+    },
+    Field {
+        name: "why",
+        about: "The evidence for the role, or why no access port was found.",
+    },
+    Field {
+        name: "last_seen",
+        about: "When a crawl last saw the MAC there (RFC 3339, UTC).",
+    },
+    Field {
+        name: "vendor",
+        about: "The MAC's vendor from the IEEE registry (ieee-data).",
+    },
+    Field {
+        name: "switch_address",
+        about: "The address the switch is crawled at.",
+    },
+    Field {
+        name: "port_alias",
+        about: "ifAlias: the port's description as configured on the switch.",
+    },
+    Field {
+        name: "port_descr",
+        about: "ifDescr.",
+    },
+    Field {
+        name: "if_index",
+        about: "The port's ifIndex.",
+    },
+    Field {
+        name: "member_port",
+        about: "The LAG member port the MAC was learned on, when rolled up to an aggregate.",
+    },
+    Field {
+        name: "port_status",
+        about: "ifOperStatus: up, down, …",
+    },
+    Field {
+        name: "speed_mbps",
+        about: "ifHighSpeed in Mbit/s.",
+    },
+    Field {
+        name: "macs_on_port",
+        about: "How many MACs the port has learned now.",
+    },
+    Field {
+        name: "current",
+        about: "Whether the latest crawl of the switch still sees it there.",
+    },
+    Field {
+        name: "first_seen",
+        about: "When a crawl first saw the MAC there (RFC 3339, UTC).",
+    },
+    Field {
+        name: "via",
+        about: "How the query led to the MAC: mac, arp (router), host (its interface) or dns.",
+    },
+];
+
+impl Tool for Args {
+    const DOC: ToolDoc = ToolDoc {
+        name: NAME,
+        examples: &[
+            (
+                "which-switch 00:1b:21:3a:4f:10",
+                "The switch port of a MAC (any notation works).",
+            ),
+            (
+                "which-switch web-7",
+                "Every interface of a scanned host, and where each is plugged in.",
+            ),
+            (
+                "which-switch --all 10.1.2.3",
+                "Every switch the address's MAC is seen on, uplinks included.",
+            ),
+            (
+                "which-switch --history aabb.cc00.0100",
+                "Where this MAC has been, over time.",
+            ),
+        ],
+        fields: FIELDS,
+        text_fields: 8,
+        exit_status: QUERY_EXIT_STATUS,
+    };
+
+    fn run(self) -> Result<Outcome> {
+        let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
+        let items = input::items(&self.items, "MACs, addresses or host names")?;
+        let config = self.common.config()?;
+        let catalog = self.common.open_catalog(&config)?;
+        let resolver = if self.no_dns {
+            None
+        } else {
+            let server = match self.dns_server.as_deref().or(config.dns.server.as_deref()) {
+                Some(s) => Some(dns::parse_server(s)?),
+                None => None,
+            };
+            Some((server, config.dns.timeout()))
+        };
+        let mut outcome = Outcome::Success;
+        let mut rows: Vec<(String, String, Placed)> = Vec::new();
+        for item in &items {
+            let macs = macs_for(&catalog, item, resolver.as_ref())?;
+            if macs.is_empty() {
+                warn(
+                    NAME,
+                    format!(
+                        "{item}: no MAC known for it (not in any ARP table, host interface or forwarding table)"
+                    ),
+                );
+                outcome = Outcome::NothingFound;
+                continue;
+            }
+            let mut any = false;
+            for (mac, via) in macs {
+                let sightings = catalog.sightings(&mac, true)?;
+                if sightings.is_empty() {
+                    warn(
+                        NAME,
+                        format!("{item}: {mac} ({via}) is in no forwarding table"),
+                    );
+                    continue;
+                }
+                any = true;
+                let placed = classify(&catalog, sightings)?;
+                rows.extend(
+                    select(placed, self.all, self.history)
+                        .into_iter()
+                        .map(|p| (item.clone(), via.clone(), p)),
+                );
+            }
+            if !any {
+                outcome = Outcome::NothingFound;
+            }
+        }
+        let macs: Vec<Mac> = rows
+            .iter()
+            .filter_map(|(_, _, p)| p.sighting.mac.parse().ok())
+            .collect();
+        let vendors = oui::vendors(Path::new(oui::REGISTRY_DIR), &macs);
+        let records: Vec<Record> = rows
+            .iter()
+            .map(|(query, via, placed)| record(query, via, placed, &vendors))
+            .collect();
+        printer.print(&records, Shape::Table)?;
+        Ok(outcome)
+    }
+}
+
+/// The MACs an input stands for, and how each was found.
+fn macs_for(
+    catalog: &Catalog,
+    item: &str,
+    resolver: Option<&(Option<std::net::SocketAddr>, std::time::Duration)>,
+) -> Result<Vec<(String, String)>> {
+    if let Ok(mac) = item.parse::<Mac>() {
+        return Ok(vec![(mac.to_string(), "mac".into())]);
+    }
+    let from_address = |ip: IpAddr, via: &str| -> Result<Vec<(String, String)>> {
+        let bindings = catalog.macs_of_address(&ip.to_string())?;
+        // Current bindings if there are any, else the most recent ones: an address that has
+        // gone quiet is still worth an answer about where it was.
+        let newest_current = bindings.iter().any(|b| b.current);
+        let mut out: Vec<(String, String)> = Vec::new();
+        for b in bindings.iter().filter(|b| b.current || !newest_current) {
+            if !out.iter().any(|(m, _)| m == &b.mac) {
+                let how = if via == "dns" {
+                    format!("dns+{}", b.source)
+                } else {
+                    b.source.clone()
+                };
+                out.push((b.mac.clone(), how));
+            }
+        }
+        Ok(out)
+    };
+    if let Ok(ip) = item.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return from_address(ip, "ip");
+    }
+    let mut out = Vec::new();
+    for host in catalog.find_hosts(item)? {
+        for (_, mac) in catalog.host_macs(host.id)? {
+            if !out.iter().any(|(m, _)| m == &mac) {
+                out.push((mac, "host".to_string()));
+            }
+        }
+    }
+    if out.is_empty()
+        && let Some((server, timeout)) = resolver
+    {
+        let resolver = Resolver::new(&DnsOptions {
+            server: *server,
+            timeout: *timeout,
+        })?;
+        for ip in resolver.addresses(item).addresses {
+            for found in from_address(ip, "dns")? {
+                if !out.iter().any(|(m, _)| m == &found.0) {
+                    out.push(found);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Classifies sightings with the evidence about the devices they are on.
+fn classify(catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> {
+    let mut ids: Vec<i64> = sightings.iter().map(|s| s.device_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let evidence = Evidence::new(
+        catalog.devices()?,
+        catalog.neighbors_of(&ids)?,
+        catalog.ports_learning_devices(&ids)?,
+    );
+    Ok(evidence.classify(sightings))
+}
+
+/// The rows to show: the answer (default), every current place (`--all`), or everything.
+fn select(placed: Vec<Placed>, all: bool, history: bool) -> Vec<Placed> {
+    if history {
+        let mut placed = placed;
+        placed.sort_by_key(|p| (p.sighting.first_seen, p.sighting.last_seen));
+        return placed;
+    }
+    if all {
+        return placed.into_iter().filter(|p| p.sighting.current).collect();
+    }
+    if let Some(i) = placement::choose(&placed) {
+        let mut p = placed[i].clone();
+        let others = placed.iter().filter(|o| o.sighting.current).count() - 1;
+        if others > 0 {
+            p.why = format!("{}; also seen on {others} other port(s), see --all", p.why);
+        }
+        return vec![p];
+    }
+    // No access port: say why, with the most telling row.
+    let current: Vec<&Placed> = placed.iter().filter(|p| p.sighting.current).collect();
+    if let Some(first) = current.first() {
+        let mut p = (*first).clone();
+        if current.iter().all(|c| c.role == Role::Itself) {
+            p.why = "the MAC is a crawled switch's own address".into();
+        } else {
+            p.why = format!("only seen on uplinks ({} places), see --all", current.len());
+        }
+        return vec![p];
+    }
+    let mut p = placed[0].clone();
+    p.why = format!(
+        "not seen since {} (the latest crawls of its switches no longer see it); see --history",
+        clock::format(p.sighting.last_seen)
+    );
+    vec![p]
+}
+
+fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String>) -> Record {
+    let s = &placed.sighting;
+    let member = s.port_name.clone().or_else(|| s.port_descr.clone());
+    let (port, member_port) = match &s.lag_name {
+        Some(lag) => (Some(lag.clone()), member),
+        None => (member, None),
+    };
+    let vendor = s
+        .mac
+        .parse::<Mac>()
+        .ok()
+        .and_then(|m| vendors.get(&m).cloned());
+    let mut r = Record::new(FIELDS);
+    r.set("query", query)
+        .set("mac", s.mac.as_str())
+        .set(
+            "switch",
+            s.device_name
+                .clone()
+                .unwrap_or_else(|| s.device_address.clone()),
+        )
+        .set("port", port)
+        .set("vlan", s.vlan)
+        .set("role", placed.role.name())
+        .set("why", placed.why.as_str())
+        .set("last_seen", clock::format(s.last_seen))
+        .set("vendor", vendor)
+        .set("switch_address", s.device_address.as_str())
+        .set("port_alias", s.port_alias.clone())
+        .set("port_descr", s.port_descr.clone())
+        .set("if_index", s.if_index)
+        .set("member_port", member_port)
+        .set("port_status", s.oper_status.clone())
+        .set("speed_mbps", s.speed_mbps)
+        .set("macs_on_port", s.macs_on_port)
+        .set("current", s.current)
+        .set("first_seen", clock::format(s.first_seen))
+        .set("via", via);
+    r
+}

@@ -1,0 +1,167 @@
+//! Which of the ports a MAC is seen on is the one it is plugged into.
+//!
+//! A MAC shows up on every switch between it and the core. The evidence that a port is an
+//! uplink rather than the access port: an LLDP or CDP neighbour on it that is itself a crawled
+//! device; another crawled device's own MAC learned on it. LAG members roll up to their
+//! aggregate. A non-uplink port with many MACs is kept, labelled as shared (a hypervisor, an
+//! access point or an unmanaged switch behind it), because it may well be the answer.
+
+use std::collections::HashMap;
+
+use crate::catalog::{DeviceRow, NeighborRow, Sighting};
+
+/// More learned MACs than this on a non-uplink port, and it is labelled shared.
+pub const SHARED_PORT_MACS: i64 = 4;
+
+/// What a port is, for one sighting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// The MAC's own port.
+    Access,
+    /// An access port with many MACs behind it.
+    Shared,
+    /// A link towards another crawled device.
+    Uplink,
+    /// The switch's own MAC (status self or mgmt).
+    Itself,
+}
+
+impl Role {
+    /// The name shown in the `role` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Access => "access",
+            Role::Shared => "shared",
+            Role::Uplink => "uplink",
+            Role::Itself => "self",
+        }
+    }
+}
+
+/// A sighting with its role and the evidence for it.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub sighting: Sighting,
+    pub role: Role,
+    pub why: String,
+}
+
+/// What is known about the crawled devices, for telling uplinks from access ports.
+pub struct Evidence {
+    devices: Vec<DeviceRow>,
+    neighbors: Vec<NeighborRow>,
+    /// (device, ifIndex) → the other devices whose own MACs are learned there.
+    learning: HashMap<(i64, i64), Vec<i64>>,
+}
+
+impl Evidence {
+    /// Builds the evidence from catalog lookups.
+    pub fn new(
+        devices: Vec<DeviceRow>,
+        neighbors: Vec<NeighborRow>,
+        learning: Vec<(i64, i64, i64)>,
+    ) -> Evidence {
+        let mut map: HashMap<(i64, i64), Vec<i64>> = HashMap::new();
+        for (device, if_index, other) in learning {
+            map.entry((device, if_index)).or_default().push(other);
+        }
+        Evidence {
+            devices,
+            neighbors,
+            learning: map,
+        }
+    }
+
+    fn device_name(&self, id: i64) -> String {
+        self.devices
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.sys_name.clone().unwrap_or_else(|| d.address.clone()))
+            .unwrap_or_else(|| format!("device {id}"))
+    }
+
+    /// The crawled device a neighbour entry describes, if any.
+    fn crawled_neighbor(&self, n: &NeighborRow) -> Option<&DeviceRow> {
+        let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => !a.is_empty() && a.eq_ignore_ascii_case(b),
+            _ => false,
+        };
+        self.devices.iter().find(|d| {
+            d.id != n.device_id
+                && (same(&n.chassis_id, &d.base_mac)
+                    || same(&n.chassis_id, &d.lldp_chassis_id)
+                    || (same(&n.sys_name, &d.sys_name)
+                        && n.sys_name.as_deref() != Some("<private>"))
+                    || n.mgmt_address.as_deref().is_some_and(|m| {
+                        d.address == m || d.address.rsplit_once(':').is_some_and(|(h, _)| h == m)
+                    }))
+        })
+    }
+
+    /// Why this port is an uplink, if it is one.
+    fn uplink_reason(&self, s: &Sighting) -> Option<String> {
+        let ports: Vec<i64> = s.if_index.into_iter().chain(s.lag_if_index).collect();
+        for n in &self.neighbors {
+            if n.device_id != s.device_id || !n.local_if_index.is_some_and(|i| ports.contains(&i)) {
+                continue;
+            }
+            if let Some(d) = self.crawled_neighbor(n) {
+                let name = d.sys_name.clone().unwrap_or_else(|| d.address.clone());
+                return Some(format!(
+                    "{} neighbour {name} is a crawled device",
+                    n.protocol.to_uppercase()
+                ));
+            }
+        }
+        for port in &ports {
+            if let Some(others) = self.learning.get(&(s.device_id, *port)) {
+                return Some(format!(
+                    "learns the own MAC of {}",
+                    self.device_name(others[0])
+                ));
+            }
+        }
+        None
+    }
+
+    /// Labels every sighting with its role.
+    pub fn classify(&self, sightings: Vec<Sighting>) -> Vec<Placed> {
+        sightings
+            .into_iter()
+            .map(|s| {
+                let (role, why) = if matches!(s.status.as_deref(), Some("self" | "mgmt")) {
+                    (Role::Itself, "the switch's own address".to_string())
+                } else if let Some(reason) = self.uplink_reason(&s) {
+                    (Role::Uplink, format!("uplink: {reason}"))
+                } else if s.macs_on_port > SHARED_PORT_MACS {
+                    (
+                        Role::Shared,
+                        format!(
+                            "{} MACs on this port: a hypervisor, access point or unmanaged switch behind it",
+                            s.macs_on_port
+                        ),
+                    )
+                } else {
+                    (Role::Access, "no uplink evidence on this port".to_string())
+                };
+                Placed { sighting: s, role, why }
+            })
+            .collect()
+    }
+}
+
+/// The answer among current, classified sightings: an access port (fewest MACs, newest
+/// first), else a shared one; `None` when the MAC is only on uplinks or is a switch itself.
+pub fn choose(placed: &[Placed]) -> Option<usize> {
+    let rank = |p: &Placed| match p.role {
+        Role::Access => 0,
+        Role::Shared => 1,
+        _ => 9,
+    };
+    placed
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.sighting.current && rank(p) < 9)
+        .min_by_key(|(_, p)| (rank(p), p.sighting.macs_on_port, -p.sighting.last_seen))
+        .map(|(i, _)| i)
+}

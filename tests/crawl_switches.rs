@@ -1,0 +1,241 @@
+//! `crawl-switches` against real SNMP agents: snmpsim serving the real device recordings in
+//! ../shared/snmp and the project's own recordings, over v2c and v3.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The five real recordings, each played by its own loopback address.
+const REAL: &[(&str, &str)] = &[
+    ("127.0.1.1", "advantech_eki-7712g-4fp"),
+    ("127.0.1.2", "XMG1915-10EP"),
+    ("127.0.1.3", "ciscosb_c1200-8t-e-2g"),
+    ("127.0.1.4", "Cisco_sfe2000"),
+    ("127.0.1.5", "alaxala_ax3640s"),
+];
+
+fn real_agents() -> Snmpsim {
+    let addresses: Vec<&str> = REAL.iter().map(|(a, _)| *a).collect();
+    Snmpsim::start(&[shared_recordings()], &addresses)
+}
+
+fn switches_config(sim: &Snmpsim) -> String {
+    REAL.iter()
+        .map(|(addr, community)| {
+            format!(
+                "[[switch]]\naddress = \"{}\"\ncommunity = \"{community}\"\n\n",
+                sim.at(addr)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
+    let sim = real_agents();
+    let env = Env::new();
+    let config = write_config(
+        &env,
+        &format!("[snmp]\ntimeout = 5\n\n{}", switches_config(&sim)),
+    );
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    assert_status(&out, 0);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(stdout(&out), "");
+
+    for (addr, name) in REAL {
+        let device = sim.at(addr);
+        let want = recorded_fdb_macs(&shared_recordings().join(format!("{name}.snmprec")));
+        let got: BTreeSet<String> = env
+            .sql(&format!(
+                "SELECT f.mac FROM fdb_entries f JOIN devices d ON d.id = f.device_id \
+                 WHERE d.address = '{device}' AND f.current = 1"
+            ))
+            .into_iter()
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+    let count = |sql: &str| env.sql(sql)[0].clone();
+    // Catalyst 1200: one LLDP neighbour on gi8 with its chassis MAC and management address,
+    // two ARP entries and one IPv6 neighbour (link-local, zone stripped).
+    let c1200 = sim.at("127.0.1.3");
+    assert_eq!(
+        env.sql(&format!(
+            "SELECT n.chassis_id || ' ' || n.port_id || ' ' || p.name || ' ' || n.mgmt_address \
+             FROM neighbors n JOIN devices d ON d.id = n.device_id \
+             JOIN device_ports p ON p.device_id = d.id AND p.if_index = n.local_if_index \
+             WHERE d.address = '{c1200}'"
+        )),
+        ["94:18:65:7f:88:89 g8 gi8 192.168.0.5"]
+    );
+    let arp: BTreeSet<String> = env
+        .sql(&format!(
+            "SELECT a.address || ' ' || a.mac FROM arp_entries a JOIN devices d ON d.id = a.device_id \
+             WHERE d.address = '{c1200}'"
+        ))
+        .into_iter()
+        .collect();
+    assert!(arp.contains("192.168.0.1 10:3c:59:c2:81:2c"), "{arp:?}");
+    assert!(arp.contains("192.168.0.6 02:11:32:28:c2:20"), "{arp:?}");
+    assert_eq!(
+        arp.iter().filter(|a| a.starts_with("fe80::")).count(),
+        1,
+        "{arp:?}"
+    );
+    // SFE2000: six LLDP neighbours, four of them with a network-address chassis id.
+    let sfe = sim.at("127.0.1.4");
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM neighbors n JOIN devices d ON d.id = n.device_id WHERE d.address = '{sfe}'"
+        )),
+        "6"
+    );
+    // XMG1915: FDB id 1 with no VLAN table is VLAN 1; the port-0 entry is the switch itself.
+    let xmg = sim.at("127.0.1.2");
+    assert_eq!(
+        env.sql(&format!(
+            "SELECT DISTINCT f.vlan FROM fdb_entries f JOIN devices d ON d.id = f.device_id WHERE d.address = '{xmg}'"
+        )),
+        ["1"]
+    );
+    assert_eq!(
+        env.sql(&format!(
+            "SELECT f.mac FROM fdb_entries f JOIN devices d ON d.id = f.device_id \
+             WHERE d.address = '{xmg}' AND f.status = 'self'"
+        )),
+        ["f4:4d:5c:7b:87:30"]
+    );
+    // Ports: the C1200's ifName, ifAlias and speed.
+    assert_eq!(
+        env.sql(&format!(
+            "SELECT p.name || '|' || p.alias || '|' || p.speed_mbps || '|' || p.oper_status FROM device_ports p \
+             JOIN devices d ON d.id = p.device_id WHERE d.address = '{c1200}' AND p.if_index = 8"
+        )),
+        ["gi8|Uplink to Netgear|1000|up"]
+    );
+    assert_eq!(env.sql("PRAGMA integrity_check"), ["ok"]);
+}
+
+#[test]
+fn snmpv3_with_authentication_and_privacy() {
+    let sim = Snmpsim::start(
+        &[shared_recordings()],
+        &["127.0.1.1", "127.0.1.2", "127.0.1.3"],
+    );
+    let env = Env::new();
+    let config = write_config(
+        &env,
+        &format!(
+            "[snmp]\nversion = \"3\"\ntimeout = 3\nretries = 0\n\n\
+             [[switch]]\naddress = \"{}\"\nuser = \"opskit-aes\"\nauth_protocol = \"sha\"\nauth_key = \"auctoritas\"\n\
+             priv_protocol = \"aes\"\npriv_key = \"privatus\"\ncontext = \"advantech_eki-7712g-4fp\"\n\n\
+             [[switch]]\naddress = \"{}\"\nuser = \"opskit-sha\"\nauth_protocol = \"sha\"\nauth_key = \"auctoritas\"\n\
+             context = \"XMG1915-10EP\"\n\n\
+             [[switch]]\naddress = \"{}\"\nuser = \"opskit-aes\"\nauth_protocol = \"sha\"\nauth_key = \"auctoritas\"\n\
+             priv_protocol = \"aes\"\npriv_key = \"wrong-key!\"\ncontext = \"ciscosb_c1200-8t-e-2g\"\n",
+            sim.at("127.0.1.1"),
+            sim.at("127.0.1.2"),
+            sim.at("127.0.1.3")
+        ),
+    );
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    // The device with the wrong privacy key fails, alone, on one line; the others are stored.
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("crawl-switches: {}: ", sim.at("127.0.1.3"))),
+        "{err}"
+    );
+    let count = |addr: &str| {
+        env.sql(&format!(
+            "SELECT count(*) FROM fdb_entries f JOIN devices d ON d.id = f.device_id WHERE d.address = '{}'",
+            sim.at(addr)
+        ))[0]
+            .clone()
+    };
+    assert_eq!(count("127.0.1.1"), "164");
+    assert_eq!(count("127.0.1.2"), "25");
+    assert_eq!(count("127.0.1.3"), "0");
+    assert_eq!(
+        env.sql("SELECT count(*) FROM scans WHERE error IS NOT NULL"),
+        ["1"]
+    );
+}
+
+#[test]
+fn unreachable_and_wrong_community_fail_alone_and_quickly() {
+    let sim = Snmpsim::start(&[shared_recordings()], &["127.0.1.1", "127.0.1.2"]);
+    let env = Env::new();
+    let dead = format!("127.0.0.1:{}", free_udp_port());
+    let wrong = sim.at("127.0.1.2");
+    let config = write_config(
+        &env,
+        &format!(
+            "[snmp]\ntimeout = 0.5\nretries = 1\n\n\
+             [[switch]]\naddress = \"{}\"\ncommunity = \"advantech_eki-7712g-4fp\"\n\n\
+             [[switch]]\naddress = \"{dead}\"\n\n\
+             [[switch]]\naddress = \"{wrong}\"\ncommunity = \"wrong\"\n",
+            sim.at("127.0.1.1"),
+        ),
+    );
+    let started = Instant::now();
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let took = started.elapsed();
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    for device in [&dead, &wrong] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!(
+                "crawl-switches: {device}: walking 1.3.6.1.2.1.1: no answer"
+            ))),
+            "{err}"
+        );
+    }
+    // Two attempts of half a second each per failed device, crawled concurrently.
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert_eq!(
+        env.sql("SELECT count(*) FROM fdb_entries WHERE current = 1"),
+        ["164"]
+    );
+}
+
+#[test]
+fn bad_configuration_and_addresses_are_usage_errors() {
+    let env = Env::new();
+    let out = env.run("crawl-switches", &[]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("nothing to crawl"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run("crawl-switches", &["no such host.invalid"]);
+    assert_status(&out, 2);
+    let config = write_config(
+        &env,
+        "[[switch]]\naddress = \"127.0.0.1\"\nversion = \"3\"\n",
+    );
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("SNMPv3 needs a user"),
+        "{}",
+        stderr(&out)
+    );
+    // A community in a world-readable config is refused before anything is crawled.
+    let config = write_config(&env, "[snmp]\ncommunity = \"s3cret\"\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(
+        "crawl-switches",
+        &["--config", config.to_str().unwrap(), "127.0.0.1"],
+    );
+    assert_status(&out, 2);
+    assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+}
