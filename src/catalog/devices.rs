@@ -97,6 +97,8 @@ pub struct Sighting {
 pub struct NeighborRow {
     pub device_id: i64,
     pub local_if_index: Option<i64>,
+    /// The aggregate the local port belongs to, when it is a LAG member.
+    pub local_lag_if_index: Option<i64>,
     pub protocol: String,
     pub chassis_id: Option<String>,
     pub port_id: Option<String>,
@@ -322,20 +324,24 @@ impl Catalog {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT device_id, local_if_index, protocol, chassis_id, port_id, sys_name, \
-                        mgmt_address \
-                 FROM neighbors WHERE current = 1 AND device_id IN ({marks})"
+                "SELECT n.device_id, n.local_if_index, p.lag_if_index, n.protocol, n.chassis_id, \
+                        n.port_id, n.sys_name, n.mgmt_address \
+                 FROM neighbors n \
+                 LEFT JOIN device_ports p ON p.device_id = n.device_id \
+                      AND p.if_index = n.local_if_index AND p.current = 1 \
+                 WHERE n.current = 1 AND n.device_id IN ({marks})"
             ))
             .map_err(sql_error)?;
         stmt.query_map(params_from_iter(device_ids), |r| {
             Ok(NeighborRow {
                 device_id: r.get(0)?,
                 local_if_index: r.get(1)?,
-                protocol: r.get(2)?,
-                chassis_id: r.get(3)?,
-                port_id: r.get(4)?,
-                sys_name: r.get(5)?,
-                mgmt_address: r.get(6)?,
+                local_lag_if_index: r.get(2)?,
+                protocol: r.get(3)?,
+                chassis_id: r.get(4)?,
+                port_id: r.get(5)?,
+                sys_name: r.get(6)?,
+                mgmt_address: r.get(7)?,
             })
         })
         .and_then(|rows| rows.collect())
@@ -368,6 +374,20 @@ impl Catalog {
         })
         .and_then(|rows| rows.collect())
         .map_err(sql_error)
+    }
+
+    /// Every crawled device's own MACs (bridge address and interface MACs): (device id, MAC).
+    pub fn device_macs(&self) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, base_mac FROM devices WHERE base_mac IS NOT NULL \
+                 UNION SELECT device_id, mac FROM device_ports WHERE current = 1 AND mac IS NOT NULL",
+            )
+            .map_err(sql_error)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)
     }
 
     /// The MACs an IP address was bound to: routers' ARP/neighbour entries and hosts' own

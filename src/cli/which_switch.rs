@@ -292,6 +292,7 @@ fn classify(catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> 
     ids.dedup();
     let evidence = Evidence::new(
         catalog.devices()?,
+        catalog.device_macs()?,
         catalog.neighbors_of(&ids)?,
         catalog.ports_learning_devices(&ids)?,
     );

@@ -49,6 +49,8 @@ pub struct Placed {
 /// What is known about the crawled devices, for telling uplinks from access ports.
 pub struct Evidence {
     devices: Vec<DeviceRow>,
+    /// MAC → the crawled device that owns it.
+    owners: HashMap<String, i64>,
     neighbors: Vec<NeighborRow>,
     /// (device, ifIndex) → the other devices whose own MACs are learned there.
     learning: HashMap<(i64, i64), Vec<i64>>,
@@ -58,6 +60,7 @@ impl Evidence {
     /// Builds the evidence from catalog lookups.
     pub fn new(
         devices: Vec<DeviceRow>,
+        device_macs: Vec<(i64, String)>,
         neighbors: Vec<NeighborRow>,
         learning: Vec<(i64, i64, i64)>,
     ) -> Evidence {
@@ -67,6 +70,7 @@ impl Evidence {
         }
         Evidence {
             devices,
+            owners: device_macs.into_iter().map(|(d, m)| (m, d)).collect(),
             neighbors,
             learning: map,
         }
@@ -98,14 +102,19 @@ impl Evidence {
         })
     }
 
-    /// Why this port is an uplink, if it is one.
+    /// Why this port is an uplink, if it is one. A port facing a crawled device is not an
+    /// uplink for that device's own MACs: it is where that device is plugged in.
     fn uplink_reason(&self, s: &Sighting) -> Option<String> {
+        let owner = self.owners.get(&s.mac).copied();
         let ports: Vec<i64> = s.if_index.into_iter().chain(s.lag_if_index).collect();
+        let on_port = |i: Option<i64>| i.is_some_and(|i| ports.contains(&i));
         for n in &self.neighbors {
-            if n.device_id != s.device_id || !n.local_if_index.is_some_and(|i| ports.contains(&i)) {
+            if n.device_id != s.device_id
+                || !(on_port(n.local_if_index) || on_port(n.local_lag_if_index))
+            {
                 continue;
             }
-            if let Some(d) = self.crawled_neighbor(n) {
+            if let Some(d) = self.crawled_neighbor(n).filter(|d| Some(d.id) != owner) {
                 let name = d.sys_name.clone().unwrap_or_else(|| d.address.clone());
                 return Some(format!(
                     "{} neighbour {name} is a crawled device",
@@ -114,14 +123,38 @@ impl Evidence {
             }
         }
         for port in &ports {
-            if let Some(others) = self.learning.get(&(s.device_id, *port)) {
+            let others = self.learning.get(&(s.device_id, *port));
+            if let Some(other) = others.into_iter().flatten().find(|o| Some(**o) != owner) {
                 return Some(format!(
                     "learns the own MAC of {}",
-                    self.device_name(others[0])
+                    self.device_name(*other)
                 ));
             }
         }
         None
+    }
+
+    /// The crawled device that owns `mac`, when this sighting's port faces it (an LLDP/CDP
+    /// neighbour, or its own MACs learned there): then the port is where that device is
+    /// plugged in.
+    fn faces_owner(&self, s: &Sighting) -> Option<String> {
+        let owner = *self.owners.get(&s.mac)?;
+        if owner == s.device_id {
+            return None;
+        }
+        let ports: Vec<i64> = s.if_index.into_iter().chain(s.lag_if_index).collect();
+        let on_port = |i: Option<i64>| i.is_some_and(|i| ports.contains(&i));
+        let by_neighbor = self.neighbors.iter().any(|n| {
+            n.device_id == s.device_id
+                && (on_port(n.local_if_index) || on_port(n.local_lag_if_index))
+                && self.crawled_neighbor(n).is_some_and(|d| d.id == owner)
+        });
+        let by_learning = ports.iter().any(|p| {
+            self.learning
+                .get(&(s.device_id, *p))
+                .is_some_and(|others| others.contains(&owner))
+        });
+        (by_neighbor || by_learning).then(|| self.device_name(owner))
     }
 
     /// Labels every sighting with its role.
@@ -133,6 +166,11 @@ impl Evidence {
                     (Role::Itself, "the switch's own address".to_string())
                 } else if let Some(reason) = self.uplink_reason(&s) {
                     (Role::Uplink, format!("uplink: {reason}"))
+                } else if let Some(owner) = self.faces_owner(&s) {
+                    (
+                        Role::Access,
+                        format!("the port faces {owner}, a crawled device that owns this MAC"),
+                    )
                 } else if s.macs_on_port > SHARED_PORT_MACS {
                     (
                         Role::Shared,
