@@ -152,6 +152,24 @@ fn usm(settings: &SnmpConfig) -> Result<UsmConfig> {
     Ok(usm)
 }
 
+/// The settings that reach one VLAN's bridge instance on a Cisco-style agent: community
+/// `COMMUNITY@VLAN` for v1/v2c, context `vlan-VLAN` for v3.
+pub fn settings_for_vlan(settings: &SnmpConfig, vlan: u32) -> SnmpConfig {
+    let mut s = settings.clone();
+    match settings.version.as_deref() {
+        Some("3" | "v3") => s.context = Some(format!("vlan-{vlan}")),
+        _ => {
+            let community = settings
+                .community
+                .clone()
+                .or_else(|| std::env::var("OPSKIT_SNMP_COMMUNITY").ok())
+                .unwrap_or_else(|| "public".to_string());
+            s.community = Some(format!("{community}@{vlan}"));
+        }
+    }
+    s
+}
+
 /// A client for one agent on the shared socket, with the timeout and retries of `settings`.
 pub async fn client(
     transport: &UdpTransport,

@@ -341,3 +341,50 @@ fn hosts_resolve_through_their_scanned_interfaces_and_names_are_escaped() {
         }
     }
 }
+
+#[test]
+fn cisco_per_vlan_bridges_are_read_through_community_at_vlan() {
+    let sim = Snmpsim::start(&[fixture_recordings()], &["127.0.2.1", "127.0.2.6"]);
+    let lab = Lab {
+        sim,
+        env: Env::new(),
+    };
+    crawl(
+        &lab,
+        &[
+            ("127.0.2.1", "core1", "switch"),
+            ("127.0.2.6", "ciscosw", "switch"),
+        ],
+    );
+    // VLANs 10 and 20 exist only in their own instances (ciscosw@10, ciscosw@20); bridge
+    // ports map to ifIndexes 101xx per instance.
+    let y = &answer(&lab, &["00:1b:21:1b:00:02"])[0];
+    assert_eq!(
+        (y["switch"].as_str(), y["port"].as_str(), y["vlan"].as_i64()),
+        (Some("ciscosw"), Some("Gi1/0/2"), Some(10))
+    );
+    let z = &answer(&lab, &["00:1b:21:1c:00:03"])[0];
+    assert_eq!(
+        (z["port"].as_str(), z["vlan"].as_i64()),
+        (Some("Gi1/0/1"), Some(20))
+    );
+    let x = &answer(&lab, &["00:1b:21:1a:00:01"])[0];
+    assert_eq!(
+        (x["port"].as_str(), x["vlan"].as_i64()),
+        (Some("Gi1/0/1"), Some(1))
+    );
+    // core1's MAC on Gi1/0/3, whose CDP neighbour is core1: an uplink in both VLANs.
+    let core_on_cisco: Vec<Value> = answer(&lab, &["--all", "02:00:00:00:01:00"])
+        .into_iter()
+        .filter(|r| r["switch"] == "ciscosw")
+        .collect();
+    assert_eq!(core_on_cisco.len(), 2);
+    for row in &core_on_cisco {
+        assert_eq!(row["port"], "Gi1/0/3");
+    }
+    // The VLAN 1002 the VTP table lists is skipped, and nothing is left without a VLAN.
+    assert_eq!(
+        lab.env.sql("SELECT count(*) FROM fdb_entries f JOIN devices d ON d.id = f.device_id WHERE d.sys_name = 'ciscosw' AND (f.vlan IS NULL OR f.vlan = 1002)"),
+        ["0"]
+    );
+}

@@ -271,6 +271,57 @@ impl Catalog {
 
     /// Every place `mac` (aa:bb:cc:dd:ee:ff) is seen now, or ever with `history`, newest first.
     pub fn sightings(&self, mac: &str, history: bool) -> Result<Vec<Sighting>> {
+        self.query_sightings(
+            &format!(
+                "f.mac = ?1 {}",
+                if history { "" } else { "AND f.current = 1" }
+            ),
+            &[&mac],
+        )
+    }
+
+    /// What is, and was, learned on a port: SWITCH is a sysName or address, PORT an ifName,
+    /// ifDescr, ifAlias or ifIndex (LAG members included when PORT is the aggregate).
+    pub fn port_sightings(&self, switch: &str, port: &str) -> Result<Vec<Sighting>> {
+        self.query_sightings(
+            "(lower(d.sys_name) = lower(?1) OR d.address = ?1 OR d.address LIKE ?1 || ':%') \
+             AND (p.name = ?2 OR p.descr = ?2 OR p.alias = ?2 OR CAST(p.if_index AS TEXT) = ?2 \
+                  OR lag.name = ?2)",
+            &[&switch, &port],
+        )
+    }
+
+    /// MACs that appeared on a port since `since` while they had last been seen on another
+    /// port of the same switch: (the old sighting, the new one).
+    pub fn moves_since(&self, since: i64) -> Result<Vec<(Sighting, Sighting)>> {
+        let new = self.query_sightings(
+            "f.current = 1 AND f.first_seen >= ?1 AND f.status = 'learned' AND EXISTS ( \
+               SELECT 1 FROM fdb_entries o WHERE o.device_id = f.device_id AND o.mac = f.mac \
+               AND o.current = 0 AND o.if_index IS NOT f.if_index AND o.last_seen <= f.first_seen)",
+            &[&since],
+        )?;
+        let mut moves = Vec::new();
+        for n in new {
+            let before = self
+                .query_sightings(
+                    "f.device_id = ?1 AND f.mac = ?2 AND f.current = 0 AND f.if_index IS NOT ?3 \
+                     AND f.last_seen <= ?4",
+                    &[&n.device_id, &n.mac, &n.if_index, &n.first_seen],
+                )?
+                .into_iter()
+                .next();
+            if let Some(old) = before {
+                moves.push((old, n));
+            }
+        }
+        Ok(moves)
+    }
+
+    fn query_sightings(
+        &self,
+        condition: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Sighting>> {
         let sql = format!(
             "SELECT f.device_id, d.address, d.sys_name, f.mac, f.vlan, f.if_index, f.bridge_port, \
                     f.status, p.name, p.alias, p.descr, p.oper_status, p.speed_mbps, \
@@ -283,12 +334,11 @@ impl Catalog {
                   AND p.current = 1 \
              LEFT JOIN device_ports lag ON lag.device_id = f.device_id \
                   AND lag.if_index = p.lag_if_index AND lag.current = 1 \
-             WHERE f.mac = ?1 {} \
-             ORDER BY f.current DESC, f.last_seen DESC, f.first_seen DESC",
-            if history { "" } else { "AND f.current = 1" }
+             WHERE {condition} \
+             ORDER BY f.current DESC, f.last_seen DESC, f.first_seen DESC"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_error)?;
-        stmt.query_map([mac], |r| {
+        stmt.query_map(params, |r| {
             Ok(Sighting {
                 device_id: r.get(0)?,
                 device_address: r.get(1)?,

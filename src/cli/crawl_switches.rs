@@ -219,10 +219,12 @@ async fn crawl_all(
             let result = async {
                 let transport =
                     transport.ok_or_else(|| Error::new(ErrorKind::Fatal, "no socket"))?;
-                let auth = snmp::auth(&target.settings)?;
-                let client =
-                    snmp::client(&transport, target.socket, auth, &target.settings).await?;
-                crawl::crawl(&client).await
+                let agent = crawl::Agent {
+                    transport: &transport,
+                    target: target.socket,
+                    settings: &target.settings,
+                };
+                crawl::crawl(&agent).await
             }
             .await;
             (target, started, result)

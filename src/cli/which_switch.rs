@@ -40,6 +40,19 @@ pub struct Args {
     #[arg(long)]
     pub history: bool,
 
+    /// What is, and was, plugged into a port: SWITCH (sysName or address) and PORT (ifName,
+    /// ifDescr, ifAlias or ifIndex)
+    #[arg(long, num_args = 2, value_names = ["SWITCH", "PORT"], conflicts_with_all = ["items", "all", "moves"])]
+    pub port: Option<Vec<String>>,
+
+    /// Every MAC that moved to another port of the same switch (see --since): a cron report
+    #[arg(long, conflicts_with_all = ["items", "all", "history"])]
+    pub moves: bool,
+
+    /// With --moves: how far back, as an age (30m, 12h, 1d, 2w) or an RFC 3339 time
+    #[arg(long, value_name = "WHEN", default_value = "1d", requires = "moves")]
+    pub since: String,
+
     /// Do not ask DNS for host names unknown to the catalog
     #[arg(long)]
     pub no_dns: bool,
@@ -167,8 +180,47 @@ impl Tool for Args {
 
     fn run(self) -> Result<Outcome> {
         let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
-        let items = input::items(&self.items, "MACs, addresses or host names")?;
         let config = self.common.config()?;
+        if let Some(port) = &self.port {
+            let catalog = self.common.open_catalog(&config)?;
+            let (switch, port) = (&port[0], &port[1]);
+            let placed = classify(&catalog, catalog.port_sightings(switch, port)?)?;
+            if placed.is_empty() {
+                warn(
+                    NAME,
+                    format!(
+                        "{switch} {port}: nothing learned on that port (or no such switch or port)"
+                    ),
+                );
+                return Ok(Outcome::NothingFound);
+            }
+            let query = format!("{switch} {port}");
+            return print_rows(
+                &mut printer,
+                placed
+                    .into_iter()
+                    .map(|p| (query.clone(), "port".into(), p))
+                    .collect(),
+                None,
+            );
+        }
+        if self.moves {
+            let catalog = self.common.open_catalog(&config)?;
+            let since = clock::parse_since(&self.since, clock::now())?;
+            let moves = catalog.moves_since(since)?;
+            if moves.is_empty() {
+                return Ok(Outcome::NothingFound);
+            }
+            let mut from = Vec::new();
+            let mut rows = Vec::new();
+            for (old, new) in moves {
+                let placed = classify(&catalog, vec![new])?.remove(0);
+                from.push(old.port_name.or(old.port_descr));
+                rows.push((placed.sighting.mac.clone(), "moves".to_string(), placed));
+            }
+            return print_rows(&mut printer, rows, Some(from));
+        }
+        let items = input::items(&self.items, "MACs, addresses or host names")?;
         let catalog = self.common.open_catalog(&config)?;
         let resolver = if self.no_dns {
             None
@@ -215,18 +267,35 @@ impl Tool for Args {
                 outcome = Outcome::NothingFound;
             }
         }
-        let macs: Vec<Mac> = rows
-            .iter()
-            .filter_map(|(_, _, p)| p.sighting.mac.parse().ok())
-            .collect();
-        let vendors = oui::vendors(Path::new(oui::REGISTRY_DIR), &macs);
-        let records: Vec<Record> = rows
-            .iter()
-            .map(|(query, via, placed)| record(query, via, placed, &vendors))
-            .collect();
-        printer.print(&records, Shape::Table)?;
+        print_rows(&mut printer, rows, None)?;
         Ok(outcome)
     }
+}
+
+/// Prints (query, via, placed) rows, with vendors looked up in one pass over the registry.
+fn print_rows(
+    printer: &mut Printer,
+    rows: Vec<(String, String, Placed)>,
+    moved_from: Option<Vec<Option<String>>>,
+) -> Result<Outcome> {
+    let macs: Vec<Mac> = rows
+        .iter()
+        .filter_map(|(_, _, p)| p.sighting.mac.parse().ok())
+        .collect();
+    let vendors = oui::vendors(Path::new(oui::REGISTRY_DIR), &macs);
+    let records: Vec<Record> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (query, via, placed))| {
+            let mut r = record(query, via, placed, &vendors);
+            if let Some(from) = &moved_from {
+                r.set("moved_from", from[i].clone());
+            }
+            r
+        })
+        .collect();
+    printer.print(&records, Shape::Table)?;
+    Ok(Outcome::Success)
 }
 
 /// The MACs an input stands for, and how each was found.

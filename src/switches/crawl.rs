@@ -13,16 +13,30 @@ use async_snmp::Value;
 
 use super::mibs::*;
 use super::{ArpEntry, DeviceSnapshot, FdbEntry, Neighbor, Port};
+use crate::config::SnmpConfig;
 use crate::error::Result;
 use crate::net::Mac;
 use crate::snmp::{self, Row, SnmpClient, bytes, int, text};
+use async_snmp::transport::UdpTransport;
+use std::net::SocketAddr;
+
+/// How to reach the device again in another context: for Cisco-style per-VLAN bridge
+/// instances (community@VLAN, or SNMPv3 context vlan-N).
+pub struct Agent<'a> {
+    pub transport: &'a UdpTransport,
+    pub target: SocketAddr,
+    pub settings: &'a SnmpConfig,
+}
 
 /// Crawls one device.
-pub async fn crawl(client: &SnmpClient) -> Result<DeviceSnapshot> {
+pub async fn crawl(agent: &Agent<'_>) -> Result<DeviceSnapshot> {
+    let auth = snmp::auth(agent.settings)?;
+    let client = &snmp::client(agent.transport, agent.target, auth, agent.settings).await?;
     let mut snap = DeviceSnapshot::default();
     read_system(client, &mut snap).await?;
     read_interfaces(client, &mut snap).await?;
     read_bridge(client, &mut snap).await?;
+    read_per_vlan_bridges(client, agent, &mut snap).await?;
     read_lag(client, &mut snap).await?;
     read_lldp(client, &mut snap).await?;
     read_cdp(client, &mut snap).await?;
@@ -236,6 +250,74 @@ async fn read_bridge(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<(
             });
         }
     }
+    Ok(())
+}
+
+/// Cisco IOS keeps one BRIDGE-MIB instance per VLAN, reached through community@VLAN (or the
+/// SNMPv3 context vlan-N); the default context shows VLAN 1 only and there is no Q-BRIDGE
+/// forwarding table. When the device lists its VLANs in CISCO-VTP-MIB and gave no Q-BRIDGE
+/// entries, every operational VLAN's instance is read and replaces the default one. A VLAN
+/// whose instance does not answer is skipped: such VLANs have no bridge on that switch.
+async fn read_per_vlan_bridges(
+    client: &SnmpClient,
+    agent: &Agent<'_>,
+    snap: &mut DeviceSnapshot,
+) -> Result<()> {
+    if snap.fdb.iter().any(|e| e.vlan.is_some()) {
+        return Ok(());
+    }
+    let vlans: Vec<u32> = snmp::walk(client, VTP_VLAN_STATE)
+        .await?
+        .into_iter()
+        .filter(|r| int(&r.value) == Some(1))
+        .filter_map(|r| r.index.last().copied())
+        // 1002-1005 are the FDDI and Token Ring defaults every IOS lists; they bridge nothing.
+        .filter(|v| !(1002..=1005).contains(v))
+        .collect();
+    if vlans.is_empty() {
+        return Ok(());
+    }
+    let mut entries = Vec::new();
+    for vlan in vlans {
+        let settings = snmp::settings_for_vlan(agent.settings, vlan);
+        let auth = snmp::auth(&settings)?;
+        let vlan_client = snmp::client(agent.transport, agent.target, auth, &settings).await?;
+        let Ok(port_rows) = snmp::walk(&vlan_client, DOT1D_BASE_PORT_IF_INDEX).await else {
+            continue;
+        };
+        let port_if: HashMap<i64, i64> = by_first_arc(port_rows)
+            .into_iter()
+            .filter_map(|(port, v)| Some((port, int(&v)?)))
+            .collect();
+        let status: HashMap<Vec<u32>, i64> = snmp::walk(&vlan_client, DOT1D_TP_FDB_STATUS)
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.index, int(&r.value)?)))
+            .collect();
+        for row in snmp::walk(&vlan_client, DOT1D_TP_FDB_PORT).await? {
+            let (Some(mac), Some(port)) = (mac_from_arcs(&row.index), int(&row.value)) else {
+                continue;
+            };
+            entries.push(FdbEntry {
+                mac,
+                vlan: Some(i64::from(vlan)),
+                bridge_port: Some(port),
+                if_index: port_if.get(&port).copied(),
+                status: fdb_status_name(status.get(&row.index).copied(), port),
+            });
+        }
+        // Each instance numbers bridge ports itself; fill in ports the default context lacked.
+        for port in &mut snap.ports {
+            if port.bridge_port.is_none() {
+                port.bridge_port = port_if
+                    .iter()
+                    .find(|(_, i)| **i == port.if_index)
+                    .map(|(b, _)| *b);
+            }
+        }
+        snap.has_bridge_mib = true;
+    }
+    snap.fdb = entries;
     Ok(())
 }
 

@@ -57,3 +57,6 @@ pub const DOT3AD_AGG_PORT_ATTACHED_AGG_ID: &[u32] = &[1, 2, 840, 10006, 300, 43,
 /// IP-MIB neighbour tables.
 pub const IP_NET_TO_PHYSICAL_PHYS_ADDRESS: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 35, 1, 4];
 pub const IP_NET_TO_MEDIA_PHYS_ADDRESS: &[u32] = &[1, 3, 6, 1, 2, 1, 4, 22, 1, 2];
+
+/// CISCO-VTP-MIB vtpVlanState (index: management domain, VLAN; 1 = operational).
+pub const VTP_VLAN_STATE: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 3, 1, 1, 2];
