@@ -239,3 +239,61 @@ fn bad_configuration_and_addresses_are_usage_errors() {
     assert_status(&out, 2);
     assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
+    // A recording written for this test: 100,000 learned MACs on 48 bridge ports.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from("1.3.6.1.2.1.1.1.0|4|a very busy switch\n1.3.6.1.2.1.1.5.0|4|big1\n");
+    for p in 1..=48 {
+        text.push_str(&format!("1.3.6.1.2.1.17.1.4.1.2.{p}|2|{p}\n"));
+    }
+    for i in 0..100_000u32 {
+        text.push_str(&format!(
+            "1.3.6.1.2.1.17.4.3.1.2.0.27.{}.{}.{}.1|2|{}\n",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255,
+            i % 48 + 1
+        ));
+    }
+    std::fs::write(dir.path().join("big1.snmprec"), text).unwrap();
+    let sim = Snmpsim::start(&[dir.path().to_path_buf()], &["127.0.1.9"]);
+    let env = Env::new();
+    let config = write_config(
+        &env,
+        &format!(
+            "[snmp]\ntimeout = 20\nmax_repetitions = 100\n\n[[switch]]\naddress = \"{}\"\ncommunity = \"big1\"\n",
+            sim.at("127.0.1.9")
+        ),
+    );
+    let mut child = env
+        .cmd("crawl-switches")
+        .args(["--config", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // VmHWM is the process's peak resident memory so far: the last reading before it exits
+    // is its peak for the whole crawl.
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        let reading = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+        peak_kib = peak_kib.max(reading.unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_status(&out, 0);
+    assert_eq!(
+        env.sql("SELECT count(*) FROM fdb_entries WHERE current = 1"),
+        ["100000"]
+    );
+    assert!(peak_kib > 0, "no memory reading was taken");
+    assert!(peak_kib < 256 * 1024, "peak resident memory {peak_kib} KiB");
+}

@@ -1,7 +1,7 @@
 //! Switches and routers in the catalog: writing one crawl of one device, and the lookups
 //! which-switch needs (where a MAC is seen, which MACs an address had, what each device is).
 
-use rusqlite::{params, params_from_iter};
+use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use crate::error::Result;
 use crate::switches::DeviceSnapshot;
@@ -398,45 +398,48 @@ impl Catalog {
         .map_err(sql_error)
     }
 
-    /// Ports of the given devices on which another crawled device's own MAC (its bridge
-    /// address or an interface MAC) is currently learned: (device id, ifIndex, that device).
-    pub fn ports_learning_devices(&self, device_ids: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
-        if device_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; device_ids.len()].join(",");
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT DISTINCT f.device_id, f.if_index, o.id FROM fdb_entries f \
-                 JOIN devices o ON o.base_mac = f.mac AND o.id != f.device_id \
-                 WHERE f.current = 1 AND f.if_index IS NOT NULL AND f.device_id IN ({marks}) \
-                 UNION \
-                 SELECT DISTINCT f.device_id, f.if_index, p.device_id FROM fdb_entries f \
-                 JOIN device_ports p ON p.mac = f.mac AND p.current = 1 \
-                      AND p.device_id != f.device_id \
-                 WHERE f.current = 1 AND f.if_index IS NOT NULL AND f.device_id IN ({marks})"
-            ))
-            .map_err(sql_error)?;
-        let both: Vec<i64> = device_ids.iter().chain(device_ids).copied().collect();
-        stmt.query_map(params_from_iter(both), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(sql_error)
-    }
-
-    /// Every crawled device's own MACs (bridge address and interface MACs): (device id, MAC).
-    pub fn device_macs(&self) -> Result<Vec<(i64, String)>> {
+    /// Which of the given ports (device id, ifIndex) currently learn another crawled device's
+    /// own MAC (its bridge address or an interface MAC): (device id, ifIndex, that device).
+    pub fn ports_learning_devices(&self, ports: &[(i64, i64)]) -> Result<Vec<(i64, i64, i64)>> {
+        // One indexed query per port: a sighting list touches a handful of ports, and a join
+        // against a VALUES list made SQLite scan the whole forwarding table.
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, base_mac FROM devices WHERE base_mac IS NOT NULL \
-                 UNION SELECT device_id, mac FROM device_ports WHERE current = 1 AND mac IS NOT NULL",
+                // CROSS JOIN keeps the port's few entries as the outer loop: with many ports
+                // that have no MAC, the planner otherwise scans every device port.
+                "SELECT DISTINCT o.id FROM fdb_entries f \
+                 CROSS JOIN devices o ON o.base_mac = f.mac AND o.id != f.device_id \
+                 WHERE f.device_id = ?1 AND f.current = 1 AND f.if_index = ?2 \
+                 UNION \
+                 SELECT DISTINCT p.device_id FROM fdb_entries f \
+                 CROSS JOIN device_ports p ON p.mac = f.mac AND p.current = 1 \
+                      AND p.device_id != f.device_id \
+                 WHERE f.device_id = ?1 AND f.current = 1 AND f.if_index = ?2",
             )
             .map_err(sql_error)?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
+        let mut found = Vec::new();
+        for &(device, if_index) in ports {
+            let others: Vec<i64> = stmt
+                .query_map([device, if_index], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+                .map_err(sql_error)?;
+            found.extend(others.into_iter().map(|o| (device, if_index, o)));
+        }
+        Ok(found)
+    }
+
+    /// The crawled device that owns `mac` (as its bridge address or an interface MAC), if any.
+    pub fn mac_owner(&self, mac: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT id FROM devices WHERE base_mac = ?1 \
+                 UNION ALL SELECT device_id FROM device_ports WHERE mac = ?1 AND current = 1 \
+                 LIMIT 1",
+                [mac],
+                |r| r.get(0),
+            )
+            .optional()
             .map_err(sql_error)
     }
 

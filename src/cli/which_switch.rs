@@ -184,7 +184,11 @@ impl Tool for Args {
         if let Some(port) = &self.port {
             let catalog = self.common.open_catalog(&config)?;
             let (switch, port) = (&port[0], &port[1]);
-            let placed = classify(&catalog, catalog.port_sightings(switch, port)?)?;
+            // Each MAC on the port is placed with its own evidence (its owner differs).
+            let mut placed = Vec::new();
+            for sighting in catalog.port_sightings(switch, port)? {
+                placed.extend(classify(&catalog, vec![sighting])?);
+            }
             if placed.is_empty() {
                 warn(
                     NAME,
@@ -354,16 +358,31 @@ fn macs_for(
     Ok(out)
 }
 
-/// Classifies sightings with the evidence about the devices they are on.
+/// Classifies sightings (all of one MAC) with the evidence about the ports they are on.
 fn classify(catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> {
     let mut ids: Vec<i64> = sightings.iter().map(|s| s.device_id).collect();
     ids.sort_unstable();
     ids.dedup();
+    let mut ports: Vec<(i64, i64)> = sightings
+        .iter()
+        .flat_map(|s| {
+            [s.if_index, s.lag_if_index]
+                .into_iter()
+                .flatten()
+                .map(move |i| (s.device_id, i))
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let owner = match sightings.first() {
+        Some(s) => catalog.mac_owner(&s.mac)?,
+        None => None,
+    };
     let evidence = Evidence::new(
         catalog.devices()?,
-        catalog.device_macs()?,
+        owner,
         catalog.neighbors_of(&ids)?,
-        catalog.ports_learning_devices(&ids)?,
+        catalog.ports_learning_devices(&ports)?,
     );
     Ok(evidence.classify(sightings))
 }
@@ -372,7 +391,14 @@ fn classify(catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> 
 fn select(placed: Vec<Placed>, all: bool, history: bool) -> Vec<Placed> {
     if history {
         let mut placed = placed;
-        placed.sort_by_key(|p| (p.sighting.first_seen, p.sighting.last_seen));
+        // Oldest first; within one second (two crawls close together) what is gone comes first.
+        placed.sort_by_key(|p| {
+            (
+                p.sighting.first_seen,
+                p.sighting.current,
+                p.sighting.last_seen,
+            )
+        });
         return placed;
     }
     if all {

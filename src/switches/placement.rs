@@ -49,18 +49,19 @@ pub struct Placed {
 /// What is known about the crawled devices, for telling uplinks from access ports.
 pub struct Evidence {
     devices: Vec<DeviceRow>,
-    /// MAC → the crawled device that owns it.
-    owners: HashMap<String, i64>,
+    /// The crawled device that owns the MAC being placed, if any.
+    owner: Option<i64>,
     neighbors: Vec<NeighborRow>,
     /// (device, ifIndex) → the other devices whose own MACs are learned there.
     learning: HashMap<(i64, i64), Vec<i64>>,
 }
 
 impl Evidence {
-    /// Builds the evidence from catalog lookups.
+    /// Builds the evidence from catalog lookups, for placing one MAC (whose owner, if it is a
+    /// crawled device's own MAC, is `owner`).
     pub fn new(
         devices: Vec<DeviceRow>,
-        device_macs: Vec<(i64, String)>,
+        owner: Option<i64>,
         neighbors: Vec<NeighborRow>,
         learning: Vec<(i64, i64, i64)>,
     ) -> Evidence {
@@ -70,7 +71,7 @@ impl Evidence {
         }
         Evidence {
             devices,
-            owners: device_macs.into_iter().map(|(d, m)| (m, d)).collect(),
+            owner,
             neighbors,
             learning: map,
         }
@@ -105,7 +106,7 @@ impl Evidence {
     /// Why this port is an uplink, if it is one. A port facing a crawled device is not an
     /// uplink for that device's own MACs: it is where that device is plugged in.
     fn uplink_reason(&self, s: &Sighting) -> Option<String> {
-        let owner = self.owners.get(&s.mac).copied();
+        let owner = self.owner;
         let ports: Vec<i64> = s.if_index.into_iter().chain(s.lag_if_index).collect();
         let on_port = |i: Option<i64>| i.is_some_and(|i| ports.contains(&i));
         for n in &self.neighbors {
@@ -138,7 +139,7 @@ impl Evidence {
     /// neighbour, or its own MACs learned there): then the port is where that device is
     /// plugged in.
     fn faces_owner(&self, s: &Sighting) -> Option<String> {
-        let owner = *self.owners.get(&s.mac)?;
+        let owner = self.owner?;
         if owner == s.device_id {
             return None;
         }

@@ -18,6 +18,10 @@ CREATE TABLE devices (
     last_scan_id INTEGER REFERENCES scans(id)
 );
 
+-- Partial indexes: ports without a MAC (VLAN interfaces, tunnels) would otherwise make the
+-- statistics say a MAC lookup matches thousands of rows, and the planner scan instead.
+CREATE INDEX devices_base_mac ON devices(base_mac) WHERE base_mac IS NOT NULL;
+
 -- Interfaces of a device (IF-MIB), with the LAG they belong to, if any.
 CREATE TABLE device_ports (
     id           INTEGER PRIMARY KEY,
@@ -38,8 +42,8 @@ CREATE TABLE device_ports (
     current      INTEGER NOT NULL,
     last_scan_id INTEGER REFERENCES scans(id)
 );
-CREATE INDEX device_ports_device ON device_ports(device_id, current);
-CREATE INDEX device_ports_mac ON device_ports(mac);
+CREATE INDEX device_ports_device ON device_ports(device_id, if_index, current);
+CREATE INDEX device_ports_mac ON device_ports(mac) WHERE mac IS NOT NULL;
 
 -- A MAC learned on a port of a device, in a VLAN (BRIDGE-MIB / Q-BRIDGE-MIB forwarding tables).
 CREATE TABLE fdb_entries (
@@ -56,7 +60,8 @@ CREATE TABLE fdb_entries (
     last_scan_id INTEGER REFERENCES scans(id)
 );
 CREATE INDEX fdb_entries_mac ON fdb_entries(mac, current);
-CREATE INDEX fdb_entries_device ON fdb_entries(device_id, current);
+-- Covers the per-port count of learned MACs that which-switch shows for every sighting.
+CREATE INDEX fdb_entries_device ON fdb_entries(device_id, current, if_index, status);
 
 -- An IP-to-MAC binding seen in a device's ARP or IPv6 neighbour table.
 CREATE TABLE arp_entries (
