@@ -39,7 +39,7 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
     let env = Env::new();
     let config = write_config(
         &env,
-        &format!("[snmp]\ntimeout = 5\n\n{}", switches_config(&sim)),
+        &format!("[snmp]\ntimeout = 15\n\n{}", switches_config(&sim)),
     );
     let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
     assert_status(&out, 0);
@@ -129,13 +129,14 @@ fn snmpv3_with_authentication_and_privacy() {
     let config = write_config(
         &env,
         &format!(
-            "[snmp]\nversion = \"3\"\ntimeout = 3\nretries = 0\n\n\
+            "[snmp]\nversion = \"3\"\ntimeout = 15\nretries = 1\n\n\
              [[switch]]\naddress = \"{}\"\nuser = \"opskit-aes\"\nauth_protocol = \"sha\"\nauth_key = \"auctoritas\"\n\
              priv_protocol = \"aes\"\npriv_key = \"privatus\"\ncontext = \"advantech_eki-7712g-4fp\"\n\n\
              [[switch]]\naddress = \"{}\"\nuser = \"opskit-sha\"\nauth_protocol = \"sha\"\nauth_key = \"auctoritas\"\n\
              context = \"XMG1915-10EP\"\n\n\
              [[switch]]\naddress = \"{}\"\nuser = \"opskit-aes\"\nauth_protocol = \"sha\"\nauth_key = \"auctoritas\"\n\
-             priv_protocol = \"aes\"\npriv_key = \"wrong-key!\"\ncontext = \"ciscosb_c1200-8t-e-2g\"\n",
+             priv_protocol = \"aes\"\npriv_key = \"wrong-key!\"\ncontext = \"ciscosb_c1200-8t-e-2g\"\n\
+             timeout = 2\nretries = 0\n",
             sim.at("127.0.1.1"),
             sim.at("127.0.1.2"),
             sim.at("127.0.1.3")
@@ -176,7 +177,7 @@ fn unreachable_and_wrong_community_fail_alone_and_quickly() {
         &env,
         &format!(
             "[snmp]\ntimeout = 0.5\nretries = 1\n\n\
-             [[switch]]\naddress = \"{}\"\ncommunity = \"advantech_eki-7712g-4fp\"\n\n\
+             [[switch]]\naddress = \"{}\"\ncommunity = \"advantech_eki-7712g-4fp\"\ntimeout = 15\n\n\
              [[switch]]\naddress = \"{dead}\"\n\n\
              [[switch]]\naddress = \"{wrong}\"\ncommunity = \"wrong\"\n",
             sim.at("127.0.1.1"),

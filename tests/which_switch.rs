@@ -26,7 +26,8 @@ struct Lab {
 }
 
 fn config(sim: &Snmpsim, devices: &[(&str, &str, &str)]) -> String {
-    devices
+    // Generous timeouts: other tests' simulators share the two cores.
+    let switches: String = devices
         .iter()
         .map(|(addr, community, role)| {
             format!(
@@ -34,7 +35,8 @@ fn config(sim: &Snmpsim, devices: &[(&str, &str, &str)]) -> String {
                 sim.at(addr)
             )
         })
-        .collect()
+        .collect();
+    format!("[snmp]\ntimeout = 15\n\n{switches}")
 }
 
 fn crawl(lab: &Lab, devices: &[(&str, &str, &str)]) {

@@ -61,6 +61,40 @@ impl CommonArgs {
     }
 }
 
+/// The DNS flags of the commands that resolve names.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "DNS")]
+pub struct DnsArgs {
+    /// Do not ask DNS; answer from the catalog only
+    #[arg(long)]
+    pub no_dns: bool,
+    /// DNS server to ask instead of the system's, as ADDR[:PORT]
+    #[arg(long, value_name = "ADDR[:PORT]", conflicts_with = "no_dns")]
+    pub dns_server: Option<String>,
+    /// Seconds to wait for a DNS answer [default: 2, or [dns] timeout in the config]
+    #[arg(long, value_name = "SECONDS")]
+    pub dns_timeout: Option<f64>,
+}
+
+impl DnsArgs {
+    /// Where and how to ask DNS, flags first, then the config's `[dns]`; `None` with --no-dns.
+    pub fn options(&self, config: &Config) -> Result<Option<crate::dns::DnsOptions>> {
+        if self.no_dns {
+            return Ok(None);
+        }
+        let server = match self.dns_server.as_deref().or(config.dns.server.as_deref()) {
+            Some(s) => Some(crate::dns::parse_server(s)?),
+            None => None,
+        };
+        let mut dns = config.dns.clone();
+        dns.timeout = self.dns_timeout.or(dns.timeout);
+        Ok(Some(crate::dns::DnsOptions {
+            server,
+            timeout: dns.timeout(),
+        }))
+    }
+}
+
 /// The documentation a tool carries besides its flags.
 #[derive(Debug, Clone, Copy)]
 pub struct ToolDoc {

@@ -4,12 +4,12 @@ use serde_json::{Value, json};
 
 use crate::catalog::HostDetails;
 use crate::clock;
-use crate::dns::{self, AddressAnswer, DnsOptions, Resolver};
+use crate::dns::{AddressAnswer, Resolver};
 use crate::error::{Outcome, Result};
 use crate::input;
 use crate::output::{Field, OutputArgs, Printer, Record, Shape};
 
-use super::{CommonArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
+use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
 
 const NAME: &str = "whatis-host";
 
@@ -26,17 +26,8 @@ pub struct Args {
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 
-    /// Do not ask DNS; answer from the catalog only
-    #[arg(long)]
-    pub no_dns: bool,
-
-    /// DNS server to ask instead of the system's, as ADDR[:PORT]
-    #[arg(long, value_name = "ADDR[:PORT]", conflicts_with = "no_dns")]
-    pub dns_server: Option<String>,
-
-    /// Seconds to wait for a DNS answer [default: 2, or [dns] timeout in the config]
-    #[arg(long, value_name = "SECONDS")]
-    pub dns_timeout: Option<f64>,
+    #[command(flatten)]
+    pub dns: DnsArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -192,19 +183,9 @@ impl Tool for Args {
         let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
         let names = input::items(&self.names, "host names")?;
         let config = self.common.config()?;
-        let resolver = if self.no_dns {
-            None
-        } else {
-            let server = match self.dns_server.as_deref().or(config.dns.server.as_deref()) {
-                Some(s) => Some(dns::parse_server(s)?),
-                None => None,
-            };
-            let mut dns_config = config.dns.clone();
-            dns_config.timeout = self.dns_timeout.or(dns_config.timeout);
-            Some(Resolver::new(&DnsOptions {
-                server,
-                timeout: dns_config.timeout(),
-            })?)
+        let resolver = match self.dns.options(&config)? {
+            Some(options) => Some(Resolver::new(&options)?),
+            None => None,
         };
         let catalog = self.common.open_catalog(&config)?;
 

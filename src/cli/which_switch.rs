@@ -6,14 +6,14 @@ use std::path::Path;
 
 use crate::catalog::{Catalog, Sighting};
 use crate::clock;
-use crate::dns::{self, DnsOptions, Resolver};
+use crate::dns::{DnsOptions, Resolver};
 use crate::error::{Outcome, Result};
 use crate::input;
 use crate::net::{Mac, oui};
 use crate::output::{Field, OutputArgs, Printer, Record, Shape};
 use crate::switches::placement::{self, Evidence, Placed, Role};
 
-use super::{CommonArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
+use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
 
 const NAME: &str = "which-switch";
 
@@ -53,13 +53,8 @@ pub struct Args {
     #[arg(long, value_name = "WHEN", default_value = "1d", requires = "moves")]
     pub since: String,
 
-    /// Do not ask DNS for host names unknown to the catalog
-    #[arg(long)]
-    pub no_dns: bool,
-
-    /// DNS server to ask instead of the system's, as ADDR[:PORT]
-    #[arg(long, value_name = "ADDR[:PORT]", conflicts_with = "no_dns")]
-    pub dns_server: Option<String>,
+    #[command(flatten)]
+    pub dns: DnsArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -226,19 +221,16 @@ impl Tool for Args {
         }
         let items = input::items(&self.items, "MACs, addresses or host names")?;
         let catalog = self.common.open_catalog(&config)?;
-        let resolver = if self.no_dns {
-            None
-        } else {
-            let server = match self.dns_server.as_deref().or(config.dns.server.as_deref()) {
-                Some(s) => Some(dns::parse_server(s)?),
-                None => None,
-            };
-            Some((server, config.dns.timeout()))
+        // Built on first use: most inputs are MACs or addresses that need no DNS.
+        let dns = self.dns.options(&config)?;
+        let resolver = Lazy {
+            options: dns,
+            resolver: std::cell::OnceCell::new(),
         };
         let mut outcome = Outcome::Success;
         let mut rows: Vec<(String, String, Placed)> = Vec::new();
         for item in &items {
-            let macs = macs_for(&catalog, item, resolver.as_ref())?;
+            let macs = macs_for(&catalog, item, &resolver)?;
             if macs.is_empty() {
                 warn(
                     NAME,
@@ -302,12 +294,26 @@ fn print_rows(
     Ok(Outcome::Success)
 }
 
+/// A resolver made when first needed (`None` options: DNS is off).
+struct Lazy {
+    options: Option<DnsOptions>,
+    resolver: std::cell::OnceCell<Resolver>,
+}
+
+impl Lazy {
+    fn get(&self) -> Result<Option<&Resolver>> {
+        let Some(options) = &self.options else {
+            return Ok(None);
+        };
+        if self.resolver.get().is_none() {
+            let _ = self.resolver.set(Resolver::new(options)?);
+        }
+        Ok(self.resolver.get())
+    }
+}
+
 /// The MACs an input stands for, and how each was found.
-fn macs_for(
-    catalog: &Catalog,
-    item: &str,
-    resolver: Option<&(Option<std::net::SocketAddr>, std::time::Duration)>,
-) -> Result<Vec<(String, String)>> {
+fn macs_for(catalog: &Catalog, item: &str, resolver: &Lazy) -> Result<Vec<(String, String)>> {
     if let Ok(mac) = item.parse::<Mac>() {
         return Ok(vec![(mac.to_string(), "mac".into())]);
     }
@@ -341,12 +347,8 @@ fn macs_for(
         }
     }
     if out.is_empty()
-        && let Some((server, timeout)) = resolver
+        && let Some(resolver) = resolver.get()?
     {
-        let resolver = Resolver::new(&DnsOptions {
-            server: *server,
-            timeout: *timeout,
-        })?;
         for ip in resolver.addresses(item).addresses {
             for found in from_address(ip, "dns")? {
                 if !out.iter().any(|(m, _)| m == &found.0) {

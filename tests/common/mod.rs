@@ -434,6 +434,15 @@ impl Snmpsim {
             loop {
                 let text = std::fs::read_to_string(&log_path).unwrap_or_default();
                 if text.matches("Listening at UDP/IPv4 endpoint").count() == addresses.len() {
+                    // The first datagram to a loopback address other than 127.0.0.1 can be
+                    // lost on this sandbox's network stack, which turns a crawl's first request
+                    // into a full timeout. One junk datagram per address (snmpsim ignores it)
+                    // settles that before the tests start.
+                    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+                    for a in addresses {
+                        let _ = probe.send_to(b"\0", (*a, port));
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
                     return Snmpsim {
                         child,
                         port,
