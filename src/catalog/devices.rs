@@ -119,8 +119,9 @@ pub struct AddressBinding {
 }
 
 impl Catalog {
-    /// Writes one device's crawl in one transaction. When `bridge_data` is false (the device
-    /// gave no BRIDGE-MIB answer this time) its forwarding entries are kept as they were.
+    /// Writes one device's crawl in one transaction. When the device gave no BRIDGE-MIB answer
+    /// this time (`has_bridge_mib` is false), its forwarding entries are kept as they were: a
+    /// failed read is not evidence that every MAC left.
     pub fn store_device(
         &mut self,
         scan_id: i64,
