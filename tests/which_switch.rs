@@ -390,3 +390,37 @@ fn cisco_per_vlan_bridges_are_read_through_community_at_vlan() {
         ["0"]
     );
 }
+
+#[test]
+fn live_recrawls_the_switches_concerned_before_answering() {
+    let lab = lab();
+    assert_eq!(answer(&lab, &[HOST_A])[0]["port"], "ge5");
+    // Since the last crawl host A moved: access1 now answers with the moved recording.
+    let moved: Vec<(&str, &str, &str)> = TOPOLOGY
+        .iter()
+        .map(|&(a, c, r)| {
+            if c == "access1" {
+                (a, "access1-moved", r)
+            } else {
+                (a, c, r)
+            }
+        })
+        .collect();
+    let path = write_config(&lab.env, &config(&lab.sim, &moved));
+    let scans_before: usize = lab.env.sql("SELECT count(*) FROM scans")[0]
+        .parse()
+        .unwrap();
+    let rows = answer(
+        &lab,
+        &["--live", "--config", path.to_str().unwrap(), HOST_A],
+    );
+    assert_eq!(
+        (rows[0]["switch"].as_str(), rows[0]["port"].as_str()),
+        (Some("access1"), Some("ge7"))
+    );
+    // Crawled: the three switches host A is seen on, and the router; nothing else exists.
+    let crawled = lab.env.sql(&format!(
+        "SELECT count(*) FROM scans WHERE collector = 'which-switch' AND id > {scans_before} AND error IS NULL"
+    ));
+    assert_eq!(crawled, ["4"]);
+}

@@ -13,6 +13,7 @@ complete -c which-switch -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/op
 complete -c which-switch -l all -d 'List every place the MAC is seen, uplinks included, each with its role'
 complete -c which-switch -l history -d 'The timeline of every port the MAC has been seen on, current and past'
 complete -c which-switch -l moves -d 'Every MAC that moved to another port of the same switch (see --since): a cron report'
+complete -c which-switch -l live -d 'Crawl the switches concerned first (where the MACs were last seen, and routers), then answer; every configured switch when a MAC was never seen'
 complete -c which-switch -l no-dns -d 'Do not ask DNS; answer from the catalog only'
 complete -c which-switch -l json -d 'One JSON object per line (shorthand for --format jsonl)'
 complete -c which-switch -l header -d 'Print a header line in tsv and csv output'

@@ -6,11 +6,13 @@ use std::path::Path;
 
 use crate::catalog::{Catalog, Sighting};
 use crate::clock;
+use crate::config::SnmpConfig;
 use crate::dns::{DnsOptions, Resolver};
 use crate::error::{Outcome, Result};
 use crate::input;
 use crate::net::{Mac, oui};
 use crate::output::{Field, OutputArgs, Printer, Record, Shape};
+use crate::switches::collect;
 use crate::switches::placement::{self, Evidence, Placed, Role};
 
 use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
@@ -52,6 +54,11 @@ pub struct Args {
     /// With --moves: how far back, as an age (30m, 12h, 1d, 2w) or an RFC 3339 time
     #[arg(long, value_name = "WHEN", default_value = "1d", requires = "moves")]
     pub since: String,
+
+    /// Crawl the switches concerned first (where the MACs were last seen, and routers), then
+    /// answer; every configured switch when a MAC was never seen
+    #[arg(long, conflicts_with_all = ["port", "moves"])]
+    pub live: bool,
 
     #[command(flatten)]
     pub dns: DnsArgs,
@@ -220,17 +227,24 @@ impl Tool for Args {
             return print_rows(&mut printer, rows, Some(from));
         }
         let items = input::items(&self.items, "MACs, addresses or host names")?;
-        let catalog = self.common.open_catalog(&config)?;
+        let mut catalog = self.common.open_catalog(&config)?;
         // Built on first use: most inputs are MACs or addresses that need no DNS.
         let dns = self.dns.options(&config)?;
         let resolver = Lazy {
             options: dns,
             resolver: std::cell::OnceCell::new(),
         };
+        let resolved: Vec<(String, Vec<(String, String)>)> = items
+            .iter()
+            .map(|item| Ok((item.clone(), macs_for(&catalog, item, &resolver)?)))
+            .collect::<Result<_>>()?;
+        if self.live {
+            live_crawl(&mut catalog, &config, &resolved)?;
+        }
         let mut outcome = Outcome::Success;
         let mut rows: Vec<(String, String, Placed)> = Vec::new();
-        for item in &items {
-            let macs = macs_for(&catalog, item, &resolver)?;
+        for (item, macs) in resolved {
+            let item = &item;
             if macs.is_empty() {
                 warn(
                     NAME,
@@ -292,6 +306,40 @@ fn print_rows(
         .collect();
     printer.print(&records, Shape::Table)?;
     Ok(Outcome::Success)
+}
+
+/// --live: recrawls the devices the MACs were seen on, and the configured routers (for ARP).
+fn live_crawl(
+    catalog: &mut Catalog,
+    config: &crate::config::Config,
+    resolved: &[(String, Vec<(String, String)>)],
+) -> Result<()> {
+    let mut addresses: Vec<String> = Vec::new();
+    let mut unseen = false;
+    for (mac, _) in resolved.iter().flat_map(|(_, macs)| macs) {
+        let sightings = catalog.sightings(mac, true)?;
+        unseen |= sightings.is_empty();
+        addresses.extend(sightings.into_iter().map(|s| s.device_address));
+    }
+    addresses.extend(
+        config
+            .switches
+            .iter()
+            .filter(|s| unseen || s.role.as_deref() == Some("router"))
+            .map(|s| s.address.clone()),
+    );
+    addresses.sort();
+    addresses.dedup();
+    if addresses.is_empty() {
+        return Ok(());
+    }
+    let targets = collect::targets(config, &addresses, &SnmpConfig::default())?;
+    let concurrency = config.snmp.concurrency.unwrap_or(32);
+    let report = collect::crawl_and_store(catalog, targets, concurrency, NAME)?;
+    for (device, why) in report.failures {
+        warn(NAME, format!("--live: {device}: {why}"));
+    }
+    Ok(())
 }
 
 /// A resolver made when first needed (`None` options: DNS is off).

@@ -1,6 +1,7 @@
 //! Switches and routers: what a crawl learns from one device over SNMP, and how the port a
 //! MAC address is really plugged into is told apart from the uplinks it is also seen on.
 
+pub mod collect;
 pub mod crawl;
 pub mod mibs;
 pub mod placement;
