@@ -298,3 +298,71 @@ fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
     assert!(peak_kib > 0, "no memory reading was taken");
     assert!(peak_kib < 256 * 1024, "peak resident memory {peak_kib} KiB");
 }
+
+#[test]
+fn looping_garbage_and_silent_agents_fail_cleanly() {
+    let python = std::env::var_os("OPSKIT_TEST_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("/var/tmp/opskit-test-venv"))
+        .join("bin/python3");
+    assert!(
+        python.is_file(),
+        "no {}: run scripts/test.sh",
+        python.display()
+    );
+    let port = free_udp_port();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/agents/misbehaving_snmp_agent.py");
+    let mut agent = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(agent.stdout.as_mut().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+
+    let env = Env::new();
+    // Two devices on the same agent, told apart by community; a device is its address, so the
+    // second one is reached by name.
+    let config = write_config(
+        &env,
+        &format!(
+            "[snmp]\ntimeout = 1\nretries = 0\n\n\
+             [[switch]]\naddress = \"127.0.0.1:{port}\"\ncommunity = \"loop\"\n\n\
+             [[switch]]\naddress = \"localhost:{port}\"\ncommunity = \"garbage\"\n"
+        ),
+    );
+    let started = Instant::now();
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let took = started.elapsed();
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "crawl-switches: 127.0.0.1:{port}: walking 1.3.6.1.2.1.1: agent broke the walk"
+        ))),
+        "{err}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "crawl-switches: localhost:{port}: walking 1.3.6.1.2.1.1: "
+        ))),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert_eq!(env.sql("SELECT count(*) FROM devices"), ["0"]);
+    assert_eq!(
+        env.sql("SELECT count(*) FROM scans WHERE error IS NOT NULL"),
+        ["2"]
+    );
+}
