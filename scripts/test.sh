@@ -11,7 +11,12 @@ cd "$(dirname "$0")/.."
 #   dnsmasq-base  a real DNS server on loopback
 #   util-linux    unshare/setpriv/script: per-test hostnames, another user, a pty
 #   ieee-data     the IEEE MAC vendor registry which-switch reads
-packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data)
+#   openssh-server openssh-client  real sshd hosts for scan-hosts, and ssh-keygen
+#   rpm           rpmbuild and rpm databases for rpm hosts; rpm's own version order
+#   snmpd snmp    net-snmp's agent (SNMPv3 DES privacy) and snmpbulkwalk
+#   libssl-dev pkg-config  libssh2 (the ssh2 crate) links OpenSSL
+packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data openssh-server openssh-client
+  rpm snmpd snmp libssl-dev pkg-config)
 command -v python3 >/dev/null || packages+=(python3)
 
 missing=()

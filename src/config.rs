@@ -31,6 +31,19 @@ pub struct Config {
     /// `[[switch]]`: the switches and routers crawl-switches polls.
     #[serde(default, rename = "switch")]
     pub switches: Vec<SwitchConfig>,
+    /// `[ssh]`: defaults for every host scan-hosts reaches over SSH.
+    #[serde(default)]
+    pub ssh: SshConfig,
+    /// `[[host]]`: hosts scan-hosts knows by name, with settings that differ from `[ssh]`.
+    #[serde(default, rename = "host")]
+    pub hosts: Vec<HostConfig>,
+    /// `[groups]`: named lists of hosts (`[user@]host[:port]` or hostname globs), for
+    /// `scan-hosts GROUP` and for the hosts an expectation applies to.
+    #[serde(default)]
+    pub groups: std::collections::BTreeMap<String, Vec<String>>,
+    /// `[[fact]]`: custom facts scan-hosts gathers on every host it scans over SSH.
+    #[serde(default, rename = "fact")]
+    pub facts: Vec<FactConfig>,
     /// Where the configuration was read from, if a file was read.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -134,6 +147,65 @@ pub struct SwitchConfig {
     /// Per-switch overrides of `[snmp]`.
     #[serde(flatten)]
     pub snmp: SnmpConfig,
+}
+
+/// `[ssh]` section: how scan-hosts connects, unless `~/.ssh/config` or a `[[host]]` says otherwise.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshConfig {
+    /// Remote user (default: `~/.ssh/config`'s User, else the local user name).
+    pub user: Option<String>,
+    /// Port (default: `~/.ssh/config`'s Port, else 22).
+    pub port: Option<u16>,
+    /// Private key files to try after the agent (default: `~/.ssh/config`'s IdentityFile, else
+    /// `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`).
+    #[serde(default)]
+    pub identity_files: Vec<PathBuf>,
+    /// The known_hosts file host keys are checked against (default `~/.ssh/known_hosts`).
+    pub known_hosts: Option<PathBuf>,
+    /// Seconds to wait for a connection and the SSH handshake (default 10).
+    pub connect_timeout: Option<f64>,
+    /// Seconds one host may take to answer once connected (default 120).
+    pub command_timeout: Option<f64>,
+    /// How many hosts are scanned at once (default 64).
+    pub concurrency: Option<usize>,
+}
+
+/// One `[[host]]`: a host scan-hosts reaches by this name, and how.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfig {
+    /// The name used on the command line and in groups (`web-7`, or a glob: `web-*`).
+    pub name: String,
+    /// Address or DNS name to connect to (default: the name itself).
+    pub address: Option<String>,
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    pub identity_file: Option<PathBuf>,
+    /// Read a pre-made package report over SFTP instead of running the package manager.
+    pub package_report: Option<PackageReportConfig>,
+}
+
+/// Where a host's pre-made package report is and what format it is in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageReportConfig {
+    /// Remote path (`/var/log/rpmpkgs`, or a copy of `/var/lib/dpkg/status`).
+    pub path: String,
+    /// `rpmpkgs` (CentOS's daily `name-version-release.arch.rpm` list) or `dpkg-status`.
+    pub format: String,
+}
+
+/// One `[[fact]]`: a custom fact and the command that prints it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactConfig {
+    /// The fact's name in the catalog and in whatis-host.
+    pub name: String,
+    /// The program and its arguments, run on the host without a shell's interpretation of them.
+    pub command: Vec<String>,
+    /// `text` (default: the output, trimmed) or `json` (the output parsed as JSON).
+    pub format: Option<String>,
 }
 
 /// Key names (or suffixes) that mark a value as a secret.
