@@ -16,4 +16,5 @@ pub mod net;
 pub mod output;
 pub mod packages;
 pub mod snmp;
+pub mod ssh;
 pub mod switches;

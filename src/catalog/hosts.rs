@@ -133,19 +133,24 @@ impl Catalog {
             )
             .map_err(sql_error)?;
 
+        let fact = |kind: &str, (name, value): &(String, Value)| Observed {
+            key: vec![kind.into(), name.as_str().into(), value.to_string().into()],
+            extra: vec![],
+        };
+        let failed_facts: Vec<&str> = snap.failed_facts.iter().map(|(n, _)| n.as_str()).collect();
         let facts = FACTS.sync(
             &tx,
             host_id,
-            snap.facts.iter().map(|(name, value)| Observed {
-                key: vec![
-                    "system".into(),
-                    name.as_str().into(),
-                    value.to_string().into(),
-                ],
-                extra: vec![],
-            }),
-            // Custom facts are gathered separately; a system scan must not retire them.
-            |key| key.first() != Some(&Cell::Text("system".into())),
+            snap.facts
+                .iter()
+                .map(|f| fact("system", f))
+                .chain(snap.custom_facts.iter().map(|f| fact("custom", f))),
+            // A custom fact whose command failed this time keeps its previous value: a failure
+            // is not a new value.
+            |key| {
+                matches!(key, [Cell::Text(kind), Cell::Text(name), ..]
+                    if kind == "custom" && failed_facts.contains(&name.as_str()))
+            },
             stamp,
         )?;
         let interfaces = INTERFACES.sync(
@@ -225,6 +230,25 @@ impl Catalog {
             addresses,
             packages,
         })
+    }
+
+    /// Every host in the catalog and how scan-hosts last reached it over SSH (the target of its
+    /// latest scan, when that was over SSH), for `scan-hosts --all`; `None` for hosts last
+    /// scanned locally.
+    pub fn host_targets(&self) -> Result<Vec<(String, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT h.name, CASE WHEN s.method = 'ssh' THEN s.target END \
+                 FROM hosts h LEFT JOIN scans s ON s.id = h.last_scan_id ORDER BY h.name",
+            )
+            .map_err(sql_error)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(sql_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql_error)?;
+        Ok(rows)
     }
 
     /// Hosts matching `query` by hostname, FQDN or short name (case-insensitively), best first.

@@ -1,10 +1,18 @@
-//! `scan-hosts`: gather host facts, interfaces and installed packages into the catalog.
+//! `scan-hosts`: gather host facts, interfaces, installed packages and custom facts into the
+//! catalog, from this machine or from a fleet over SSH.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
 
+use crate::catalog::Catalog;
 use crate::clock;
-use crate::error::{Outcome, Result};
-use crate::host;
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Outcome, Result};
+use crate::host::remote::ScriptOptions;
+use crate::host::{self, HostSnapshot, fleet};
+use crate::ssh::{KnownHosts, Limits, Target, target::Resolver};
 
 use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
 
@@ -12,19 +20,77 @@ const NAME: &str = "scan-hosts";
 
 /// Gather host facts, network interfaces and installed packages into the catalog.
 ///
-/// With --local, scans the machine it runs on without SSH: hostname and FQDN, OS, kernel,
-/// architecture, CPU, memory, DMI vendor/product/serial (where readable), boot time, every
-/// interface with its MAC, IPv4 and IPv6 addresses, and the packages of every package manager
-/// present (dpkg, rpm, apk, pacman) through their own query commands. The snapshot is written in
-/// one transaction; what the host no longer reports is kept as history, marked not current.
+/// Scans hosts over SSH (HOSTs given as [user@]host[:port], group names from the config's
+/// [groups], names of [[host]] entries, --hosts-file, or --all for every host already in the
+/// catalog; with none of these, HOSTs are read from stdin), or with --local the machine it runs
+/// on, without SSH. From each host: hostname and FQDN, OS, kernel, architecture, CPU, memory,
+/// DMI vendor/product/serial (where readable), boot time, every interface with its MAC, IPv4
+/// and IPv6 addresses, the packages of every package manager present (dpkg, rpm, apk, pacman)
+/// with epoch, version, release, arch and install time, and the custom facts of the config's
+/// [[fact]] entries. A [[host]] with package_report reads a pre-made report over SFTP instead of
+/// running the package manager.
+///
+/// SSH works as ssh does: ~/.ssh/config (HostName, User, Port, IdentityFile), the ssh-agent,
+/// then key files; host keys are checked against ~/.ssh/known_hosts (hashed entries too). An
+/// unknown host is refused unless --accept-new is given; a changed host key is always refused.
+/// Each host is one SSH connection running one fixed script (no user input is ever pasted into
+/// a remote shell line); hosts are scanned concurrently, each written in its own transaction,
+/// and a host that fails is named on stderr while the others are kept. What a host no longer
+/// reports is kept as history, marked not current.
 ///
 /// Prints nothing when all went well and stderr is not a terminal (cron mails only failures).
 #[derive(Debug, clap::Parser)]
 #[command(version)]
 pub struct Args {
+    /// Hosts to scan over SSH ([user@]host[:port], a [groups] name or a [[host]] name); read
+    /// from stdin when absent or "-"
+    #[arg(value_name = "HOST", conflicts_with = "local")]
+    pub hosts: Vec<String>,
+
     /// Scan this machine, without SSH
-    #[arg(long, required = true)]
+    #[arg(long)]
     pub local: bool,
+
+    /// Read hosts from FILE, one per line ('#' starts a comment)
+    #[arg(long, value_name = "FILE", conflicts_with = "local")]
+    pub hosts_file: Vec<PathBuf>,
+
+    /// Rescan every host in the catalog (over SSH, the way each was last reached)
+    #[arg(long, conflicts_with = "local")]
+    pub all: bool,
+
+    /// Accept and record the host key of hosts not in known_hosts (as ssh's
+    /// StrictHostKeyChecking=accept-new); a changed key is still refused
+    #[arg(long)]
+    pub accept_new: bool,
+
+    /// Remote user for hosts that name none [default: ~/.ssh/config, [ssh] user, or yours]
+    #[arg(short = 'l', long = "user", value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Private key file to try first (repeatable)
+    #[arg(short = 'i', long = "identity", value_name = "FILE")]
+    pub identities: Vec<PathBuf>,
+
+    /// OpenSSH client config to read [default: ~/.ssh/config]
+    #[arg(short = 'F', long = "ssh-config", value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// known_hosts file [default: [ssh] known_hosts, or ~/.ssh/known_hosts]
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+
+    /// Hosts scanned at once [default: 64, or [ssh] concurrency]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// Seconds to connect, shake hands and log in [default: 10, or [ssh] connect_timeout]
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
+
+    /// Seconds one host may take once logged in [default: 120, or [ssh] command_timeout]
+    #[arg(long, value_name = "SECONDS")]
+    pub command_timeout: Option<f64>,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -39,12 +105,17 @@ impl Tool for Args {
                 "Scan this machine into the default catalog.",
             ),
             (
-                "scan-hosts --local --catalog /srv/opskit/catalog.db",
-                "Scan into a shared catalog file.",
+                "scan-hosts web-1 root@db-1:2222 web",
+                "Scan two hosts and every host of the config's group \"web\" over SSH.",
             ),
             (
-                "17 * * * * scan-hosts --local",
-                "A crontab line: rescan hourly; mail arrives only when something failed.",
+                "scan-hosts --hosts-file /etc/opskit/fleet --accept-new",
+                "Scan a fleet, recording the host keys of hosts never connected to before.",
+            ),
+            ("scan-hosts --all", "Rescan every host in the catalog."),
+            (
+                "17 * * * * scan-hosts --all",
+                "A crontab line: rescan hourly; mail arrives only when a host failed.",
             ),
         ],
         fields: &[],
@@ -54,38 +125,261 @@ impl Tool for Args {
 
     fn run(self) -> Result<Outcome> {
         let config = self.common.config()?;
-        let mut catalog = self.common.open_catalog(&config)?;
-        let scan_id = catalog.begin_scan(NAME, "local", "localhost", clock::now())?;
-        let snapshot = match host::local::scan() {
-            Ok(s) => s,
-            Err(e) => {
-                catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
-                warn(NAME, e.context("localhost"));
-                return Ok(Outcome::SomeSourcesFailed);
+        for fact in &config.facts {
+            if fact.command.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("fact {:?} has an empty command", fact.name),
+                ));
             }
-        };
-        let written = catalog.store_host(scan_id, clock::now(), &snapshot)?;
-        let mut outcome = Outcome::Success;
-        let mut problems = Vec::new();
-        for (manager, error) in &snapshot.failed_managers {
-            warn(NAME, format!("{}: {manager}: {error}", snapshot.hostname));
-            problems.push(format!("{manager}: {error}"));
-            outcome = Outcome::SomeSourcesFailed;
         }
-        let problem = (!problems.is_empty()).then(|| problems.join("; "));
-        catalog.finish_scan(scan_id, clock::now(), problem.as_deref())?;
+        let mut catalog = self.common.open_catalog(&config)?;
+        if self.local {
+            return scan_local(&mut catalog, &config);
+        }
+        self.scan_over_ssh(&mut catalog, &config)
+    }
+}
+
+impl Args {
+    fn scan_over_ssh(&self, catalog: &mut Catalog, config: &Config) -> Result<Outcome> {
+        let words = self.target_words(catalog)?;
+        let targets = expand_groups(config, &words, catalog)?;
+        if targets.is_empty() {
+            return Err(Error::usage("no hosts to scan"));
+        }
+        let resolver = Resolver::new(
+            config,
+            self.ssh_config.as_deref(),
+            self.identities.clone(),
+            self.user.clone(),
+        )?;
+        let endpoints: Vec<_> = targets.iter().map(|t| resolver.resolve(t)).collect();
+        let known_hosts_path = self
+            .known_hosts
+            .clone()
+            .or_else(|| config.ssh.known_hosts.clone())
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|h| !h.is_empty())
+                    .map(|h| PathBuf::from(h).join(".ssh/known_hosts"))
+            })
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Config,
+                    "no known_hosts file: set $HOME or --known-hosts",
+                )
+            })?;
+        let known = KnownHosts::load(&known_hosts_path, self.accept_new)?;
+        let seconds = |flag: Option<f64>, configured: Option<f64>, default: f64| {
+            Duration::from_secs_f64(flag.or(configured).unwrap_or(default).clamp(0.1, 86_400.0))
+        };
+        let limits = Limits {
+            connect_timeout: seconds(self.connect_timeout, config.ssh.connect_timeout, 10.0),
+            command_timeout: seconds(self.command_timeout, config.ssh.command_timeout, 120.0),
+            ..Limits::default()
+        };
+        let concurrency = self
+            .concurrency
+            .or(config.ssh.concurrency)
+            .unwrap_or(64)
+            .max(1);
+        let options = ScriptOptions {
+            packages: true,
+            facts: config.facts.clone(),
+        };
+        let total = endpoints.len();
+        let (mut scanned, mut failed) = (0usize, 0usize);
+        let mut outcome = Outcome::Success;
+        fleet::scan(
+            endpoints,
+            &known,
+            &limits,
+            &options,
+            concurrency,
+            |result| {
+                let label = result.endpoint.label.clone();
+                let scan_id = catalog.begin_scan(NAME, "ssh", &label, result.started_at)?;
+                match result.snapshot {
+                    Ok(snapshot) => {
+                        scanned += 1;
+                        if !record(catalog, scan_id, &label, &snapshot)? {
+                            outcome = Outcome::SomeSourcesFailed;
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
+                        warn(NAME, e.context(&label));
+                        outcome = Outcome::SomeSourcesFailed;
+                    }
+                }
+                Ok(())
+            },
+        )?;
         if std::io::stderr().is_terminal() {
-            let p = written.packages;
-            let packages: usize = snapshot.inventories.iter().map(|i| i.packages.len()).sum();
             eprintln!(
-                "{NAME}: {}: {} interfaces, {packages} packages (+{} new, -{} gone) into {}",
-                crate::output::escape::for_terminal(&snapshot.hostname),
-                snapshot.interfaces.len(),
-                p.added,
-                p.retired,
+                "{NAME}: {scanned} of {total} hosts scanned, {failed} failed, into {}",
                 catalog.path().display()
             );
         }
         Ok(outcome)
+    }
+
+    /// The targets as words: arguments, --hosts-file lines, --all, or stdin.
+    fn target_words(&self, catalog: &Catalog) -> Result<Vec<String>> {
+        let mut words = Vec::new();
+        for file in &self.hosts_file {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+            words.extend(hosts_file_words(&text));
+        }
+        if self.all {
+            for (name, target) in catalog.host_targets()? {
+                words.push(target.unwrap_or(name));
+            }
+        }
+        let from_stdin = self.hosts.is_empty() && self.hosts_file.is_empty() && !self.all;
+        if from_stdin || self.hosts.iter().any(|h| h == "-") {
+            words.extend(crate::input::items(&[], "hosts")?);
+        }
+        words.extend(self.hosts.iter().filter(|h| *h != "-").cloned());
+        Ok(words)
+    }
+}
+
+/// Scans this machine.
+fn scan_local(catalog: &mut Catalog, config: &Config) -> Result<Outcome> {
+    let scan_id = catalog.begin_scan(NAME, "local", "localhost", clock::now())?;
+    let snapshot = match host::local::scan(&config.facts) {
+        Ok(s) => s,
+        Err(e) => {
+            catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
+            warn(NAME, e.context("localhost"));
+            return Ok(Outcome::SomeSourcesFailed);
+        }
+    };
+    let ok = record(catalog, scan_id, &snapshot.hostname, &snapshot)?;
+    if std::io::stderr().is_terminal() {
+        let packages: usize = snapshot.inventories.iter().map(|i| i.packages.len()).sum();
+        eprintln!(
+            "{NAME}: {}: {} interfaces, {packages} packages into {}",
+            crate::output::escape::for_terminal(&snapshot.hostname),
+            snapshot.interfaces.len(),
+            catalog.path().display()
+        );
+    }
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::SomeSourcesFailed
+    })
+}
+
+/// Stores one host's snapshot and closes its scan, naming on stderr each package manager or
+/// custom fact that failed. Returns false when something failed.
+fn record(catalog: &mut Catalog, scan_id: i64, label: &str, snap: &HostSnapshot) -> Result<bool> {
+    catalog.store_host(scan_id, clock::now(), snap)?;
+    let who = if label == snap.hostname {
+        label.to_string()
+    } else {
+        format!("{label} ({})", snap.hostname)
+    };
+    let mut problems = Vec::new();
+    for (manager, error) in &snap.failed_managers {
+        problems.push(format!("{manager}: {error}"));
+    }
+    for (fact, error) in &snap.failed_facts {
+        problems.push(format!("fact {fact}: {error}"));
+    }
+    for p in &problems {
+        warn(NAME, format!("{who}: {p}"));
+    }
+    let problem = (!problems.is_empty()).then(|| problems.join("; "));
+    catalog.finish_scan(scan_id, clock::now(), problem.as_deref())?;
+    Ok(problems.is_empty())
+}
+
+/// The hosts of a hosts file: one per line, blank lines and `#` comments ignored.
+fn hosts_file_words(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .flat_map(|l| l.split_whitespace().map(str::to_string))
+        .collect()
+}
+
+/// Turns words into targets: a `[groups]` name becomes its members (groups may name groups;
+/// a member with glob characters matches the hosts the catalog and the `[[host]]` entries
+/// know), anything else is a target. Duplicates are scanned once.
+fn expand_groups(config: &Config, words: &[String], catalog: &Catalog) -> Result<Vec<Target>> {
+    let mut known_names: Option<Vec<String>> = None;
+    let mut seen = BTreeSet::new();
+    let mut targets = Vec::new();
+    let mut stack: Vec<(String, usize)> = words.iter().rev().map(|w| (w.clone(), 0)).collect();
+    while let Some((word, depth)) = stack.pop() {
+        if let Some(members) = config.groups.get(&word) {
+            if depth > 8 {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("group {word:?} nests too deep (a cycle?)"),
+                ));
+            }
+            stack.extend(members.iter().rev().map(|m| (m.clone(), depth + 1)));
+            continue;
+        }
+        if depth > 0 && has_wildcard(&word) {
+            let names = match &known_names {
+                Some(n) => n,
+                None => known_names.insert(candidate_names(config, catalog)?),
+            };
+            for name in names.iter().filter(|n| glob_matches(&word, n)) {
+                if seen.insert(name.clone()) {
+                    targets.push(name.parse()?);
+                }
+            }
+            continue;
+        }
+        let target: Target = word.parse()?;
+        if seen.insert(target.to_string()) {
+            targets.push(target);
+        }
+    }
+    Ok(targets)
+}
+
+/// Host names a group glob can match: concrete `[[host]]` names and hosts in the catalog.
+fn candidate_names(config: &Config, catalog: &Catalog) -> Result<Vec<String>> {
+    let mut names: Vec<String> = config
+        .hosts
+        .iter()
+        .map(|h| h.name.clone())
+        .filter(|n| !has_wildcard(n))
+        .collect();
+    names.extend(catalog.host_targets()?.into_iter().map(|(name, _)| name));
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Host globs use `*` and `?` only: `[` starts an IPv6 address in a target.
+fn has_wildcard(word: &str) -> bool {
+    word.contains(['*', '?'])
+}
+
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    crate::ssh::known_hosts::wildcard(pattern.as_bytes(), name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_files_allow_comments_and_blank_lines() {
+        assert_eq!(
+            hosts_file_words("# fleet\nweb-1\n\n  root@db-1:2222  # primary\nweb-2 web-3\n"),
+            ["web-1", "root@db-1:2222", "web-2", "web-3"]
+        );
     }
 }

@@ -6,22 +6,23 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::config::FactConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::net::interfaces;
 use crate::packages::{self, Inventory, Manager};
 
-use super::HostSnapshot;
+use super::{HostSnapshot, SystemSources};
 
-/// Takes a snapshot of this machine.
-pub fn scan() -> Result<HostSnapshot> {
+/// Takes a snapshot of this machine, with the custom facts in `facts`.
+pub fn scan(custom: &[FactConfig]) -> Result<HostSnapshot> {
     let hostname = nix::unistd::gethostname()
         .map_err(|e| Error::with_source(ErrorKind::Fatal, "reading the hostname", e))?
         .to_string_lossy()
         .into_owned();
     let fqdn = canonical_name(&hostname).filter(|f| f != &hostname);
-    let facts = system_facts();
+    let facts = super::system_facts(&system_sources());
     let interfaces = interfaces::local()?;
     let mut inventories = Vec::new();
     let mut failed_managers = Vec::new();
@@ -32,10 +33,20 @@ pub fn scan() -> Result<HostSnapshot> {
             Err(e) => failed_managers.push((manager, e)),
         }
     }
+    let mut custom_facts = Vec::new();
+    let mut failed_facts = Vec::new();
+    for fact in custom {
+        match custom_fact(fact) {
+            Ok(v) => custom_facts.push((fact.name.clone(), v)),
+            Err(e) => failed_facts.push((fact.name.clone(), e)),
+        }
+    }
     Ok(HostSnapshot {
         hostname,
         fqdn,
         facts,
+        custom_facts,
+        failed_facts,
         interfaces,
         inventories,
         failed_managers,
@@ -52,76 +63,31 @@ fn read_trimmed(path: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The system facts, in the order whatis-host shows them.
-fn system_facts() -> Vec<(String, Value)> {
-    let mut facts: Vec<(String, Value)> = Vec::new();
-    let mut put = |name: &str, value: Option<Value>| {
-        if let Some(v) = value {
-            facts.push((name.to_string(), v));
-        }
-    };
-    let os = read("/etc/os-release")
-        .or_else(|| read("/usr/lib/os-release"))
-        .map(|t| super::parse_os_release(&t))
-        .unwrap_or_default();
-    let os_field = |k: &str| os.iter().find(|(key, _)| key == k).map(|(_, v)| json!(v));
-    put("os", os_field("PRETTY_NAME").or_else(|| os_field("NAME")));
-    put("os_id", os_field("ID"));
-    put("os_version", os_field("VERSION_ID"));
+/// What this machine's files say about it, for [`super::system_facts`].
+fn system_sources() -> SystemSources {
     let uname = nix::sys::utsname::uname().ok();
     let uname_field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
-        uname.as_ref().map(|u| json!(f(u).to_string_lossy()))
+        uname.as_ref().map(|u| f(u).to_string_lossy().into_owned())
     };
-    put("kernel", uname_field(|u| u.release()));
-    put("kernel_build", uname_field(|u| u.version()));
-    put("arch", uname_field(|u| u.machine()));
-    let cpuinfo = read("/proc/cpuinfo").unwrap_or_default();
-    let (model, count) = super::parse_cpuinfo(&cpuinfo);
-    put("cpu_model", model.map(Value::from));
-    let count = if count > 0 {
-        Some(count)
-    } else {
-        std::thread::available_parallelism().ok().map(usize::from)
-    };
-    put("cpu_count", count.map(Value::from));
-    put(
-        "memory_bytes",
-        read("/proc/meminfo")
-            .and_then(|m| super::parse_mem_total(&m))
-            .map(Value::from),
-    );
-    for (fact, file) in [
-        ("hw_vendor", "sys_vendor"),
-        ("hw_product", "product_name"),
-        ("hw_serial", "product_serial"),
-        ("board_serial", "board_serial"),
-        ("bios_version", "bios_version"),
-    ] {
+    SystemSources {
+        os_release: read("/etc/os-release").or_else(|| read("/usr/lib/os-release")),
+        kernel_release: uname_field(|u| u.release()),
+        kernel_build: uname_field(|u| u.version()),
+        arch: uname_field(|u| u.machine()),
+        cpuinfo: read("/proc/cpuinfo"),
+        online_cpus: std::thread::available_parallelism().ok().map(usize::from),
+        meminfo: read("/proc/meminfo"),
+        proc_stat: read("/proc/stat"),
         // product_serial is readable by root only: absent rather than an error for others.
-        put(
-            fact,
-            read_trimmed(&format!("/sys/class/dmi/id/{file}")).map(Value::from),
-        );
+        dmi: super::DMI_FILES
+            .iter()
+            .filter_map(|(_, file)| {
+                read_trimmed(&format!("/sys/class/dmi/id/{file}")).map(|v| (file.to_string(), v))
+            })
+            .collect(),
+        machine_id: read_trimmed("/etc/machine-id"),
+        container: Path::new("/.dockerenv").exists() || Path::new("/run/.containerenv").exists(),
     }
-    put(
-        "boot_time",
-        read("/proc/stat")
-            .and_then(|s| super::parse_boot_time(&s))
-            .map(Value::from),
-    );
-    put(
-        "machine_id",
-        read_trimmed("/etc/machine-id").map(Value::from),
-    );
-    let virt = if Path::new("/.dockerenv").exists() || Path::new("/run/.containerenv").exists() {
-        Some("container")
-    } else if super::cpuinfo_has_hypervisor_flag(&cpuinfo) {
-        Some("vm")
-    } else {
-        None
-    };
-    put("virtualization", virt.map(Value::from));
-    facts
 }
 
 /// The canonical name `getaddrinfo(3)` gives for `host`, as `hostname --fqdn` does it: through
@@ -148,6 +114,30 @@ fn canonical_name(host: &str) -> Option<String> {
     }
 }
 
+/// Runs a custom fact's command (argv, no shell) and reads its value.
+fn custom_fact(fact: &FactConfig) -> Result<Value> {
+    let (program, args) = fact
+        .command
+        .split_first()
+        .ok_or_else(|| Error::new(ErrorKind::Config, "empty command"))?;
+    let output = Command::new(program)
+        .args(args)
+        .env("LC_ALL", "C")
+        .output()
+        .map_err(|e| Error::with_source(ErrorKind::Source, format!("running {program}"), e))?;
+    if !output.status.success() {
+        return Err(Error::new(
+            ErrorKind::Source,
+            format!(
+                "{}: {}",
+                output.status,
+                packages::summarize_stderr(&String::from_utf8_lossy(&output.stderr))
+            ),
+        ));
+    }
+    super::custom_fact_value(fact, &String::from_utf8_lossy(&output.stdout))
+}
+
 /// Finds a program in `$PATH`.
 fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -168,36 +158,16 @@ fn local_inventory(manager: Manager) -> Result<Option<Inventory>> {
         .env("LC_ALL", "C")
         .output()
         .map_err(|e| Error::with_source(ErrorKind::Source, format!("running {program}"), e))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let said: Vec<&str> = stderr
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let mut said = said.join(" ");
-        if said.len() > 400 {
-            let cut = (0..=400)
-                .rev()
-                .find(|&i| said.is_char_boundary(i))
-                .unwrap_or(0);
-            said.truncate(cut);
-            said.push('…');
-        }
-        return Err(Error::new(
-            ErrorKind::Source,
-            format!("{program} failed ({}): {said}", output.status),
-        ));
+    let status = (!output.status.success()).then(|| output.status.to_string());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut inventory = packages::inventory_from_output(manager, status, &stdout, &stderr)?;
+    if let Some(inv) = inventory.as_mut()
+        && manager == Manager::Dpkg
+    {
+        add_dpkg_install_times(&mut inv.packages);
     }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut packages = packages::parse(manager, &text)?;
-    if packages.is_empty() {
-        return Ok(None);
-    }
-    if manager == Manager::Dpkg {
-        add_dpkg_install_times(&mut packages);
-    }
-    Ok(Some(Inventory { manager, packages }))
+    Ok(inventory)
 }
 
 /// dpkg keeps no install time; the modification time of the package's file list in

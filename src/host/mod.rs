@@ -4,11 +4,14 @@
 //! The parsers take text, not paths, so that the same code reads a file locally or the output
 //! of `cat` over SSH.
 
+pub mod fleet;
 pub mod local;
+pub mod remote;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::error::Error;
+use crate::config::FactConfig;
+use crate::error::{Error, ErrorKind, Result};
 use crate::net::interfaces::Interface;
 use crate::packages::{Inventory, Manager};
 
@@ -21,11 +24,132 @@ pub struct HostSnapshot {
     pub fqdn: Option<String>,
     /// System facts, name → JSON value, in a stable order.
     pub facts: Vec<(String, Value)>,
+    /// Custom facts (the config's `[[fact]]`s) that were gathered.
+    pub custom_facts: Vec<(String, Value)>,
+    /// Custom facts whose command failed: their previous values are kept.
+    pub failed_facts: Vec<(String, Error)>,
     pub interfaces: Vec<Interface>,
     /// One inventory per package manager that answered.
     pub inventories: Vec<Inventory>,
     /// Package managers that are present but failed: their previous packages are kept.
     pub failed_managers: Vec<(Manager, Error)>,
+}
+
+/// The raw text a Linux host exposes about itself, read from local files or over SSH; turned
+/// into facts by [`system_facts`], so that both ways of scanning report the same facts.
+#[derive(Debug, Default, Clone)]
+pub struct SystemSources {
+    pub os_release: Option<String>,
+    /// `uname -r`, `uname -v`, `uname -m`.
+    pub kernel_release: Option<String>,
+    pub kernel_build: Option<String>,
+    pub arch: Option<String>,
+    pub cpuinfo: Option<String>,
+    /// CPUs available, for when /proc/cpuinfo lists none (some ARM kernels, sandboxes).
+    pub online_cpus: Option<usize>,
+    pub meminfo: Option<String>,
+    pub proc_stat: Option<String>,
+    /// `/sys/class/dmi/id/<file>` → its trimmed contents, for the files in [`DMI_FILES`].
+    pub dmi: Vec<(String, String)>,
+    pub machine_id: Option<String>,
+    /// Whether a container runtime marker (/.dockerenv, /run/.containerenv) exists.
+    pub container: bool,
+}
+
+/// The DMI facts, as `(fact name, file under /sys/class/dmi/id/)`.
+pub const DMI_FILES: [(&str, &str); 5] = [
+    ("hw_vendor", "sys_vendor"),
+    ("hw_product", "product_name"),
+    ("hw_serial", "product_serial"),
+    ("board_serial", "board_serial"),
+    ("bios_version", "bios_version"),
+];
+
+/// The system facts, in the order whatis-host shows them.
+pub fn system_facts(src: &SystemSources) -> Vec<(String, Value)> {
+    let mut facts: Vec<(String, Value)> = Vec::new();
+    let mut put = |name: &str, value: Option<Value>| {
+        if let Some(v) = value {
+            facts.push((name.to_string(), v));
+        }
+    };
+    let os = src
+        .os_release
+        .as_deref()
+        .map(parse_os_release)
+        .unwrap_or_default();
+    let os_field = |k: &str| os.iter().find(|(key, _)| key == k).map(|(_, v)| json!(v));
+    put("os", os_field("PRETTY_NAME").or_else(|| os_field("NAME")));
+    put("os_id", os_field("ID"));
+    put("os_version", os_field("VERSION_ID"));
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Value::from)
+    };
+    put("kernel", text(&src.kernel_release));
+    put("kernel_build", text(&src.kernel_build));
+    put("arch", text(&src.arch));
+    let cpuinfo = src.cpuinfo.as_deref().unwrap_or_default();
+    let (model, count) = parse_cpuinfo(cpuinfo);
+    put("cpu_model", model.map(Value::from));
+    let count = if count > 0 {
+        Some(count)
+    } else {
+        src.online_cpus
+    };
+    put("cpu_count", count.map(Value::from));
+    put(
+        "memory_bytes",
+        src.meminfo
+            .as_deref()
+            .and_then(parse_mem_total)
+            .map(Value::from),
+    );
+    for (fact, file) in DMI_FILES {
+        put(
+            fact,
+            src.dmi
+                .iter()
+                .find(|(f, v)| f == file && !v.is_empty())
+                .map(|(_, v)| Value::from(v.as_str())),
+        );
+    }
+    put(
+        "boot_time",
+        src.proc_stat
+            .as_deref()
+            .and_then(parse_boot_time)
+            .map(Value::from),
+    );
+    put("machine_id", text(&src.machine_id));
+    let virt = if src.container {
+        Some("container")
+    } else if cpuinfo_has_hypervisor_flag(cpuinfo) {
+        Some("vm")
+    } else {
+        None
+    };
+    put("virtualization", virt.map(Value::from));
+    facts
+}
+
+/// A custom fact's value from its command's output: the trimmed text, or with `format = "json"`
+/// the parsed JSON.
+pub fn custom_fact_value(fact: &FactConfig, stdout: &str) -> Result<Value> {
+    match fact.format.as_deref().unwrap_or("text") {
+        "text" => Ok(Value::from(stdout.trim())),
+        "json" => serde_json::from_str(stdout)
+            .map_err(|e| Error::with_source(ErrorKind::Source, "output is not JSON", e)),
+        other => Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "fact {:?}: unknown format {other:?} (text or json)",
+                fact.name
+            ),
+        )),
+    }
 }
 
 /// The `KEY=value` pairs of an os-release file, unquoted.

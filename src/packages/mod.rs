@@ -4,6 +4,8 @@
 //! The commands are argument vectors, never shell lines, so the same list can be run locally or
 //! (later) over SSH without pasting anything into a shell.
 
+pub mod report;
+
 use std::fmt;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -126,6 +128,47 @@ pub fn parse(manager: Manager, output: &str) -> Result<Vec<Package>> {
             format!("unexpected {manager} output line {line:?}"),
         )
     })
+}
+
+/// Turns what `manager`'s [`Manager::query_command`] printed into its inventory, wherever it
+/// ran. `failure` describes a non-zero exit (its stderr becomes the error); `None` when the
+/// manager lists no packages at all (rpm installed on a Debian machine to build packages has an
+/// empty database: that host is not an rpm host).
+pub fn inventory_from_output(
+    manager: Manager,
+    failure: Option<String>,
+    stdout: &str,
+    stderr: &str,
+) -> Result<Option<Inventory>> {
+    if let Some(status) = failure {
+        let program = manager.query_command().0;
+        return Err(Error::new(
+            ErrorKind::Source,
+            format!("{program} failed ({status}): {}", summarize_stderr(stderr)),
+        ));
+    }
+    let packages = parse(manager, stdout)?;
+    Ok((!packages.is_empty()).then_some(Inventory { manager, packages }))
+}
+
+/// A program's stderr on one line, cut to 400 bytes: enough to say why, short enough for a
+/// one-line error.
+pub fn summarize_stderr(stderr: &str) -> String {
+    let said: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut said = said.join(" ");
+    if said.len() > 400 {
+        let cut = (0..=400)
+            .rev()
+            .find(|&i| said.is_char_boundary(i))
+            .unwrap_or(0);
+        said.truncate(cut);
+        said.push('…');
+    }
+    said
 }
 
 /// Splits a Debian version `[epoch:]upstream[-revision]` into its three parts.

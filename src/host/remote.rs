@@ -1,0 +1,473 @@
+//! Scanning a host through one remote shell: a fixed POSIX `sh` script that prints everything
+//! `scan-hosts` gathers in marked sections, and the parser that turns its output into a
+//! [`HostSnapshot`].
+//!
+//! One script per host means one SSH channel and one round trip, which is most of why a fleet
+//! scan is fast. The script is fixed text: the only things put into it are a random section
+//! marker and the configured custom-fact commands, each argument single-quoted so the remote
+//! shell passes it through as one word and never interprets it. It runs under `sh -s` with the
+//! script on stdin, so it works whatever the user's login shell is.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use crate::config::FactConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::net::Mac;
+use crate::net::interfaces::{Address, Interface};
+use crate::packages::{self, Manager};
+
+use super::{DMI_FILES, HostSnapshot, SystemSources};
+
+/// The remote command that runs the script read from stdin. `LC_ALL=C` keeps the package
+/// managers' output in the form the parsers read.
+pub const REMOTE_COMMAND: &str = "env LC_ALL=C sh -s";
+
+/// A fresh section marker: long and random enough that no file or command output contains it.
+pub fn new_marker() -> String {
+    let mut bytes = [0u8; 12];
+    // /dev/urandom is always there on Linux; the clock is a fallback that is still unique enough
+    // per run, since the marker only has to differ from the text it delimits.
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+        .is_err()
+    {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes.copy_from_slice(&nanos.to_le_bytes()[..12]);
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("OPSKIT-{hex}")
+}
+
+/// Quotes one word for a POSIX shell: inside single quotes nothing is special, and a single quote
+/// itself is written as `'\''`.
+pub fn sh_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// What the script should gather besides the system facts and interfaces.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptOptions {
+    /// Run the package managers (false when a pre-made package report is read instead).
+    pub packages: bool,
+    /// Custom facts to gather.
+    pub facts: Vec<FactConfig>,
+}
+
+/// The script for one host.
+pub fn script(marker: &str, options: &ScriptOptions) -> String {
+    let mut s = String::with_capacity(4096);
+    s.push_str(&format!(
+        r#"m={marker}
+PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; export PATH
+s() {{ printf '\n%s %s\n' "$m" "$1"; }}
+run() {{ n=$1; shift; s "$n"; {{ e=$("$@" 2>&1 1>&3 3>&-); c=$?; }} 3>&1; s "$n.status"; printf '%s\n%s\n' "$c" "$e"; }}
+has() {{ command -v "$1" >/dev/null 2>&1; }}
+s hostname; hostname 2>/dev/null || cat /proc/sys/kernel/hostname
+s fqdn; hostname -f 2>/dev/null
+s os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+s uname; uname -r; uname -v; uname -m
+s cpuinfo; cat /proc/cpuinfo 2>/dev/null
+s nproc; getconf _NPROCESSORS_ONLN 2>/dev/null
+s meminfo; grep '^MemTotal:' /proc/meminfo 2>/dev/null
+s stat; grep '^btime ' /proc/stat 2>/dev/null
+s dmi; for f in"#
+    ));
+    for (_, file) in DMI_FILES {
+        s.push(' ');
+        s.push_str(file);
+    }
+    s.push_str(
+        r#"; do v=$(cat /sys/class/dmi/id/$f 2>/dev/null) && printf '%s=%s\n' "$f" "$v"; done
+s machine-id; cat /etc/machine-id 2>/dev/null
+s container; if [ -e /.dockerenv ] || [ -e /run/.containerenv ]; then echo yes; fi
+s links; for d in /sys/class/net/*; do [ -e "$d" ] || continue; printf '%s\t%s\t%s\t%s\t%s\n' "${d##*/}" "$(cat "$d/address" 2>/dev/null)" "$(cat "$d/mtu" 2>/dev/null)" "$(cat "$d/operstate" 2>/dev/null)" "$(cat "$d/speed" 2>/dev/null)"; done
+s addresses; ip -o addr show 2>/dev/null
+"#,
+    );
+    if options.packages {
+        for manager in Manager::ALL {
+            let (program, args) = manager.query_command();
+            let words: Vec<String> = std::iter::once(program)
+                .chain(args.iter().copied())
+                .map(sh_quote)
+                .collect();
+            s.push_str(&format!(
+                "if has {program}; then run pkg.{name} {cmd}; fi\n",
+                name = manager.name(),
+                cmd = words.join(" ")
+            ));
+        }
+        // dpkg keeps no install time: its file lists' modification times stand in, as locally.
+        s.push_str(
+            "if has dpkg-query; then s dpkg-times; find \"${DPKG_ADMINDIR:-/var/lib/dpkg}/info\" \
+             -name '*.list' -printf '%f %T@\\n' 2>/dev/null; fi\n",
+        );
+    }
+    for (i, fact) in options.facts.iter().enumerate() {
+        let words: Vec<String> = fact.command.iter().map(|w| sh_quote(w)).collect();
+        s.push_str(&format!("run fact.{i} {}\n", words.join(" ")));
+    }
+    s.push_str("s end\n");
+    s
+}
+
+/// The script's output cut into sections, by name.
+fn sections<'a>(marker: &str, stdout: &'a str) -> BTreeMap<&'a str, &'a str> {
+    let mut out = BTreeMap::new();
+    let delimiter = format!("\n{marker} ");
+    // Whatever comes before the first marker (a login banner printed by a shell rc file) is
+    // not ours.
+    for chunk in stdout.split(&delimiter).skip(1) {
+        let (name, body) = chunk.split_once('\n').unwrap_or((chunk, ""));
+        out.insert(name, body);
+    }
+    out
+}
+
+/// A command the script ran: its exit status and what it printed on stderr.
+struct Ran<'a> {
+    stdout: &'a str,
+    status: i32,
+    stderr: &'a str,
+}
+
+fn ran<'a>(sections: &BTreeMap<&'a str, &'a str>, name: &str) -> Option<Ran<'a>> {
+    let stdout = sections.get(name)?;
+    let status_section = sections.get(format!("{name}.status").as_str())?;
+    let (status, stderr) = status_section
+        .split_once('\n')
+        .unwrap_or((status_section, ""));
+    Some(Ran {
+        stdout,
+        status: status.trim().parse().unwrap_or(-1),
+        stderr,
+    })
+}
+
+/// Parses the script's output into a snapshot. `options` must be the ones the script was built
+/// with, so that custom facts are matched to their names.
+pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<HostSnapshot> {
+    let sec = sections(marker, stdout);
+    if !sec.contains_key("end") {
+        return Err(Error::new(
+            ErrorKind::Source,
+            "the scan script did not run to its end (is /bin/sh a POSIX shell?)",
+        ));
+    }
+    let text = |name: &str| {
+        sec.get(name)
+            .map(|t| t.trim_end_matches('\n'))
+            .filter(|t| !t.trim().is_empty())
+            .map(str::to_string)
+    };
+    let hostname = text("hostname")
+        .map(|h| h.trim().to_string())
+        .ok_or_else(|| Error::new(ErrorKind::Source, "the host reported no hostname"))?;
+    let fqdn = text("fqdn")
+        .map(|f| f.trim().to_string())
+        .filter(|f| f != &hostname && !f.contains(char::is_whitespace));
+    let uname: Vec<String> = text("uname")
+        .map(|u| u.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    let sources = SystemSources {
+        os_release: text("os-release"),
+        kernel_release: uname.first().cloned(),
+        kernel_build: uname.get(1).cloned(),
+        arch: uname.get(2).cloned(),
+        cpuinfo: text("cpuinfo"),
+        online_cpus: text("nproc").and_then(|n| n.trim().parse().ok()),
+        meminfo: text("meminfo"),
+        proc_stat: text("stat"),
+        dmi: text("dmi")
+            .map(|d| {
+                d.lines()
+                    .filter_map(|l| l.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        machine_id: text("machine-id"),
+        container: text("container").is_some(),
+    };
+    let interfaces = parse_interfaces(
+        sec.get("links").copied().unwrap_or_default(),
+        sec.get("addresses").copied().unwrap_or_default(),
+    );
+
+    let mut inventories = Vec::new();
+    let mut failed_managers = Vec::new();
+    for manager in Manager::ALL {
+        let Some(r) = ran(&sec, &format!("pkg.{}", manager.name())) else {
+            continue;
+        };
+        let failure = (r.status != 0).then(|| format!("exit status {}", r.status));
+        match packages::inventory_from_output(manager, failure, r.stdout, r.stderr) {
+            Ok(Some(mut inv)) => {
+                if manager == Manager::Dpkg {
+                    let times = parse_dpkg_times(sec.get("dpkg-times").copied().unwrap_or(""));
+                    for p in &mut inv.packages {
+                        p.install_time = times
+                            .get(p.qualified_name.as_str())
+                            .or_else(|| times.get(p.name.as_str()))
+                            .copied();
+                    }
+                }
+                inventories.push(inv);
+            }
+            Ok(None) => {}
+            Err(e) => failed_managers.push((manager, e)),
+        }
+    }
+
+    let mut custom_facts = Vec::new();
+    let mut failed_facts = Vec::new();
+    for (i, fact) in options.facts.iter().enumerate() {
+        let Some(r) = ran(&sec, &format!("fact.{i}")) else {
+            failed_facts.push((fact.name.clone(), Error::new(ErrorKind::Source, "not run")));
+            continue;
+        };
+        match fact_value(fact, &r) {
+            Ok(v) => custom_facts.push((fact.name.clone(), v)),
+            Err(e) => failed_facts.push((fact.name.clone(), e)),
+        }
+    }
+
+    Ok(HostSnapshot {
+        hostname,
+        fqdn,
+        facts: super::system_facts(&sources),
+        custom_facts,
+        failed_facts,
+        interfaces,
+        inventories,
+        failed_managers,
+    })
+}
+
+/// A custom fact's value from what its command printed.
+fn fact_value(fact: &FactConfig, r: &Ran<'_>) -> Result<Value> {
+    if r.status != 0 {
+        let said = packages::summarize_stderr(r.stderr);
+        return Err(Error::new(
+            ErrorKind::Source,
+            format!("exit status {}: {said}", r.status),
+        ));
+    }
+    super::custom_fact_value(fact, r.stdout)
+}
+
+/// `name mtime` lines of `find … -printf '%f %T@\n'` over dpkg's info directory, keyed by the
+/// package's (possibly `name:arch`) name.
+fn parse_dpkg_times(text: &str) -> BTreeMap<&str, i64> {
+    text.lines()
+        .filter_map(|l| {
+            let (file, time) = l.rsplit_once(' ')?;
+            let name = file.strip_suffix(".list")?;
+            let secs = time.split('.').next()?.parse().ok()?;
+            Some((name, secs))
+        })
+        .collect()
+}
+
+/// Interfaces from the `links` section (name, MAC, MTU, state, speed per line, from sysfs) and
+/// the `addresses` section (`ip -o addr show`).
+fn parse_interfaces(links: &str, addresses: &str) -> Vec<Interface> {
+    let mut by_name: BTreeMap<String, Interface> = BTreeMap::new();
+    for line in links.lines().filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let Some(name) = f.first().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let field = |i: usize| f.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
+        by_name.insert(
+            name.to_string(),
+            Interface {
+                name: name.to_string(),
+                mac: field(1)
+                    .and_then(|m| m.parse::<Mac>().ok())
+                    .filter(|m| !m.is_zero()),
+                mtu: field(2).and_then(|m| m.parse().ok()),
+                oper_state: field(3).map(str::to_string),
+                speed_mbps: field(4)
+                    .and_then(|s| s.parse().ok())
+                    .filter(|&s: &i64| s > 0),
+                addresses: Vec::new(),
+            },
+        );
+    }
+    // `2: eth0    inet 192.0.2.5/24 brd … scope global eth0\       valid_lft …`
+    for line in addresses.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [_, name, family, cidr, ..] = words[..] else {
+            continue;
+        };
+        if family != "inet" && family != "inet6" {
+            continue;
+        }
+        // `ip` shows VLAN and veth interfaces as `eth0.10@eth0`; sysfs knows them as `eth0.10`.
+        let name = name.split('@').next().unwrap_or(name);
+        let (ip, prefix) = cidr.split_once('/').unwrap_or((cidr, ""));
+        let Ok(ip) = ip.parse::<IpAddr>() else {
+            continue;
+        };
+        let iface = by_name
+            .entry(name.to_string())
+            .or_insert_with(|| Interface {
+                name: name.to_string(),
+                mac: None,
+                mtu: None,
+                oper_state: None,
+                speed_mbps: None,
+                addresses: Vec::new(),
+            });
+        let address = Address {
+            ip,
+            prefix_len: prefix.parse().ok(),
+        };
+        if !iface.addresses.contains(&address) {
+            iface.addresses.push(address);
+        }
+    }
+    for iface in by_name.values_mut() {
+        iface.addresses.sort_by_key(|a| (a.ip.is_ipv6(), a.ip));
+    }
+    by_name.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(marker: &str, sections: &[(&str, &str)]) -> String {
+        let mut s = String::from("motd junk\n");
+        for (name, body) in sections {
+            s.push_str(&format!("\n{marker} {name}\n{body}"));
+        }
+        s
+    }
+
+    #[test]
+    fn quoting_keeps_every_word_whole() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's $(x)"), r"'it'\''s $(x)'");
+    }
+
+    #[test]
+    fn the_script_runs_in_a_real_shell_and_parses_back() {
+        let marker = new_marker();
+        let options = ScriptOptions {
+            packages: false,
+            facts: vec![
+                FactConfig {
+                    name: "echo".into(),
+                    command: vec!["printf".into(), "%s".into(), "it's $(not run)".into()],
+                    format: None,
+                },
+                FactConfig {
+                    name: "json".into(),
+                    command: vec!["echo".into(), r#"{"a": [1, 2]}"#.into()],
+                    format: Some("json".into()),
+                },
+                FactConfig {
+                    name: "fails".into(),
+                    command: vec!["sh".into(), "-c".into(), "echo why >&2; exit 3".into()],
+                    format: None,
+                },
+            ],
+        };
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", REMOTE_COMMAND])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script(&marker, &options).as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let snap = parse(&marker, &text, &options).unwrap();
+        assert_eq!(
+            snap.hostname,
+            nix::unistd::gethostname().unwrap().to_string_lossy()
+        );
+        assert!(snap.interfaces.iter().any(|i| i.name == "lo"));
+        assert_eq!(snap.custom_facts[0].1, Value::from("it's $(not run)"));
+        assert_eq!(snap.custom_facts[1].1, serde_json::json!({"a": [1, 2]}));
+        let (name, err) = &snap.failed_facts[0];
+        assert_eq!(name, "fails");
+        assert!(err.to_string().contains("exit status 3: why"), "{err}");
+    }
+
+    #[test]
+    fn a_cut_off_output_is_an_error() {
+        let m = "OPSKIT-x";
+        let text = output(m, &[("hostname", "h1\n")]);
+        assert!(parse(m, &text, &ScriptOptions::default()).is_err());
+    }
+
+    #[test]
+    fn package_sections_become_inventories_or_failures() {
+        let m = "OPSKIT-x";
+        let text = output(
+            m,
+            &[
+                ("hostname", "web-1\n"),
+                (
+                    "pkg.dpkg",
+                    "ii \tbash\t5.2.15-2\tamd64\tbash\nii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\n",
+                ),
+                ("pkg.dpkg.status", "0\n\n"),
+                (
+                    "dpkg-times",
+                    "bash.list 1700000000.5\nlibc6:amd64.list 1600000000.0\n",
+                ),
+                ("pkg.rpm", ""),
+                (
+                    "pkg.rpm.status",
+                    "1\nerror: cannot open Packages database\n",
+                ),
+                ("end", ""),
+            ],
+        );
+        let snap = parse(m, &text, &ScriptOptions::default()).unwrap();
+        assert_eq!(snap.inventories.len(), 1);
+        let p = &snap.inventories[0].packages;
+        assert_eq!(p[0].install_time, Some(1_700_000_000));
+        assert_eq!(p[1].install_time, Some(1_600_000_000));
+        let (manager, err) = &snap.failed_managers[0];
+        assert_eq!(*manager, Manager::Rpm);
+        assert!(err.to_string().contains("cannot open"), "{err}");
+    }
+
+    #[test]
+    fn interfaces_join_sysfs_and_ip() {
+        let links = "lo\t00:00:00:00:00:00\t65536\tunknown\t\neth0\t52:54:00:12:34:56\t1500\tup\t1000\nbond0.10\t52:54:00:12:34:57\t1500\tup\t-1\n";
+        let addrs = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n\
+                     2: eth0    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0\\ x\n\
+                     2: eth0    inet6 2001:db8::5/64 scope global \\ x\n\
+                     4: bond0.10@bond0    inet 198.51.100.1/25 scope global bond0.10\n\
+                     garbage\n";
+        let ifaces = parse_interfaces(links, addrs);
+        let eth0 = ifaces.iter().find(|i| i.name == "eth0").unwrap();
+        assert_eq!(eth0.mac.unwrap().to_string(), "52:54:00:12:34:56");
+        assert_eq!(eth0.speed_mbps, Some(1000));
+        assert_eq!(eth0.addresses.len(), 2);
+        assert_eq!(eth0.addresses[1].prefix_len, Some(64));
+        let lo = ifaces.iter().find(|i| i.name == "lo").unwrap();
+        assert!(lo.mac.is_none());
+        let vlan = ifaces.iter().find(|i| i.name == "bond0.10").unwrap();
+        assert_eq!(vlan.speed_mbps, None);
+        assert_eq!(vlan.addresses[0].ip.to_string(), "198.51.100.1");
+    }
+}
