@@ -139,6 +139,10 @@ pub const FIELDS: &[Field] = &[
         about: "Total number of installed packages.",
     },
     Field {
+        name: "custom_facts",
+        about: "Custom facts gathered by scan-hosts from the config's [[fact]] entries (object: name → value).",
+    },
+    Field {
         name: "first_seen",
         about: "When the host was first scanned (RFC 3339, UTC).",
     },
@@ -334,6 +338,18 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
     put(
         "package_count",
         json!(details.map(|_| counts.iter().map(|(_, n)| n).sum::<i64>())),
+    );
+    put(
+        "custom_facts",
+        Value::Object(
+            details
+                .map(|d| &d.facts[..])
+                .unwrap_or(&[])
+                .iter()
+                .filter(|f| f.kind == "custom")
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect(),
+        ),
     );
     put(
         "first_seen",
