@@ -635,13 +635,40 @@ impl Drop for Fleet {
     fn drop(&mut self) {
         for h in &mut self.hosts {
             if let Some(child) = &mut h.child {
-                // SIGKILL also ends a stopped process. Per-connection sshd children have their
-                // own sessions (setsid) and end when their clients hang up.
+                // Connections still open (a client that leaked a session) are served by the
+                // listener's children, which live on after it (each is its own session):
+                // end them first, while they are still known by their parent.
+                for pid in children_of(child.id()) {
+                    // SAFETY: signalling a process by id; the worst case is a stale id.
+                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                }
+                // SIGKILL also ends a stopped process.
                 let _ = child.kill();
                 let _ = child.wait();
             }
         }
     }
+}
+
+/// The pids whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // The parent pid is the second field after the command, which is in parentheses
+            // and may itself hold spaces and parentheses.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let rest = &stat[stat.rfind(')')? + 1..];
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
 }
 
 /// A new ed25519 key pair without passphrase at `path` and `path.pub`.
