@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod sshd;
+
 /// The path of one of opskit's binaries, as Cargo built it for this test run.
 pub fn bin(tool: &str) -> PathBuf {
     PathBuf::from(match tool {
@@ -196,6 +198,7 @@ pub struct Pkg<'a> {
 
 /// A real dpkg database directory (status file and info/), read by the real dpkg-query
 /// through DPKG_ADMINDIR.
+#[derive(Debug)]
 pub struct DpkgDb {
     pub dir: TempDir,
 }
@@ -228,6 +231,32 @@ impl DpkgDb {
         let root = self.dir.path();
         std::fs::create_dir_all(root.join("info")).unwrap();
         std::fs::create_dir_all(root.join("updates")).unwrap();
+        std::fs::write(root.join("status"), DpkgDb::status(packages)).unwrap();
+    }
+
+    /// Writes `info/NAME[:ARCH].list` for each package, as dpkg keeps the list of the files a
+    /// package installed (`dpkg -L` reads them). Separate from [`DpkgDb::write`] because
+    /// hundreds of thousands of tiny files would slow the big generated databases down.
+    pub fn write_lists<'a>(&self, packages: impl Iterator<Item = Pkg<'a>>) {
+        let info = self.dir.path().join("info");
+        std::fs::create_dir_all(&info).unwrap();
+        for p in packages {
+            // Multi-Arch: same packages (every non-`all` one here) are listed per architecture.
+            let file = if p.arch == "all" {
+                format!("{}.list", p.name)
+            } else {
+                format!("{}:{}.list", p.name, p.arch)
+            };
+            let text = format!(
+                "/.\n/usr\n/usr/share\n/usr/share/doc\n/usr/share/doc/{}\n",
+                p.name
+            );
+            std::fs::write(info.join(file), text).unwrap();
+        }
+    }
+
+    /// The text of a status file listing these packages as installed.
+    pub fn status<'a>(packages: impl Iterator<Item = Pkg<'a>>) -> String {
         let mut status = String::new();
         for p in packages {
             if p.arch != "all" {
@@ -242,7 +271,7 @@ impl DpkgDb {
                 p.name, p.arch, p.version
             ));
         }
-        std::fs::write(root.join("status"), status).unwrap();
+        status
     }
 }
 
