@@ -269,33 +269,15 @@ fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
             sim.at("127.0.1.9")
         ),
     );
-    let mut child = env
-        .cmd("crawl-switches")
-        .args(["--config", config.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // VmHWM is the process's peak resident memory so far: the last reading before it exits
-    // is its peak for the whole crawl.
-    let status = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0u64;
-    while child.try_wait().unwrap().is_none() {
-        let reading = std::fs::read_to_string(&status).ok().and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        });
-        peak_kib = peak_kib.max(reading.unwrap_or(0));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    let (out, peak_kib) = run_measuring_peak_memory(
+        env.cmd("crawl-switches")
+            .args(["--config", config.to_str().unwrap()]),
+    );
     assert_status(&out, 0);
     assert_eq!(
         env.sql("SELECT count(*) FROM fdb_entries WHERE current = 1"),
         ["100000"]
     );
-    assert!(peak_kib > 0, "no memory reading was taken");
     assert!(peak_kib < 256 * 1024, "peak resident memory {peak_kib} KiB");
 }
 

@@ -1,4 +1,5 @@
-//! `scan-hosts --local` against this machine's real state and real dpkg databases.
+//! `scan-hosts` against real hosts: this machine and its real dpkg databases (`--local`), and
+//! fleets of real sshd hosts in their own namespaces (over SSH).
 
 mod common;
 
@@ -143,4 +144,425 @@ fn a_broken_package_database_fails_the_source_but_keeps_its_packages() {
     // The failure is not evidence of removal: foo is still current.
     let out = env.run("pkg-where", &["-f", "host,version", "foo"]);
     assert_eq!(stdout(&out), "broken-1\t1.0-1\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Over SSH, against fleets of real sshd hosts (tests/common/sshd.rs).
+
+use common::sshd::{self, Fleet, HostSpec, KnownHosts, Os};
+
+/// An environment whose HOME reaches the fleet: key and known_hosts in `~/.ssh`.
+fn client_env(fleet: &Fleet, form: KnownHosts) -> Env {
+    let env = Env::new();
+    fleet.install_client(&env.home, form);
+    env
+}
+
+/// `host\tpackage\tversion\tarch` of every current package, as pkg-where prints them.
+fn stored_packages(env: &Env) -> BTreeSet<String> {
+    let out = env.run("pkg-where", &["-f", "host,package,version,arch", "*"]);
+    assert_status(&out, 0);
+    stdout(&out).lines().map(str::to_string).collect()
+}
+
+fn expected_packages<'a>(hosts: impl IntoIterator<Item = &'a sshd::Host>) -> BTreeSet<String> {
+    hosts
+        .into_iter()
+        .flat_map(|h| {
+            h.installed()
+                .into_iter()
+                .map(|p| format!("{}\t{}\t{}\t{}", h.name(), p.name, p.version, p.arch))
+        })
+        .collect()
+}
+
+#[test]
+fn a_fleet_scan_stores_every_host_its_facts_and_exactly_its_packages() {
+    let fleet = Fleet::start(sshd::standard_fleet());
+    let env = client_env(&fleet, KnownHosts::Hashed);
+    let hosts = fleet.hosts_file(fleet.normal());
+    let out = env.run(
+        "scan-hosts",
+        &[
+            "--hosts-file",
+            hosts.to_str().unwrap(),
+            "--concurrency",
+            "8",
+        ],
+    );
+    assert_status(&out, 0);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(stdout(&out), "");
+
+    // Every package of every host, dpkg and rpm, with epochs, tildes and carets as each manager
+    // prints them; removed-but-not-purged dpkg packages are not installed.
+    assert_eq!(stored_packages(&env), expected_packages(fleet.normal()));
+
+    // Facts come from each host itself: its own hostname and os-release.
+    for host in fleet.normal() {
+        let out = env.run(
+            "whatis-host",
+            &[
+                "--no-dns",
+                "-f",
+                "host,os_id,os_version,kernel",
+                host.name(),
+            ],
+        );
+        assert_status(&out, 0);
+        let line = stdout(&out);
+        let fields: Vec<&str> = line.trim_end().split('\t').collect();
+        assert_eq!(fields[0], host.name());
+        assert_eq!(fields[1], host.spec.os.id());
+        assert_eq!(fields[2], host.spec.os.version_id());
+        assert!(!fields[3].is_empty(), "{line}");
+    }
+    // Interfaces (the hosts share this machine's network namespace): loopback with 127.0.0.1.
+    let lo = env.sql(
+        "SELECT count(DISTINCT host_id) FROM host_addresses WHERE interface = 'lo' \
+         AND address = '127.0.0.1' AND prefix_len = 8 AND current = 1",
+    );
+    assert_eq!(lo, [fleet.normal().count().to_string()]);
+    // Every scan is recorded with the target it was asked for.
+    let targets: BTreeSet<String> = env
+        .sql("SELECT target FROM scans WHERE method = 'ssh' AND error IS NULL")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        targets,
+        fleet.normal().map(|h| h.target()).collect::<BTreeSet<_>>()
+    );
+
+    // --all rescans every host the way it was reached; nothing changes, nothing is retired.
+    let out = env.run("scan-hosts", &["--all"]);
+    assert_status(&out, 0);
+    assert_eq!(stored_packages(&env), expected_packages(fleet.normal()));
+    assert_eq!(
+        env.sql("SELECT count(*) FROM host_packages WHERE current = 0"),
+        ["0"]
+    );
+}
+
+#[test]
+fn troubled_hosts_fail_alone_with_one_line_each() {
+    let mut specs: Vec<HostSpec> = sshd::standard_fleet().into_iter().take(3).collect();
+    specs.extend(sshd::troubled_hosts());
+    let fleet = Fleet::start(specs);
+    let env = client_env(&fleet, KnownHosts::Plain);
+    let hosts = fleet.hosts_file(&fleet.hosts);
+    let out = env.run(
+        "scan-hosts",
+        &[
+            "--hosts-file",
+            hosts.to_str().unwrap(),
+            "--connect-timeout",
+            "2",
+        ],
+    );
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 4, "{err}");
+    let line_of = |alias: &str| {
+        let target = fleet.host(alias).target();
+        err.lines()
+            .find(|l| l.starts_with(&format!("scan-hosts: {target}: ")))
+            .unwrap_or_else(|| panic!("no line for {alias}: {err}"))
+            .to_string()
+    };
+    assert!(line_of("stale-key").contains("HAS CHANGED"), "{err}");
+    assert!(line_of("stale-key").contains("ssh-keygen -f"), "{err}");
+    assert!(line_of("hung").contains("timed out"), "{err}");
+    assert!(
+        line_of("no-entry").contains("authentication as root failed"),
+        "{err}"
+    );
+    assert!(line_of("dead").contains("refused"), "{err}");
+
+    // The others are stored, the one with escapes in its hostname too, exactly.
+    let ok: Vec<&sshd::Host> = fleet
+        .hosts
+        .iter()
+        .filter(|h| h.spec.behaviour == sshd::Behaviour::Normal)
+        .collect();
+    assert_eq!(ok.len(), 4);
+    assert_eq!(stored_packages_json_hosts(&env), {
+        let mut names: Vec<String> = ok.iter().map(|h| h.name().to_string()).collect();
+        names.sort();
+        names.dedup();
+        names
+    });
+    // A changed key was never replaced in known_hosts.
+    let known = std::fs::read_to_string(env.home.join(".ssh/known_hosts")).unwrap();
+    assert!(!known.contains(&fleet.host("stale-key").host_key));
+    // Failures are in the catalog too, for whatis-host's last_scan_error.
+    assert_eq!(
+        env.sql("SELECT count(*) FROM scans WHERE error IS NOT NULL"),
+        ["4"]
+    );
+}
+
+/// The hostnames of every host with packages, exact bytes (JSON keeps escapes intact).
+fn stored_packages_json_hosts(env: &Env) -> Vec<String> {
+    let out = env.run("pkg-where", &["--json", "openssl"]);
+    assert_status(&out, 0);
+    let mut hosts: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["host"].as_str().unwrap().to_string()
+        })
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+#[test]
+fn unknown_host_keys_are_refused_unless_accept_new() {
+    let specs: Vec<HostSpec> = sshd::standard_fleet().into_iter().take(2).collect();
+    let fleet = Fleet::start(specs);
+    let env = client_env(&fleet, KnownHosts::Plain);
+    let known_hosts = env.home.join(".ssh/known_hosts");
+    std::fs::remove_file(&known_hosts).unwrap();
+    let targets: Vec<String> = fleet.hosts.iter().map(|h| h.target()).collect();
+    let args: Vec<&str> = targets.iter().map(String::as_str).collect();
+
+    let out = env.run("scan-hosts", &args);
+    assert_status(&out, 1);
+    assert_eq!(
+        stderr(&out).matches("is not known").count(),
+        2,
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--accept-new"));
+    assert!(!known_hosts.exists());
+    assert_eq!(env.sql("SELECT count(*) FROM hosts"), ["0"]);
+
+    let mut accept = args.clone();
+    accept.push("--accept-new");
+    let out = env.run("scan-hosts", &accept);
+    assert_status(&out, 0);
+    // The keys were recorded in OpenSSH's own format: the real ssh now trusts them.
+    let known = std::fs::read_to_string(&known_hosts).unwrap();
+    for host in &fleet.hosts {
+        assert!(
+            known.contains(&format!(
+                "[{}]:{} {}",
+                host.address, host.port, host.host_key
+            )),
+            "{known}"
+        );
+        let out = Command::new("ssh")
+            .args([
+                "-F",
+                "none",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+            ])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+            .arg("-i")
+            .arg(fleet.key())
+            .args(["-p", &host.port.to_string()])
+            .arg(format!("root@{}", host.address))
+            .arg("hostname")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_status(&out, 0);
+    }
+    // And the next scan needs no --accept-new.
+    assert_status(&env.run("scan-hosts", &args), 0);
+    assert_eq!(known.lines().count(), 2);
+}
+
+#[test]
+fn ssh_config_aliases_groups_and_stdin_name_the_hosts() {
+    let specs: Vec<HostSpec> = sshd::standard_fleet().into_iter().take(4).collect();
+    let fleet = Fleet::start(specs);
+    let env = client_env(&fleet, KnownHosts::Hashed);
+    fleet.install_ssh_config(&env.home);
+    // web-1 and web-2 through a group, web-3 by its alias; ~/.ssh/config gives HostName, Port,
+    // User and IdentityFile for all of them.
+    let config = write_config(&env, "[groups]\nfront = [\"web-1\", \"web-2\"]\n");
+    let config = config.to_str().unwrap();
+    let out = env.run("scan-hosts", &["--config", config, "front", "web-3"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        env.sql("SELECT name FROM hosts ORDER BY name"),
+        ["web-1", "web-2", "web-3"]
+    );
+    // Names on stdin, as from another command.
+    let out = env.run_stdin("scan-hosts", &["--config", config], "# more\nweb-4\n");
+    assert_status(&out, 0);
+    assert_eq!(env.sql("SELECT count(*) FROM hosts"), ["4"]);
+    // A group glob matches the hosts the catalog knows.
+    let config = write_config(&env, "[groups]\nall-web = [\"web-*\"]\n");
+    let out = env.run(
+        "scan-hosts",
+        &["--config", config.to_str().unwrap(), "all-web"],
+    );
+    assert_status(&out, 0);
+    assert_eq!(
+        env.sql("SELECT count(*) FROM scans WHERE method = 'ssh' AND error IS NULL"),
+        ["8"]
+    );
+}
+
+#[test]
+fn package_reports_are_read_over_sftp_instead_of_running_the_manager() {
+    let fleet = Fleet::start(
+        sshd::standard_fleet()
+            .into_iter()
+            .filter(|s| s.name == "legacy-1" || s.name == "web-8")
+            .collect(),
+    );
+    let env = client_env(&fleet, KnownHosts::Plain);
+    fleet.install_ssh_config(&env.home);
+    let config = write_config(
+        &env,
+        "[[host]]\nname = \"legacy-1\"\n\
+         package_report = { path = \"/var/log/rpmpkgs\", format = \"rpmpkgs\" }\n\
+         [[host]]\nname = \"web-8\"\n\
+         package_report = { path = \"/var/backups/dpkg.status.0\", format = \"dpkg-status\" }\n",
+    );
+    let out = env.run(
+        "scan-hosts",
+        &["--config", config.to_str().unwrap(), "legacy-1", "web-8"],
+    );
+    assert_status(&out, 0);
+    // The rpmpkgs format has no epoch: seeing openssl without its 1: proves the report was
+    // read, not rpm's database.
+    let out = env.run("pkg-where", &["-f", "host,version", "openssl"]);
+    assert_eq!(
+        stdout(&out),
+        "legacy-1\t1.0.2k-26.el7_9\nweb-8\t1.1.1w-0+deb11u1\n"
+    );
+    let legacy = fleet.host("legacy-1");
+    assert_eq!(
+        env.sql(
+            "SELECT count(*) FROM host_packages p JOIN hosts h ON h.id = p.host_id \
+                 WHERE h.name = 'legacy-1' AND p.current = 1"
+        ),
+        [legacy.installed().len().to_string()]
+    );
+
+    // A report that is not there fails that host alone, with the path.
+    let config = write_config(
+        &env,
+        "[[host]]\nname = \"web-8\"\n\
+         package_report = { path = \"/var/log/nope\", format = \"dpkg-status\" }\n",
+    );
+    let out = env.run(
+        "scan-hosts",
+        &["--config", config.to_str().unwrap(), "legacy-1", "web-8"],
+    );
+    assert_status(&out, 1);
+    assert!(
+        stderr(&out).starts_with("scan-hosts: web-8: reading /var/log/nope over SFTP"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn custom_facts_are_stored_with_history_and_shown() {
+    let fleet = Fleet::start(vec![
+        HostSpec::new("facts-1", Os::Debian12)
+            .pkg("bash", "5.2.15-2+b2")
+            .file("/root/role", "frontend\n"),
+    ]);
+    let env = client_env(&fleet, KnownHosts::Plain);
+    let host = &fleet.hosts[0];
+    let facts = "[[fact]]\nname = \"role\"\ncommand = [\"cat\", \"/root/role\"]\n\
+                 [[fact]]\nname = \"quoted\"\ncommand = [\"printf\", \"%s\", \"it's $(id) `id` ;id\"]\n\
+                 [[fact]]\nname = \"disks\"\nformat = \"json\"\n\
+                 command = [\"echo\", \"{\\\"sda\\\": 512, \\\"sdb\\\": [1, 2]}\"]\n";
+    let config = write_config(&env, facts);
+    let out = env.run(
+        "scan-hosts",
+        &["--config", config.to_str().unwrap(), &host.target()],
+    );
+    assert_status(&out, 0);
+    let out = env.run("whatis-host", &["--no-dns", "--json", "facts-1"]);
+    let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        card["custom_facts"],
+        serde_json::json!({
+            "role": "frontend",
+            // Passed to the remote program as one word: no shell ever interpreted it.
+            "quoted": "it's $(id) `id` ;id",
+            "disks": {"sda": 512, "sdb": [1, 2]},
+        })
+    );
+
+    // A fact that fails keeps its last value and is named on stderr; a new value is history.
+    let failing = format!(
+        "{facts}[[fact]]\nname = \"broken\"\ncommand = [\"sh\", \"-c\", \"echo no such thing >&2; exit 4\"]\n"
+    );
+    let failing = facts_with_role_missing(&failing);
+    let config = write_config(&env, &failing);
+    let out = env.run(
+        "scan-hosts",
+        &["--config", config.to_str().unwrap(), &host.target()],
+    );
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.contains("fact broken: exit status 4: no such thing"),
+        "{err}"
+    );
+    assert!(err.contains("fact role: exit status 1"), "{err}");
+    let out = env.run("whatis-host", &["--no-dns", "--json", "facts-1"]);
+    let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(card["custom_facts"]["role"], "frontend");
+}
+
+/// The same facts, with role reading a file that does not exist, so that it fails.
+fn facts_with_role_missing(facts: &str) -> String {
+    facts.replace("/root/role", "/root/no-such-file")
+}
+
+#[test]
+fn an_enormous_package_list_is_stored_in_bounded_memory() {
+    let fleet = Fleet::start(vec![HostSpec::huge("huge-1", 200_000)]);
+    let env = client_env(&fleet, KnownHosts::Plain);
+    let (out, peak_kib) =
+        run_measuring_peak_memory(env.cmd("scan-hosts").arg(fleet.hosts[0].target()));
+    assert_status(&out, 0);
+    assert_eq!(
+        env.sql("SELECT count(*) FROM host_packages WHERE current = 1"),
+        ["200000"]
+    );
+    // 200,000 packages are ~13 MB of dpkg-query output; the scanner holds one host's output
+    // and its parsed packages, nothing per fleet.
+    assert!(peak_kib < 400 * 1024, "peak resident memory {peak_kib} KiB");
+}
+
+#[test]
+fn malformed_targets_are_usage_errors() {
+    let env = Env::new();
+    for bad in ["root@", "host:99999", "-oProxyCommand=sh", "[::1"] {
+        let out = env.run("scan-hosts", &["--", bad]);
+        assert_status(&out, 2);
+        assert!(
+            stderr(&out).starts_with("scan-hosts: bad host"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(stderr(&out).lines().count(), 1);
+    }
+    let out = env.run("scan-hosts", &["--local", "web-1"]);
+    assert_status(&out, 2);
+    let config = write_config(&env, "[[fact]]\nname = \"x\"\ncommand = []\n");
+    let out = env.run(
+        "scan-hosts",
+        &["--config", config.to_str().unwrap(), "web-1"],
+    );
+    assert_status(&out, 2);
+    assert!(stderr(&out).contains("empty command"), "{}", stderr(&out));
 }

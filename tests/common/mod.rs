@@ -504,6 +504,31 @@ impl Drop for Snmpsim {
 }
 
 /// Writes a configuration file readable by its owner only (it holds communities).
+/// Runs a command to completion and returns its output with its peak resident memory in KiB.
+/// VmHWM is the process's peak so far: the last reading before it exits is its peak for the
+/// whole run.
+pub fn run_measuring_peak_memory(cmd: &mut Command) -> (Output, u64) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        let reading = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+        peak_kib = peak_kib.max(reading.unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(peak_kib > 0, "no memory reading was taken");
+    (out, peak_kib)
+}
+
 pub fn write_config(env: &Env, text: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = env.dir.path().join("config.toml");
