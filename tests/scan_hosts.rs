@@ -566,3 +566,56 @@ fn malformed_targets_are_usage_errors() {
     assert_status(&out, 2);
     assert!(stderr(&out).contains("empty command"), "{}", stderr(&out));
 }
+
+#[test]
+fn keys_in_the_ssh_agent_are_used() {
+    require("ssh-agent", "openssh-client");
+    let specs: Vec<HostSpec> = sshd::standard_fleet().into_iter().take(1).collect();
+    let fleet = Fleet::start(specs);
+    let env = client_env(&fleet, KnownHosts::Plain);
+    // The key lives only in the agent: no key file is left in ~/.ssh.
+    std::fs::remove_file(env.home.join(".ssh/id_ed25519")).unwrap();
+    std::fs::remove_file(env.home.join(".ssh/id_ed25519.pub")).unwrap();
+    let socket = env.dir.path().join("agent.sock");
+    let agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(agent);
+    while !socket.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let add = Command::new("ssh-add")
+        .arg(fleet.key())
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .unwrap();
+    assert_status(&add, 0);
+
+    let target = fleet.hosts[0].target();
+    let out = env.run("scan-hosts", &[&target]);
+    assert_status(&out, 1);
+    assert!(
+        stderr(&out).contains("no key to authenticate root with"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .cmd("scan-hosts")
+        .arg(&target)
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .unwrap();
+    assert_status(&out, 0);
+    assert_eq!(env.sql("SELECT name FROM hosts"), [fleet.hosts[0].name()]);
+}
