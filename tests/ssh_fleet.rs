@@ -45,11 +45,13 @@ fn every_host_answers_with_its_own_name_os_and_packages() {
 
     // One connection per host, all at once, each running every query.
     let command = format!(
-        "hostname; echo @@; cat /etc/os-release; echo @@; dpkg-query -W -f '{DPKG_FORMAT}'; \
-         echo @@; rpm -qa --qf '{RPM_FORMAT}'"
+        "hostname; cat /etc/hostname /etc/machine-id; echo @@; cat /etc/os-release; echo @@; \
+         dpkg-query -W -f '{DPKG_FORMAT}'; echo @@; rpm -qa --qf '{RPM_FORMAT}'"
     );
+    let machine_ids = std::sync::Mutex::new(BTreeSet::new());
     std::thread::scope(|scope| {
         for host in &fleet.hosts {
+            let machine_ids = &machine_ids;
             let command = &command;
             let fleet = &fleet;
             scope.spawn(move || {
@@ -60,7 +62,10 @@ fn every_host_answers_with_its_own_name_os_and_packages() {
                 let [name, os_release, dpkg, rpm] = parts[..] else {
                     panic!("{}: unexpected output {text}", host.name());
                 };
-                assert_eq!(name.trim_end(), host.name());
+                let name: Vec<&str> = name.lines().collect();
+                assert_eq!(name[..2], [host.name(), host.name()]);
+                assert_eq!(name[2].len(), 32);
+                machine_ids.lock().unwrap().insert(name[2].to_string());
                 assert_eq!(os_release, host.spec.os.os_release());
                 assert!(
                     os_release.contains(&format!("VERSION_ID=\"{}\"", host.spec.os.version_id()))
@@ -93,6 +98,7 @@ fn every_host_answers_with_its_own_name_os_and_packages() {
     });
 
     // The fleet really differs from host to host.
+    assert_eq!(machine_ids.into_inner().unwrap().len(), fleet.hosts.len());
     let openssl: BTreeSet<String> = fleet
         .hosts
         .iter()

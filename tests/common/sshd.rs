@@ -2,8 +2,10 @@
 //!
 //! Each simulated host is a real `/usr/sbin/sshd` on its own address `127.0.1.N` and port,
 //! started inside its own UTS and mount namespaces (`unshare --uts --mount`): it has its own
-//! hostname, and its own `/etc/os-release`, `/var/lib/dpkg`, rpm database, `/root`, `/var/log`
-//! and `/var/backups` bind-mounted over the machine's. So the real `hostname`, `dpkg-query` and
+//! hostname, and its own `/etc/hostname`, `/etc/machine-id`, `/etc/os-release`, `/var/lib/dpkg`,
+//! rpm database, `/root`, `/var/log` and `/var/backups` bind-mounted over the machine's. Everything
+//! else is the machine's and the same on every host: kernel, /proc, /sys, network interfaces
+//! (there is no network namespace: every host sees every 127.0.1.N). So the real `hostname`, `dpkg-query` and
 //! `rpm` that a scanner runs over SSH answer with that host's data, and SFTP reads its files.
 //! rpm databases are made by the real rpm from tiny packages built with `rpmbuild`.
 //!
@@ -650,6 +652,21 @@ impl Drop for Fleet {
     }
 }
 
+/// A machine id (32 hex digits) of its own for each host, derived from its fresh host key, so
+/// that a scanner keying hosts on /etc/machine-id does not see one machine.
+fn machine_id(host_key: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let halves: Vec<u64> = (0..2)
+        .map(|i| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write(host_key.as_bytes());
+            h.write_u8(i);
+            h.finish()
+        })
+        .collect();
+    format!("{:016x}{:016x}", halves[0], halves[1])
+}
+
 /// The pids whose parent is `parent`, from /proc.
 fn children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -750,6 +767,12 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
     keygen(&dir.join("host_key"));
     let host_key = pubkey(&dir.join("host_key.pub"));
     std::fs::write(dir.join("os-release"), spec.os.os_release()).unwrap();
+    std::fs::write(dir.join("hostname"), format!("{}\n", spec.name)).unwrap();
+    std::fs::write(
+        dir.join("machine-id"),
+        format!("{}\n", machine_id(&host_key)),
+    )
+    .unwrap();
     for (path, contents) in &spec.files {
         let local = if let Some(rest) = path.strip_prefix("/root/") {
             dir.join("root").join(rest)
@@ -842,6 +865,8 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
 /// /proc because hostname(1) rejects the odd names the tests want.
 const NAMESPACE_SCRIPT: &str = r#"set -e
 printf '%s' "$1" > /proc/sys/kernel/hostname
+mount --bind "$2/hostname" /etc/hostname
+mount --bind "$2/machine-id" /etc/machine-id
 mount --bind "$2/os-release" /etc/os-release
 mount --bind "$3" /var/lib/dpkg
 mount --bind "$2/root" /root
