@@ -242,6 +242,15 @@ fn parse_rpm(output: &str) -> Result<Vec<Package>, String> {
     Ok(packages)
 }
 
+/// Splits `name-version-release` from the right: names may hold dashes, versions and releases
+/// may not (rpm's and apk's rule). `None` when a part is missing.
+pub fn split_name_version_release(nvr: &str) -> Option<(&str, &str, &str)> {
+    let (rest, release) = nvr.rsplit_once('-')?;
+    let (name, version) = rest.rsplit_once('-')?;
+    (!name.is_empty() && !version.is_empty() && !release.is_empty())
+        .then_some((name, version, release))
+}
+
 /// `apk list --installed`: `musl-1.2.4-r2 x86_64 {musl} (MIT) [installed]`. apk versions always
 /// end in `-rN`, so the name is everything before the second-to-last dash.
 fn parse_apk(output: &str) -> Result<Vec<Package>, String> {
@@ -254,9 +263,7 @@ fn parse_apk(output: &str) -> Result<Vec<Package>, String> {
         let (Some(nvr), Some(arch)) = (words.next(), words.next()) else {
             return Err(line.to_string());
         };
-        let mut parts = nvr.rsplitn(3, '-');
-        let (Some(release), Some(version), Some(name)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let Some((name, version, release)) = split_name_version_release(nvr) else {
             return Err(line.to_string());
         };
         if !release.starts_with('r') {

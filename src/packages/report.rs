@@ -7,7 +7,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 
-use super::{Inventory, Manager, Package, split_dpkg_version};
+use super::{Inventory, Manager, Package, split_dpkg_version, split_name_version_release};
 
 /// The report formats opskit reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,14 +57,7 @@ fn parse_rpmpkgs(text: &str) -> std::result::Result<Vec<Package>, String> {
         let bad = || line.to_string();
         let nvra = line.strip_suffix(".rpm").ok_or_else(bad)?;
         let (nvr, arch) = nvra.rsplit_once('.').ok_or_else(bad)?;
-        let mut parts = nvr.rsplitn(3, '-');
-        let (Some(release), Some(version), Some(name)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        if name.is_empty() || version.is_empty() || release.is_empty() {
-            return Err(bad());
-        }
+        let (name, version, release) = split_name_version_release(nvr).ok_or_else(bad)?;
         packages.push(Package {
             name: name.to_string(),
             epoch: String::new(),
