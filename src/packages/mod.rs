@@ -4,6 +4,7 @@
 //! The commands are argument vectors, never shell lines, so the same list can be run locally or
 //! (later) over SSH without pasting anything into a shell.
 
+pub mod expect;
 pub mod version;
 
 use std::fmt;
