@@ -96,6 +96,13 @@ pub struct PackageRow {
     pub arch: String,
 }
 
+/// A host's id and its current packages, each with its name.
+pub type HostPackages = (i64, Vec<(String, PackageRow)>);
+
+/// How a fleet differs from a golden host: the differing rows, and per host id how many of the
+/// golden host's packages it has at any version.
+pub type Differences = (Vec<PackageRow>, Vec<(i64, i64)>);
+
 /// A package version that appeared, or disappeared, on a host: one history row and, for a new
 /// version, the row it replaced.
 #[derive(Debug, Clone)]
@@ -152,7 +159,7 @@ impl Catalog {
     }
 
     /// The current packages of one host (by exact name, case-insensitively), with their ids.
-    pub fn host_packages(&self, host: &str) -> Result<Option<(i64, Vec<(String, PackageRow)>)>> {
+    pub fn host_packages(&self, host: &str) -> Result<Option<HostPackages>> {
         let id: Option<i64> = self
             .conn
             .query_row(
@@ -198,11 +205,7 @@ impl Catalog {
     ///
     /// The comparison runs inside SQLite in one pass over the packages, and only differences
     /// leave it: on a homogeneous fleet that is a few rows out of millions.
-    pub fn differences_from(
-        &self,
-        golden: i64,
-        manager: Manager,
-    ) -> Result<(Vec<PackageRow>, Vec<(i64, i64)>)> {
+    pub fn differences_from(&self, golden: i64, manager: Manager) -> Result<Differences> {
         let m = manager.name();
         self.conn
             .execute_batch(
@@ -273,14 +276,19 @@ impl Catalog {
                  WHERE host_id = ?1 AND current = 1 AND manager = ?2",
             )
             .map_err(sql_error)?;
-        stmt.query_map(params![host_id, manager.name()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)
+        stmt.query_map(params![host_id, manager.name()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(sql_error)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sql_error)
     }
 
     /// Package names by id, for the ids in `ids`.
-    pub fn package_names(&self, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, String>> {
+    pub fn package_names(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<HashMap<i64, String>> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT name FROM package_names WHERE id = ?1")
@@ -311,9 +319,10 @@ impl Catalog {
             Some(_) => "AND n.name = ?2",
             None => "AND ?2 IS NULL",
         };
-        let version = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<(String, String, String)> {
-            Ok((r.get(i)?, r.get(i + 1)?, r.get(i + 2)?))
-        };
+        let version =
+            |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<(String, String, String)> {
+                Ok((r.get(i)?, r.get(i + 1)?, r.get(i + 2)?))
+            };
         // New versions, each with the row of the same package and arch it replaced: the latest
         // one retired before it appeared.
         let sql = format!(

@@ -57,14 +57,24 @@ const NAME: &str = "pkg-where";
 /// `installed`, `upgraded`, `downgraded` (by the manager's order) and `removed`, per host. A
 /// host's first scan is its baseline and is not reported as installs.
 #[derive(Debug, clap::Parser)]
-#[command(version)]
+// --version takes a constraint here (the question people ask of this tool), so the program's
+// own version is -V only.
+#[command(version, disable_version_flag = true)]
 pub struct Args {
+    /// Print version
+    #[arg(short = 'V', action = clap::ArgAction::Version)]
+    pub print_version: Option<bool>,
+
     /// Package names or globs; read from stdin when absent or "-" (optional filters with --drift and --changes)
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 
     /// Only versions satisfying CONSTRAINT: =V, !=V, <V, <=V, >V, >=V, bare V, or several joined by commas (>=1.0,<2.0)
-    #[arg(long = "version", value_name = "CONSTRAINT", allow_hyphen_values = true)]
+    #[arg(
+        long = "version",
+        value_name = "CONSTRAINT",
+        allow_hyphen_values = true
+    )]
     pub version_constraint: Option<String>,
 
     /// List the hosts that lack the package: hosts with an inventory of a package manager under which the package is installed somewhere
@@ -153,7 +163,6 @@ pub const FIELDS: &[Field] = &[
         about: "Debian revision, rpm release, apk -rN or pacman pkgrel.",
     },
 ];
-
 
 /// The fields of `--missing`.
 pub const MISSING_FIELDS: &[Field] = &[
@@ -309,7 +318,10 @@ const EXIT_STATUS: &[(&str, &str)] = &[
         "1",
         "Nothing was found for at least one input (named on stderr); with --drift, some host drifts; with --missing, no host lacks it; with --changes, nothing changed.",
     ),
-    ("2", "Usage, configuration, expectations file or catalog error."),
+    (
+        "2",
+        "Usage, configuration, expectations file or catalog error.",
+    ),
 ];
 
 impl Tool for Args {
@@ -336,10 +348,7 @@ impl Tool for Args {
                 "pkg-where --version '<3.0.11' openssl",
                 "Hosts with an openssl older than 3.0.11, by each host's own version order.",
             ),
-            (
-                "pkg-where --missing auditd",
-                "Hosts that have no auditd.",
-            ),
+            ("pkg-where --missing auditd", "Hosts that have no auditd."),
             (
                 "pkg-where --summary 'linux-image-*'",
                 "How many hosts run each kernel package version.",
@@ -387,15 +396,16 @@ impl Tool for Args {
             let mut found = catalog.package_locations(name)?;
             let installed = !found.is_empty();
             if let Some(c) = &constraint {
-                found.retain(|p| {
-                    manager_of(p).is_some_and(|m| c.matches(m, &full_version(p)))
-                });
+                found.retain(|p| manager_of(p).is_some_and(|m| c.matches(m, &full_version(p))));
             }
             if found.is_empty() {
                 let why = if installed {
                     format!(
                         "no host has a version matching {}",
-                        constraint.as_ref().map(ToString::to_string).unwrap_or_default()
+                        constraint
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
                     )
                 } else {
                     "not installed on any host in the catalog".to_string()
@@ -655,13 +665,7 @@ fn drift_file(
                     let installed = full_version(p);
                     if let Some(status) = e.judge(m, Some(&installed)) {
                         records.push(drift_record(
-                            h,
-                            &p.package,
-                            status,
-                            &installed,
-                            &expected,
-                            &p.manager,
-                            &p.arch,
+                            h, &p.package, status, &installed, &expected, &p.manager, &p.arch,
                             &e.source,
                         ));
                     }
@@ -698,7 +702,10 @@ fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Resul
             .map(|(name, p)| {
                 (
                     (p.name_id, p.arch.as_str()),
-                    (name.as_str(), m.full_version(&p.epoch, &p.version, &p.release)),
+                    (
+                        name.as_str(),
+                        m.full_version(&p.epoch, &p.version, &p.release),
+                    ),
                 )
             })
             .collect();
