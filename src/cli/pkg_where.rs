@@ -36,10 +36,10 @@ const NAME: &str = "pkg-where";
 ///
 ///     [[expect]]
 ///     package = "openssl"
-///     version = ">=3.0.11"        # constraint or exact version; omitted: any version
+///     version = ">=3.0.11"        # constraint or exact; omitted: any
 ///     hosts = ["web-*", "db-1"]   # hostname globs (default: every host)
 ///     groups = ["web"]            # names from the config's [groups]
-///     manager = "dpkg"            # only hosts with dpkg packages (default: any)
+///     manager = "dpkg"            # only hosts with dpkg packages
 ///
 ///     [[expect]]
 ///     package = "telnetd"         # a name or a glob
@@ -59,7 +59,7 @@ const NAME: &str = "pkg-where";
 #[derive(Debug, clap::Parser)]
 // --version takes a constraint here (the question people ask of this tool), so the program's
 // own version is -V only.
-#[command(version, disable_version_flag = true)]
+#[command(version, disable_version_flag = true, verbatim_doc_comment)]
 pub struct Args {
     /// Print version
     #[arg(short = 'V', action = clap::ArgAction::Version)]
