@@ -99,9 +99,26 @@ pub struct PackageRow {
 /// A host's id and its current packages, each with its name.
 pub type HostPackages = (i64, Vec<(String, PackageRow)>);
 
-/// How a fleet differs from a golden host: the differing rows, and per host id how many of the
-/// golden host's packages it has at any version.
-pub type Differences = (Vec<PackageRow>, Vec<(i64, i64)>);
+/// How a fleet differs from a golden host.
+#[derive(Debug, Clone, Default)]
+pub struct Differences {
+    /// Rows that differ from the golden host's, or that it does not have.
+    pub differing: Vec<PackageRow>,
+    /// Hosts (by id) that lack some of the golden host's packages. A host with none of them
+    /// at all does not appear: callers compare against the hosts they consider.
+    pub shortfalls: Vec<(i64, Shortfall)>,
+    /// The golden packages: `(idx, name_id, arch)`, by idx.
+    pub golden: Vec<(i64, i64, String)>,
+}
+
+/// Which golden packages a host lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shortfall {
+    /// These golden indexes (one pass's sums identify up to two).
+    Known(Vec<i64>),
+    /// More than two: ask for the host's packages.
+    Unknown,
+}
 
 /// A package version that appeared, or disappeared, on a host: one history row and, for a new
 /// version, the row it replaced.
@@ -201,70 +218,127 @@ impl Catalog {
 
     /// The current packages of `manager` on every host other than `golden` that differ from
     /// `golden`'s (another version, or a name/arch `golden` does not have), and for each host
-    /// how many of `golden`'s packages it has at exactly `golden`'s version or another one.
+    /// which of `golden`'s packages it lacks, as far as one pass can tell (see [`Shortfall`]).
     ///
-    /// The comparison runs inside SQLite in one pass over the packages, and only differences
-    /// leave it: on a homogeneous fleet that is a few rows out of millions.
+    /// The comparison runs inside SQLite in one pass over the packages, grouped by host, and
+    /// only differences leave it: on a homogeneous fleet that is a few rows out of millions.
     pub fn differences_from(&self, golden: i64, manager: Manager) -> Result<Differences> {
         let m = manager.name();
         self.conn
             .execute_batch(
                 "CREATE TEMP TABLE IF NOT EXISTS golden (name_id INTEGER, arch TEXT, epoch TEXT, \
-                   version TEXT, release TEXT, PRIMARY KEY (name_id, arch)) WITHOUT ROWID; \
+                   version TEXT, release TEXT, idx INTEGER, PRIMARY KEY (name_id, arch)) \
+                   WITHOUT ROWID; \
                  DELETE FROM temp.golden;",
             )
             .map_err(sql_error)?;
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO temp.golden \
-                 SELECT name_id, arch, epoch, version, release FROM host_packages \
-                 WHERE host_id = ?1 AND current = 1 AND manager = ?2",
+                 SELECT name_id, arch, epoch, version, release, \
+                        row_number() OVER (ORDER BY name_id, arch) \
+                 FROM host_packages WHERE host_id = ?1 AND current = 1 AND manager = ?2",
                 params![golden, m],
             )
             .map_err(sql_error)?;
+        // Per host: how many golden packages it has (any version), the sum of their indexes and
+        // of their squares (which name one or two missing ones exactly), and the ids of its
+        // rows that differ.
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT p.host_id, p.name_id, p.epoch, p.version, p.release, p.arch \
+                "SELECT p.host_id, count(g.idx), coalesce(sum(g.idx), 0), \
+                        coalesce(sum(g.idx * g.idx), 0), \
+                        group_concat(CASE WHEN g.idx IS NULL OR g.version != p.version \
+                          OR g.release != p.release OR g.epoch != p.epoch THEN p.id END) \
                  FROM host_packages p LEFT JOIN temp.golden g \
                    ON g.name_id = p.name_id AND g.arch = p.arch \
-                 WHERE p.current = 1 AND p.manager = ?2 AND p.host_id != ?1 \
-                   AND (g.name_id IS NULL OR g.version != p.version OR g.release != p.release \
-                        OR g.epoch != p.epoch)",
-            )
-            .map_err(sql_error)?;
-        let differing = stmt
-            .query_map(params![golden, m], |r| {
-                Ok(PackageRow {
-                    host_id: r.get(0)?,
-                    name_id: r.get(1)?,
-                    manager: m.to_string(),
-                    epoch: r.get(2)?,
-                    version: r.get(3)?,
-                    release: r.get(4)?,
-                    arch: r.get(5)?,
-                })
-            })
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
-        // Per host, how many golden (name, arch) pairs it has at any version: fewer than the
-        // golden host has means some are missing, and only those hosts are looked at again.
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT p.host_id, count(*) FROM host_packages p \
-                 JOIN temp.golden g ON g.name_id = p.name_id AND g.arch = p.arch \
                  WHERE p.current = 1 AND p.manager = ?2 AND p.host_id != ?1 \
                  GROUP BY p.host_id",
             )
             .map_err(sql_error)?;
-        let counts = stmt
-            .query_map(params![golden, m], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+        let (n, total, total_sq): (i64, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT count(*), coalesce(sum(idx), 0), coalesce(sum(idx * idx), 0) \
+                 FROM temp.golden",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .map_err(sql_error)?;
-        Ok((differing, counts))
+        let mut ids: Vec<i64> = Vec::new();
+        let mut shortfalls = Vec::new();
+        let mut rows = stmt.query(params![golden, m]).map_err(sql_error)?;
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            let host_id: i64 = r.get(0).map_err(sql_error)?;
+            let count: i64 = r.get(1).map_err(sql_error)?;
+            let (sum, sum_sq): (i64, i64) =
+                (r.get(2).map_err(sql_error)?, r.get(3).map_err(sql_error)?);
+            if let Some(list) = r.get::<_, Option<String>>(4).map_err(sql_error)? {
+                ids.extend(list.split(',').filter_map(|i| i.parse::<i64>().ok()));
+            }
+            let shortfall = match n - count {
+                0 => continue,
+                1 => Shortfall::Known(vec![total - sum]),
+                2 => {
+                    // a + b = d1 and a² + b² = d2 have one solution with a < b.
+                    let (d1, d2) = (total - sum, total_sq - sum_sq);
+                    let root = ((2 * d2 - d1 * d1) as f64).sqrt().round() as i64;
+                    let (a, b) = ((d1 - root) / 2, (d1 + root) / 2);
+                    if a + b == d1 && a * a + b * b == d2 {
+                        Shortfall::Known(vec![a, b])
+                    } else {
+                        Shortfall::Unknown
+                    }
+                }
+                _ => Shortfall::Unknown,
+            };
+            shortfalls.push((host_id, shortfall));
+        }
+        drop(rows);
+        let mut fetch = self
+            .conn
+            .prepare_cached(
+                "SELECT host_id, name_id, epoch, version, release, arch FROM host_packages \
+                 WHERE id = ?1",
+            )
+            .map_err(sql_error)?;
+        let mut differing = Vec::with_capacity(ids.len());
+        for id in ids {
+            differing.push(
+                fetch
+                    .query_row([id], |r| {
+                        Ok(PackageRow {
+                            host_id: r.get(0)?,
+                            name_id: r.get(1)?,
+                            manager: m.to_string(),
+                            epoch: r.get(2)?,
+                            version: r.get(3)?,
+                            release: r.get(4)?,
+                            arch: r.get(5)?,
+                        })
+                    })
+                    .map_err(sql_error)?,
+            );
+        }
+        let mut golden_keys = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT idx, name_id, arch FROM temp.golden ORDER BY idx")
+            .map_err(sql_error)?;
+        let mut rows = stmt.query([]).map_err(sql_error)?;
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            golden_keys.push((
+                r.get::<_, i64>(0).map_err(sql_error)?,
+                r.get::<_, i64>(1).map_err(sql_error)?,
+                r.get::<_, String>(2).map_err(sql_error)?,
+            ));
+        }
+        Ok(Differences {
+            differing,
+            shortfalls,
+            golden: golden_keys,
+        })
     }
 
     /// The current `(name_id, arch)` pairs of `manager` on one host.

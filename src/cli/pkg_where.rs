@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::catalog::{Catalog, InventoryHost, PackageChange, PackageLocation};
+use crate::catalog::{Catalog, InventoryHost, PackageChange, PackageLocation, Shortfall};
 use crate::clock;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::input::{self, glob_match};
@@ -714,14 +714,14 @@ fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Resul
             .filter(|h| h.id != golden_id && h.managers.contains(&m))
             .map(|h| (h.id, h))
             .collect();
-        let (differing, counts) = catalog.differences_from(golden_id, m)?;
+        let diff = catalog.differences_from(golden_id, m)?;
         let extra_names = catalog.package_names(
-            differing
+            diff.differing
                 .iter()
                 .filter(|p| !expected.contains_key(&(p.name_id, p.arch.as_str())))
                 .map(|p| p.name_id),
         )?;
-        for p in &differing {
+        for p in &diff.differing {
             let Some(h) = considered.get(&p.host_id) else {
                 continue;
             };
@@ -760,16 +760,37 @@ fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Resul
                 }
             }
         }
-        // Hosts that have fewer of the golden packages than the golden host: find which.
-        let counts: HashMap<i64, i64> = counts.into_iter().collect();
-        for (id, h) in &considered {
-            if counts.get(id).copied().unwrap_or(0) >= expected.len() as i64 {
+        // Golden packages a host lacks: named by the pass's sums when one or two are missing,
+        // else found by reading that host's packages.
+        let by_idx: HashMap<i64, (i64, &str)> = diff
+            .golden
+            .iter()
+            .map(|(idx, name_id, arch)| (*idx, (*name_id, arch.as_str())))
+            .collect();
+        for (host_id, shortfall) in &diff.shortfalls {
+            let Some(h) = considered.get(host_id) else {
                 continue;
-            }
-            let have: HashSet<(i64, String)> =
-                catalog.host_package_keys(*id, m)?.into_iter().collect();
-            for ((name_id, arch), (name, want)) in &expected {
-                if !have.contains(&(*name_id, arch.to_string())) {
+            };
+            let lacking: Vec<(i64, String)> = match shortfall {
+                Shortfall::Known(idxs) => idxs
+                    .iter()
+                    .filter_map(|i| by_idx.get(i))
+                    .map(|(n, a)| (*n, a.to_string()))
+                    .collect(),
+                Shortfall::Unknown => {
+                    let have: HashSet<(i64, String)> = catalog
+                        .host_package_keys(*host_id, m)?
+                        .into_iter()
+                        .collect();
+                    diff.golden
+                        .iter()
+                        .filter(|(_, n, a)| !have.contains(&(*n, a.clone())))
+                        .map(|(_, n, a)| (*n, a.clone()))
+                        .collect()
+                }
+            };
+            for (name_id, arch) in lacking {
+                if let Some((name, want)) = expected.get(&(name_id, arch.as_str())) {
                     records.push(drift_record(
                         h,
                         name,
@@ -777,7 +798,7 @@ fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Resul
                         "",
                         &format!("={want}"),
                         m.name(),
-                        arch,
+                        &arch,
                         &rule,
                     ));
                 }
