@@ -41,6 +41,9 @@ pub struct Config {
     /// `scan-hosts GROUP` and for the hosts an expectation applies to.
     #[serde(default)]
     pub groups: std::collections::BTreeMap<String, Vec<String>>,
+    /// `[packages]`: where pkg-where finds what should be installed.
+    #[serde(default)]
+    pub packages: PackagesConfig,
     /// `[[fact]]`: custom facts scan-hosts gathers on every host it scans over SSH.
     #[serde(default, rename = "fact")]
     pub facts: Vec<FactConfig>,
@@ -55,6 +58,15 @@ pub struct Config {
 pub struct CatalogConfig {
     /// Path of the SQLite catalog, used when neither `--catalog` nor `$OPSKIT_CATALOG` is set.
     pub path: Option<PathBuf>,
+}
+
+/// `[packages]` section.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackagesConfig {
+    /// The expectations file `pkg-where --drift` reads when `--expectations` is not given
+    /// (default `$XDG_CONFIG_HOME/opskit/expected.toml`).
+    pub expectations: Option<PathBuf>,
 }
 
 /// `[dns]` section.

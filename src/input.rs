@@ -33,3 +33,86 @@ pub fn items(args: &[String], what: &str) -> Result<Vec<String>> {
     }
     Ok(items)
 }
+
+/// Shell-style glob matching as SQLite's GLOB does it: `*` any run, `?` one character,
+/// `[abc]`, `[a-z]` and `[^…]`/`[!…]` classes; everything else literal and case-sensitive.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Iterative matching with one backtrack point for the latest `*`: linear for the patterns
+    // people write, and no recursion on hostile input.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        let step = match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            }
+            Some('?') => Some(pi + 1),
+            Some('[') => class_match(&p, pi, t[ti]),
+            Some(c) if *c == t[ti] => Some(pi + 1),
+            _ => None,
+        };
+        match (step, star) {
+            (Some(next), _) => {
+                pi = next;
+                ti += 1;
+            }
+            (None, Some((sp, st))) => {
+                pi = sp + 1;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            }
+            (None, None) => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Matches `c` against the class starting at `p[start] == '['`; the index after the class when
+/// it matches. An unclosed `[` is a literal.
+fn class_match(p: &[char], start: usize, c: char) -> Option<usize> {
+    let mut i = start + 1;
+    let negate = matches!(p.get(i), Some('^' | '!'));
+    if negate {
+        i += 1;
+    }
+    let mut found = false;
+    let mut first = true;
+    while let Some(&x) = p.get(i) {
+        if x == ']' && !first {
+            return (found != negate).then_some(i + 1);
+        }
+        first = false;
+        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&y| y != ']') {
+            found |= x <= c && c <= p[i + 2];
+            i += 3;
+        } else {
+            found |= x == c;
+            i += 1;
+        }
+    }
+    (c == '[').then_some(start + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs_match_like_sqlite() {
+        assert!(glob_match("web-*", "web-1"));
+        assert!(glob_match("web-*", "web-"));
+        assert!(!glob_match("web-*", "db-1"));
+        assert!(glob_match("db-?", "db-1"));
+        assert!(!glob_match("db-?", "db-10"));
+        assert!(glob_match("*-[0-9]", "app-7"));
+        assert!(!glob_match("*-[!0-9]", "app-7"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(glob_match("exact", "exact"));
+        assert!(glob_match("[]]", "]"));
+    }
+}

@@ -113,3 +113,364 @@ fn install_times_come_from_dpkg_file_lists() {
     let out = env.run("pkg-where", &["-f", "installed", "dated"]);
     assert_eq!(stdout(&out), "2023-11-14T22:13:20Z\n");
 }
+
+/// A mixed fleet: three dpkg hosts and three rpm hosts, scanned from real databases.
+fn mixed_fleet(env: &Env) {
+    let dpkg = |pkgs: &[(&'static str, &'static str)]| {
+        DpkgDb::new(
+            &pkgs
+                .iter()
+                .map(|(name, version)| Pkg {
+                    name,
+                    version,
+                    arch: "amd64",
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let web1 = dpkg(&[
+        ("openssl", "3.0.11-1~deb12u2"),
+        ("libc6", "2.36-9"),
+        ("telnetd", "0.17-44"),
+    ]);
+    let web2 = dpkg(&[
+        ("openssl", "3.0.11~rc1-1"),
+        ("libc6", "2.36-9"),
+        ("curl", "7.88.1-10"),
+    ]);
+    let db1 = dpkg(&[
+        ("openssl", "1:3.0.13-1~deb12u1"),
+        ("libc6", "2.36-9+deb12u4"),
+    ]);
+    for (host, db) in [("web-1", &web1), ("web-2", &web2), ("db-1", &db1)] {
+        assert_status(&env.scan_as(host, Some(db)), 0);
+    }
+    let rhel = |pkgs: &[(&'static str, &'static str)]| {
+        RpmDb::new(
+            &pkgs
+                .iter()
+                .map(|(name, evr)| RpmPkg { name, evr })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let r1 = rhel(&[("openssl", "3.0.7-24.el9"), ("bash", "5.1.8-6.el9")]);
+    let r2 = rhel(&[("openssl", "3.0.7-27.el9"), ("bash", "5.1.8-6.el9")]);
+    let r3 = rhel(&[("openssl", "1:3.0.1-1.el9"), ("bash", "5.2~rc1-1.el9")]);
+    for (host, db) in [("rhel-1", &r1), ("rhel-2", &r2), ("rhel-3", &r3)] {
+        assert_status(&env.scan_rpm_as(host, db), 0);
+    }
+}
+
+#[test]
+fn version_constraints_follow_each_managers_order() {
+    let env = Env::new();
+    mixed_fleet(&env);
+    let run = |constraint: &str, name: &str| {
+        let out = env.run(
+            "pkg-where",
+            &["-f", "host,version,manager", "--version", constraint, name],
+        );
+        (out.status.code(), stdout(&out))
+    };
+    // dpkg: the tilde release candidate is older than 3.0.11, the epoch beats everything;
+    // rpm: the epoch makes 3.0.1 newer than 3.0.11.
+    assert_eq!(
+        run(">=3.0.11", "openssl"),
+        (
+            Some(0),
+            "db-1\t1:3.0.13-1~deb12u1\tdpkg\nrhel-3\t1:3.0.1-1.el9\trpm\nweb-1\t3.0.11-1~deb12u2\tdpkg\n"
+                .into()
+        )
+    );
+    // rpm: a constraint without a release matches every release; dpkg: exact.
+    assert_eq!(
+        run("=3.0.7", "openssl"),
+        (
+            Some(0),
+            "rhel-1\t3.0.7-24.el9\trpm\nrhel-2\t3.0.7-27.el9\trpm\n".into()
+        )
+    );
+    assert_eq!(
+        run("==3.0.7-24.el9", "openssl"),
+        (Some(0), "rhel-1\t3.0.7-24.el9\trpm\n".into())
+    );
+    assert_eq!(
+        run(">=5.2~rc1, <5.2", "bash"),
+        (Some(0), "rhel-3\t5.2~rc1-1.el9\trpm\n".into())
+    );
+    let out = env.run("pkg-where", &["--version", ">=2:0", "openssl"]);
+    assert_status(&out, 1);
+    assert_eq!(
+        stderr(&out),
+        "pkg-where: openssl: no host has a version matching >=2:0\n"
+    );
+}
+
+#[test]
+fn malformed_constraints_are_usage_errors() {
+    let env = Env::new();
+    for bad in [">=", ">=1.0,", "=>1", "1 .0"] {
+        let out = env.run("pkg-where", &["--version", bad, "openssl"]);
+        assert_status(&out, 2);
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("pkg-where: bad version constraint"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn missing_lists_hosts_of_the_same_manager_without_the_package() {
+    let env = Env::new();
+    mixed_fleet(&env);
+    let out = env.run(
+        "pkg-where",
+        &["-f", "host,package,managers", "--missing", "telnetd"],
+    );
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out), "db-1\ttelnetd\tdpkg\nweb-2\ttelnetd\tdpkg\n");
+    let out = env.run("pkg-where", &["--missing", "libc6"]);
+    assert_status(&out, 1);
+    assert_eq!(stderr(&out), "pkg-where: libc6: no host lacks it\n");
+}
+
+#[test]
+fn summary_counts_hosts_per_version_in_the_managers_order() {
+    let env = Env::new();
+    mixed_fleet(&env);
+    let out = env.run("pkg-where", &["--summary", "--header", "openssl"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "package\tversion\tmanager\thosts\n\
+         openssl\t3.0.11~rc1-1\tdpkg\t1\n\
+         openssl\t3.0.11-1~deb12u2\tdpkg\t1\n\
+         openssl\t1:3.0.13-1~deb12u1\tdpkg\t1\n\
+         openssl\t3.0.7-24.el9\trpm\t1\n\
+         openssl\t3.0.7-27.el9\trpm\t1\n\
+         openssl\t1:3.0.1-1.el9\trpm\t1\n"
+    );
+    let out = env.run("pkg-where", &["--summary", "-f", "version,hosts", "libc6"]);
+    assert_eq!(stdout(&out), "2.36-9\t2\n2.36-9+deb12u4\t1\n");
+}
+
+const EXPECTATIONS: &str = r#"# what the fleet should run
+[[expect]]
+package = "openssl"
+version = ">=3.0.11"
+groups = ["web", "dbs"]
+manager = "dpkg"
+
+[[expect]]
+package = "openssl"
+version = "<=3.0.7"
+hosts = ["rhel-*"]
+
+[[expect]]
+package = "telnet*"
+absent = true
+
+[[expect]]
+package = "curl"
+hosts = ["WEB-*"]
+
+[[expect]]
+package = "libc6"
+version = "2.36-9+deb12u4"
+hosts = ["db-1"]
+"#;
+
+#[test]
+fn drift_reports_every_status_and_exits_1() {
+    let env = Env::new();
+    mixed_fleet(&env);
+    let config = write_config(
+        &env,
+        "[groups]\nweb = [\"web-*\"]\ndbs = [\"admin@db-1:22\"]\n",
+    );
+    let expected = env.dir.path().join("expected.toml");
+    std::fs::write(&expected, EXPECTATIONS).unwrap();
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--drift",
+        "--expectations",
+        expected.to_str().unwrap(),
+        "-f",
+        "host,package,status,installed,expected,manager",
+    ];
+    let out = env.run("pkg-where", &args);
+    assert_status(&out, 1);
+    assert_eq!(
+        stdout(&out),
+        "rhel-3\topenssl\tahead\t1:3.0.1-1.el9\t<=3.0.7\trpm\n\
+         web-1\tcurl\tmissing\t\tany\tdpkg\n\
+         web-1\ttelnetd\tunexpected\t0.17-44\tabsent\tdpkg\n\
+         web-2\topenssl\tbehind\t3.0.11~rc1-1\t>=3.0.11\tdpkg\n"
+    );
+    let out = env.run(
+        "pkg-where",
+        &[&args[..5], &["-f", "rule", "--hosts", "rhel-*"]].concat(),
+    );
+    assert_eq!(stdout(&out), format!("{}:8\n", expected.display()));
+
+    // No drift: exit 0 and nothing printed, so cron sends no mail. The file comes from the
+    // config's [packages] section.
+    std::fs::write(
+        &expected,
+        "[[expect]]\npackage = \"libc6\"\nhosts = [\"web-*\", \"db-*\"]\n",
+    )
+    .unwrap();
+    let config = write_config(
+        &env,
+        &format!(
+            "[packages]\nexpectations = {:?}\n",
+            expected.to_str().unwrap()
+        ),
+    );
+    let out = env.run(
+        "pkg-where",
+        &["--config", config.to_str().unwrap(), "--drift"],
+    );
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn malformed_expectations_name_the_file_and_line() {
+    let env = Env::new();
+    let expected = env.dir.path().join("expected.toml");
+    for (text, want) in [
+        (
+            "[[expect]]\npackage = \"a\"\n\n[[expect]]\npackage = \"b\"\nversion = \">=\"\n",
+            "line 4: bad version constraint",
+        ),
+        (
+            "[[expect]]\npackage = \"a\"\ngroups = [\"nope\"]\n",
+            "line 1: unknown group",
+        ),
+        ("[[expect]]\npackage = \"a\"\nversion = \n", "line 3"),
+    ] {
+        std::fs::write(&expected, text).unwrap();
+        let out = env.run(
+            "pkg-where",
+            &["--drift", "--expectations", expected.to_str().unwrap()],
+        );
+        assert_status(&out, 2);
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&expected.display().to_string()), "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    let out = env.run(
+        "pkg-where",
+        &["--drift", "--expectations", "/nonexistent.toml"],
+    );
+    assert_status(&out, 2);
+    assert!(stderr(&out).contains("/nonexistent.toml"));
+}
+
+#[test]
+fn expect_from_compares_the_fleet_with_a_golden_host() {
+    let env = Env::new();
+    mixed_fleet(&env);
+    let fields = ["-f", "host,package,status,installed,expected"];
+    let out = env.run(
+        "pkg-where",
+        &[&fields[..], &["--expect-from", "web-1"]].concat(),
+    );
+    assert_status(&out, 1);
+    assert_eq!(
+        stdout(&out),
+        "db-1\tlibc6\tahead\t2.36-9+deb12u4\t=2.36-9\n\
+         db-1\topenssl\tahead\t1:3.0.13-1~deb12u1\t=3.0.11-1~deb12u2\n\
+         db-1\ttelnetd\tmissing\t\t=0.17-44\n\
+         web-2\tcurl\textra\t7.88.1-10\tabsent\n\
+         web-2\topenssl\tbehind\t3.0.11~rc1-1\t=3.0.11-1~deb12u2\n\
+         web-2\ttelnetd\tmissing\t\t=0.17-44\n"
+    );
+    let out = env.run(
+        "pkg-where",
+        &[
+            &fields[..],
+            &["--drift", "--expect-from", "rhel-1", "--hosts", "rhel-2"],
+        ]
+        .concat(),
+    );
+    assert_status(&out, 1);
+    assert_eq!(
+        stdout(&out),
+        "rhel-2\topenssl\tahead\t3.0.7-27.el9\t=3.0.7-24.el9\n"
+    );
+    let out = env.run("pkg-where", &["--expect-from", "nosuch"]);
+    assert_status(&out, 2);
+}
+
+#[test]
+fn changes_lists_installs_upgrades_downgrades_and_removals() {
+    let env = Env::new();
+    let db = DpkgDb::new(&[]);
+    let pkgs = |list: &[(&'static str, &'static str)]| {
+        list.iter()
+            .map(|(name, version)| Pkg {
+                name,
+                version,
+                arch: "amd64",
+            })
+            .collect::<Vec<_>>()
+    };
+    db.write(
+        pkgs(&[
+            ("up", "1.0-1"),
+            ("down", "2.0-1"),
+            ("gone", "1.0-1"),
+            ("same", "3.0-1"),
+        ])
+        .into_iter(),
+    );
+    assert_status(&env.scan_as("h1", Some(&db)), 0);
+    // The first scan is the baseline: nothing changed yet.
+    let out = env.run("pkg-where", &["--changes"]);
+    assert_status(&out, 1);
+    // Catalog times are seconds: let the second scan fall in a later one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    db.write(
+        pkgs(&[
+            ("up", "1.0-1+b1"),
+            ("down", "2.0~rc1-1"),
+            ("same", "3.0-1"),
+            ("new", "0.1-1"),
+        ])
+        .into_iter(),
+    );
+    assert_status(&env.scan_as("h1", Some(&db)), 0);
+    let out = env.run(
+        "pkg-where",
+        &[
+            "--changes",
+            "--since",
+            "1h",
+            "-f",
+            "host,package,change,from,to,manager",
+        ],
+    );
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "h1\tgone\tremoved\t1.0-1\t\tdpkg\n\
+         h1\tdown\tdowngraded\t2.0-1\t2.0~rc1-1\tdpkg\n\
+         h1\tnew\tinstalled\t\t0.1-1\tdpkg\n\
+         h1\tup\tupgraded\t1.0-1\t1.0-1+b1\tdpkg\n"
+    );
+    let out = env.run("pkg-where", &["--changes", "-f", "change", "up"]);
+    assert_eq!(stdout(&out), "upgraded\n");
+    let out = env.run(
+        "pkg-where",
+        &["--changes", "--since", "2099-01-01T00:00:00Z"],
+    );
+    assert_status(&out, 1);
+    let out = env.run("pkg-where", &["--changes", "--since", "yesterday"]);
+    assert_status(&out, 2);
+}

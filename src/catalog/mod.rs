@@ -21,7 +21,9 @@ use crate::error::{Error, ErrorKind, Result};
 pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting};
 pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, HostWrite, InterfaceRow, ScanRow};
 pub use observations::SyncCounts;
-pub use packages::PackageLocation;
+pub use packages::{
+    Differences, InventoryHost, PackageChange, PackageLocation, PackageRow, Shortfall,
+};
 
 /// Marks a SQLite file as an opskit catalog ("opsk"), so another application's database is
 /// refused instead of being migrated into.

@@ -99,6 +99,28 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
         for field in doc.fields {
             page.push_str(&format!(".TP\n.B {}\n{}\n", field.name, roff(field.about)));
         }
+        for view in doc.views {
+            page.push_str(&format!(
+                ".SS \"Fields with {}\"\n{}\n",
+                roff(view.flag),
+                roff(view.about)
+            ));
+            let shown: Vec<&str> = view
+                .fields
+                .iter()
+                .take(view.text_fields)
+                .map(|f| f.name)
+                .collect();
+            if shown.len() < view.fields.len() {
+                page.push_str(&format!(
+                    ".PP\nWithout \\fB\\-f\\fR, text formats show {}.\n",
+                    roff(&shown.join(", "))
+                ));
+            }
+            for field in view.fields {
+                page.push_str(&format!(".TP\n.B {}\n{}\n", field.name, roff(field.about)));
+            }
+        }
         page.push_str(&format!(".SH OUTPUT FORMAT\n{}\n", roff(OUTPUT_TEXT)));
     }
     page.push_str(".SH EXIT STATUS\n");

@@ -108,6 +108,20 @@ pub struct ToolDoc {
     pub text_fields: usize,
     /// Exit statuses and what they mean.
     pub exit_status: &'static [(&'static str, &'static str)],
+    /// Other views a flag switches to, each with its own fields (`pkg-where --drift`).
+    pub views: &'static [View],
+}
+
+/// An output view a flag selects, with fields of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    /// The flag that selects it (`--drift`).
+    pub flag: &'static str,
+    /// What the view lists, for the man page.
+    pub about: &'static str,
+    pub fields: &'static [Field],
+    /// How many of the leading `fields` text formats show without `-f`.
+    pub text_fields: usize,
 }
 
 /// The exit statuses of the query commands.
@@ -154,10 +168,19 @@ pub fn command<T: Tool>() -> clap::Command {
         .after_help(examples.clone());
     if !doc.fields.is_empty() {
         let names: Vec<&str> = doc.fields.iter().map(|f| f.name).collect();
-        cmd = cmd.after_long_help(format!(
+        let mut long = format!(
             "{examples}\nOutput fields (see the man page for what each holds):\n  {}\n",
             names.join(", ")
-        ));
+        );
+        for view in doc.views {
+            let names: Vec<&str> = view.fields.iter().map(|f| f.name).collect();
+            long.push_str(&format!(
+                "\nOutput fields with {}:\n  {}\n",
+                view.flag,
+                names.join(", ")
+            ));
+        }
+        cmd = cmd.after_long_help(long);
     }
     cmd
 }

@@ -1,28 +1,113 @@
-//! `pkg-where`: which hosts have a package installed, at which version.
+//! `pkg-where`: which hosts have a package installed, at which version; which hosts lack it;
+//! how many hosts run each version; where the fleet differs from what should be installed
+//! (`--drift`); and what changed since yesterday (`--changes`).
 
-use crate::catalog::PackageLocation;
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::catalog::{Catalog, InventoryHost, PackageChange, PackageLocation, Shortfall};
 use crate::clock;
-use crate::error::{Outcome, Result};
-use crate::input;
+use crate::error::{Error, ErrorKind, Outcome, Result};
+use crate::input::{self, glob_match};
 use crate::output::{Field, OutputArgs, Printer, Record, Shape};
 use crate::packages::Manager;
+use crate::packages::expect::{self, Drift, Expectation};
+use crate::packages::version::{Constraint, compare};
 
-use super::{CommonArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
+use super::{CommonArgs, Tool, ToolDoc, View, warn};
 
 const NAME: &str = "pkg-where";
 
-/// Which hosts have a package installed, at which version.
+/// Which hosts have a package installed, at which version, and where that differs from what
+/// should be installed.
 ///
 /// Lists every host in the catalog that currently has the package, with its version (in the
 /// package manager's own notation), architecture, package manager, install time and when the
 /// host was last scanned. NAME may be a glob (`openssl*`, `lib?ssl[0-9]*`); quote it so the
 /// shell does not expand it. With no NAME, reads names from stdin, one per line.
+///
+/// Versions are compared as each host's package manager compares them: dpkg's order on dpkg
+/// hosts, rpm's on rpm hosts (epochs, `~`, `^`, letters and digit runs of any length), pacman's
+/// on pacman hosts, and an approximation of apk-tools' on apk hosts.
+///
+/// --drift reads an expectations file (--expectations, else `[packages] expectations` in the
+/// config, else $XDG_CONFIG_HOME/opskit/expected.toml) of entries like these:
+///
+///     [[expect]]
+///     package = "openssl"
+///     version = ">=3.0.11"        # constraint or exact; omitted: any
+///     hosts = ["web-*", "db-1"]   # hostname globs (default: every host)
+///     groups = ["web"]            # names from the config's [groups]
+///     manager = "dpkg"            # only hosts with dpkg packages
+///
+///     [[expect]]
+///     package = "telnetd"         # a name or a glob
+///     absent = true               # must not be installed
+///
+/// Only hosts with a package inventory in the catalog are judged. A host is `behind` or `ahead`
+/// of a version constraint, `missing` an expected package, or has one that is `unexpected`
+/// (expected absent, or at a version a `!=` term excludes). With --expect-from HOST, every
+/// other host with the same package manager (or those matching --hosts) is compared with HOST's
+/// packages: same name and architecture at the same version, nothing `missing`, and nothing
+/// `extra` (installed there but not on HOST). --drift exits 1 when it finds drift and 0 when
+/// there is none, so that cron mails only when it matters.
+///
+/// --changes lists what the catalog's history says changed since --since: packages
+/// `installed`, `upgraded`, `downgraded` (by the manager's order) and `removed`, per host. A
+/// host's first scan is its baseline and is not reported as installs.
 #[derive(Debug, clap::Parser)]
-#[command(version)]
+// --version takes a constraint here (the question people ask of this tool), so the program's
+// own version is -V only.
+#[command(version, disable_version_flag = true, verbatim_doc_comment)]
 pub struct Args {
-    /// Package names or globs; read from stdin when absent or "-"
+    /// Print version
+    #[arg(short = 'V', action = clap::ArgAction::Version)]
+    pub print_version: Option<bool>,
+
+    /// Package names or globs; read from stdin when absent or "-" (optional filters with --drift and --changes)
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+
+    /// Only versions satisfying CONSTRAINT: =V, !=V, <V, <=V, >V, >=V, bare V, or several joined by commas (>=1.0,<2.0)
+    #[arg(
+        long = "version",
+        value_name = "CONSTRAINT",
+        allow_hyphen_values = true
+    )]
+    pub version_constraint: Option<String>,
+
+    /// List the hosts that lack the package: hosts with an inventory of a package manager under which the package is installed somewhere
+    #[arg(long, conflicts_with_all = ["version_constraint", "summary", "drift", "changes"])]
+    pub missing: bool,
+
+    /// Count hosts per package, manager and version, in the manager's version order
+    #[arg(long, conflicts_with_all = ["drift", "changes"])]
+    pub summary: bool,
+
+    /// List hosts whose packages differ from the expectations (see above); exit 1 when any do
+    #[arg(long, conflicts_with = "changes")]
+    pub drift: bool,
+
+    /// Expectations file for --drift [default: [packages] expectations in the config, else $XDG_CONFIG_HOME/opskit/expected.toml]
+    #[arg(long, value_name = "FILE", conflicts_with = "expect_from")]
+    pub expectations: Option<PathBuf>,
+
+    /// Expect every host to have HOST's packages at HOST's versions (implies --drift)
+    #[arg(long, value_name = "HOST", conflicts_with = "changes")]
+    pub expect_from: Option<String>,
+
+    /// With --drift: only judge hosts whose name matches GLOB (repeatable)
+    #[arg(long = "hosts", value_name = "GLOB")]
+    pub host_globs: Vec<String>,
+
+    /// List package installs, upgrades, downgrades and removals per host since --since
+    #[arg(long)]
+    pub changes: bool,
+
+    /// With --changes: how far back, as an age (30m, 12h, 1d, 2w) or an RFC 3339 time
+    #[arg(long, value_name = "WHEN", default_value = "1d", requires = "changes")]
+    pub since: String,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -79,6 +164,166 @@ pub const FIELDS: &[Field] = &[
     },
 ];
 
+/// The fields of `--missing`.
+pub const MISSING_FIELDS: &[Field] = &[
+    Field {
+        name: "host",
+        about: "A host with a package inventory that lacks the package.",
+    },
+    Field {
+        name: "package",
+        about: "The name or glob asked for.",
+    },
+    Field {
+        name: "managers",
+        about: "The host's package managers under which the package is installed elsewhere.",
+    },
+    Field {
+        name: "last_seen",
+        about: "When the host was last scanned (RFC 3339, UTC).",
+    },
+];
+
+/// The fields of `--summary`.
+pub const SUMMARY_FIELDS: &[Field] = &[
+    Field {
+        name: "package",
+        about: "Package name.",
+    },
+    Field {
+        name: "version",
+        about: "Full version as the package manager prints it.",
+    },
+    Field {
+        name: "manager",
+        about: "Package manager whose version order sorts the rows.",
+    },
+    Field {
+        name: "hosts",
+        about: "How many hosts have this version (a host with two architectures of it counts once).",
+    },
+];
+
+/// The fields of `--drift`.
+pub const DRIFT_FIELDS: &[Field] = &[
+    Field {
+        name: "host",
+        about: "Hostname.",
+    },
+    Field {
+        name: "package",
+        about: "Package name (for a missing package, the name or glob expected).",
+    },
+    Field {
+        name: "status",
+        about: "behind, ahead, missing, unexpected (installed but expected absent, or a version a != excludes), or extra (with --expect-from: installed but not on the golden host).",
+    },
+    Field {
+        name: "installed",
+        about: "Installed version; empty when missing.",
+    },
+    Field {
+        name: "expected",
+        about: "The constraint (=V for an exact version), any, or absent.",
+    },
+    Field {
+        name: "manager",
+        about: "Package manager of the installed package; for a missing one, the host's managers.",
+    },
+    Field {
+        name: "arch",
+        about: "Architecture of the installed (or, with --expect-from, expected) package.",
+    },
+    Field {
+        name: "rule",
+        about: "Where the expectation comes from: FILE:LINE of its [[expect]] entry, or expect-from:HOST.",
+    },
+    Field {
+        name: "last_seen",
+        about: "When the host was last scanned (RFC 3339, UTC).",
+    },
+];
+
+/// The fields of `--changes`.
+pub const CHANGES_FIELDS: &[Field] = &[
+    Field {
+        name: "when",
+        about: "When the new version was first seen; for a removal, when the package was last seen (it was gone by the host's next scan).",
+    },
+    Field {
+        name: "host",
+        about: "Hostname.",
+    },
+    Field {
+        name: "package",
+        about: "Package name.",
+    },
+    Field {
+        name: "change",
+        about: "installed, upgraded, downgraded (by the manager's version order), changed (same order, other spelling) or removed.",
+    },
+    Field {
+        name: "from",
+        about: "Version before; empty for an install.",
+    },
+    Field {
+        name: "to",
+        about: "Version after; empty for a removal.",
+    },
+    Field {
+        name: "manager",
+        about: "Package manager.",
+    },
+    Field {
+        name: "arch",
+        about: "Package architecture.",
+    },
+];
+
+/// The other views of pkg-where, for the man page.
+const VIEWS: &[View] = &[
+    View {
+        flag: "--missing",
+        about: "One row per host that lacks a package.",
+        fields: MISSING_FIELDS,
+        text_fields: 4,
+    },
+    View {
+        flag: "--summary",
+        about: "One row per package, manager and version.",
+        fields: SUMMARY_FIELDS,
+        text_fields: 4,
+    },
+    View {
+        flag: "--drift",
+        about: "One row per host and package that differs from what is expected.",
+        fields: DRIFT_FIELDS,
+        text_fields: 7,
+    },
+    View {
+        flag: "--changes",
+        about: "One row per package change on a host, oldest first.",
+        fields: CHANGES_FIELDS,
+        text_fields: 7,
+    },
+];
+
+/// The exit statuses of pkg-where.
+const EXIT_STATUS: &[(&str, &str)] = &[
+    (
+        "0",
+        "Every input was answered; with --drift, no drift; with --missing, some host lacks the package; with --changes, something changed.",
+    ),
+    (
+        "1",
+        "Nothing was found for at least one input (named on stderr); with --drift, some host drifts; with --missing, no host lacks it; with --changes, nothing changed.",
+    ),
+    (
+        "2",
+        "Usage, configuration, expectations file or catalog error.",
+    ),
+];
+
 impl Tool for Args {
     const DOC: ToolDoc = ToolDoc {
         name: NAME,
@@ -99,39 +344,525 @@ impl Tool for Args {
                 "pkg-where --json openssl | jq -r 'select(.version | startswith(\"3.0\")) | .host'",
                 "Hosts on OpenSSL 3.0.x.",
             ),
+            (
+                "pkg-where --version '<3.0.11' openssl",
+                "Hosts with an openssl older than 3.0.11, by each host's own version order.",
+            ),
+            ("pkg-where --missing auditd", "Hosts that have no auditd."),
+            (
+                "pkg-where --summary 'linux-image-*'",
+                "How many hosts run each kernel package version.",
+            ),
+            (
+                "pkg-where --drift --expectations /etc/opskit/expected.toml",
+                "What differs from the expectations; exit 1 (a cron mail) only when something does.",
+            ),
+            (
+                "pkg-where --drift --expect-from web-1 --hosts 'web-*'",
+                "Which web servers differ from web-1, package by package.",
+            ),
+            (
+                "pkg-where --changes --since 1d",
+                "The daily report: installs, upgrades, downgrades and removals per host.",
+            ),
         ],
         fields: FIELDS,
         text_fields: 7,
-        exit_status: QUERY_EXIT_STATUS,
+        exit_status: EXIT_STATUS,
+        views: VIEWS,
     };
 
     fn run(self) -> Result<Outcome> {
-        let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
-        let names = input::items(&self.names, "package names")?;
         let config = self.common.config()?;
+        if self.drift || self.expect_from.is_some() {
+            return self.drift(&config);
+        }
+        if self.changes {
+            return self.changes(&config);
+        }
+        let constraint = self
+            .version_constraint
+            .as_deref()
+            .map(Constraint::parse)
+            .transpose()?;
+        let names = input::items(&self.names, "package names")?;
         let catalog = self.common.open_catalog(&config)?;
-        let mut records = Vec::new();
+        if self.missing {
+            return self.missing(&catalog, &names);
+        }
         let mut outcome = Outcome::Success;
+        let mut found_all = Vec::new();
         for name in &names {
-            let found = catalog.package_locations(name)?;
+            let mut found = catalog.package_locations(name)?;
+            let installed = !found.is_empty();
+            if let Some(c) = &constraint {
+                found.retain(|p| manager_of(p).is_some_and(|m| c.matches(m, &full_version(p))));
+            }
             if found.is_empty() {
-                warn(
-                    NAME,
-                    format!("{name}: not installed on any host in the catalog"),
-                );
+                let why = if installed {
+                    format!(
+                        "no host has a version matching {}",
+                        constraint
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    )
+                } else {
+                    "not installed on any host in the catalog".to_string()
+                };
+                warn(NAME, format!("{name}: {why}"));
                 outcome = Outcome::NothingFound;
             }
-            records.extend(found.iter().map(record));
+            found_all.push(found);
         }
-        printer.print(&records, Shape::Table)?;
+        if self.summary {
+            let mut printer = Printer::new(&self.output, SUMMARY_FIELDS, 4)?;
+            let records: Vec<Record> = found_all.iter().flat_map(|f| summary(f)).collect();
+            printer.print(&records, Shape::Table)?;
+        } else {
+            let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
+            let records: Vec<Record> = found_all.iter().flatten().map(record).collect();
+            printer.print(&records, Shape::Table)?;
+        }
         Ok(outcome)
     }
 }
 
-fn record(p: &PackageLocation) -> Record {
-    let version = Manager::from_name(&p.manager)
+impl Args {
+    /// `--missing`: hosts with an inventory of a manager the package is installed under
+    /// somewhere, that do not have it. A package seen only on dpkg hosts is not "missing" on
+    /// rpm hosts: its name there is likely another.
+    fn missing(&self, catalog: &Catalog, names: &[String]) -> Result<Outcome> {
+        let mut printer = Printer::new(&self.output, MISSING_FIELDS, 4)?;
+        let hosts = catalog.inventory_hosts()?;
+        let mut records = Vec::new();
+        let mut outcome = Outcome::Success;
+        for name in names {
+            let found = catalog.package_locations(name)?;
+            if found.is_empty() {
+                warn(
+                    NAME,
+                    format!(
+                        "{name}: not installed on any host in the catalog, so no manager to judge hosts by"
+                    ),
+                );
+                outcome = Outcome::NothingFound;
+                continue;
+            }
+            let managers: BTreeSet<Manager> = found.iter().filter_map(manager_of).collect();
+            let having: HashSet<&str> = found.iter().map(|p| p.host.as_str()).collect();
+            let before = records.len();
+            for h in &hosts {
+                let shared: Vec<&str> = h
+                    .managers
+                    .iter()
+                    .filter(|m| managers.contains(m))
+                    .map(|m| m.name())
+                    .collect();
+                if shared.is_empty() || having.contains(h.name.as_str()) {
+                    continue;
+                }
+                let mut r = Record::new(MISSING_FIELDS);
+                r.set("host", h.name.as_str())
+                    .set("package", name.as_str())
+                    .set("managers", shared.join(","))
+                    .set("last_seen", clock::format(h.last_seen));
+                records.push(r);
+            }
+            if records.len() == before {
+                warn(NAME, format!("{name}: no host lacks it"));
+                outcome = Outcome::NothingFound;
+            }
+        }
+        printer.print(&records, Shape::Table)?;
+        Ok(outcome)
+    }
+
+    /// `--drift`: judge hosts against an expectations file or a golden host.
+    fn drift(&self, config: &crate::config::Config) -> Result<Outcome> {
+        if self.summary || self.missing || self.version_constraint.is_some() {
+            return Err(Error::usage(
+                "--drift and --expect-from cannot be combined with --summary, --missing or --version",
+            ));
+        }
+        let mut printer = Printer::new(&self.output, DRIFT_FIELDS, 7)?;
+        let expectations = match &self.expect_from {
+            Some(_) => Vec::new(),
+            None => {
+                let path = self
+                    .expectations
+                    .clone()
+                    .or_else(|| config.packages.expectations.clone())
+                    .or_else(expect::default_path)
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Config,
+                            "no expectations file: pass --expectations FILE or set [packages] expectations",
+                        )
+                    })?;
+                expect::load(&path, &config.groups)?
+            }
+        };
+        let catalog = self.common.open_catalog(config)?;
+        let globs: Vec<String> = self.host_globs.iter().map(|g| g.to_lowercase()).collect();
+        let hosts: Vec<InventoryHost> = catalog
+            .inventory_hosts()?
+            .into_iter()
+            .filter(|h| {
+                let name = h.name.to_lowercase();
+                globs.is_empty() || globs.iter().any(|g| glob_match(g, &name))
+            })
+            .collect();
+        let mut records = match &self.expect_from {
+            Some(golden) => drift_from(&catalog, golden, &hosts)?,
+            None => {
+                let names = &self.names;
+                let wanted = |e: &Expectation| {
+                    names.is_empty()
+                        || names
+                            .iter()
+                            .any(|n| n == &e.package || glob_match(n, &e.package))
+                };
+                let mut records = Vec::new();
+                for e in expectations.iter().filter(|e| wanted(e)) {
+                    drift_file(&catalog, e, &hosts, &mut records)?;
+                }
+                records
+            }
+        };
+        records.sort_by(|a, b| {
+            let key = |r: &Record| {
+                (
+                    r.get("host").as_str().unwrap_or("").to_string(),
+                    r.get("package").as_str().unwrap_or("").to_string(),
+                    r.get("arch").as_str().unwrap_or("").to_string(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        printer.print(&records, Shape::Table)?;
+        Ok(if records.is_empty() {
+            Outcome::Success
+        } else {
+            Outcome::NothingFound
+        })
+    }
+
+    /// `--changes`: the history of the inventories since --since.
+    fn changes(&self, config: &crate::config::Config) -> Result<Outcome> {
+        if self.summary || self.missing || self.version_constraint.is_some() {
+            return Err(Error::usage(
+                "--changes cannot be combined with --summary, --missing or --version",
+            ));
+        }
+        let since = clock::parse_since(&self.since, clock::now())?;
+        let mut printer = Printer::new(&self.output, CHANGES_FIELDS, 7)?;
+        let catalog = self.common.open_catalog(config)?;
+        let mut changes = Vec::new();
+        if self.names.is_empty() {
+            changes = catalog.package_changes(since, None)?;
+        } else {
+            for name in &self.names {
+                changes.extend(catalog.package_changes(since, Some(name))?);
+            }
+        }
+        changes.sort_by(|a, b| {
+            (a.when, &a.host, &a.package, &a.arch).cmp(&(b.when, &b.host, &b.package, &b.arch))
+        });
+        let records: Vec<Record> = changes.iter().map(change_record).collect();
+        printer.print(&records, Shape::Table)?;
+        Ok(if records.is_empty() {
+            Outcome::NothingFound
+        } else {
+            Outcome::Success
+        })
+    }
+}
+
+fn manager_of(p: &PackageLocation) -> Option<Manager> {
+    Manager::from_name(&p.manager)
+}
+
+fn full_version(p: &PackageLocation) -> String {
+    manager_of(p)
         .map(|m| m.full_version(&p.epoch, &p.version, &p.release))
-        .unwrap_or_else(|| p.version.clone());
+        .unwrap_or_else(|| p.version.clone())
+}
+
+/// Hosts per package, manager and version, sorted by the manager's own order.
+fn summary(found: &[PackageLocation]) -> Vec<Record> {
+    let mut counts: HashMap<(String, String, String), HashSet<&str>> = HashMap::new();
+    for p in found {
+        counts
+            .entry((p.package.clone(), p.manager.clone(), full_version(p)))
+            .or_default()
+            .insert(p.host.as_str());
+    }
+    let mut rows: Vec<((String, String, String), usize)> =
+        counts.into_iter().map(|(k, v)| (k, v.len())).collect();
+    rows.sort_by(|((pa, ma, va), _), ((pb, mb, vb), _)| {
+        pa.cmp(pb).then_with(|| ma.cmp(mb)).then_with(|| {
+            Manager::from_name(ma)
+                .map_or(Ordering::Equal, |m| compare(m, va, vb))
+                .then_with(|| va.cmp(vb))
+        })
+    });
+    rows.into_iter()
+        .map(|((package, manager, version), hosts)| {
+            let mut r = Record::new(SUMMARY_FIELDS);
+            r.set("package", package)
+                .set("version", version)
+                .set("manager", manager)
+                .set("hosts", hosts);
+            r
+        })
+        .collect()
+}
+
+/// Judges every host an expectation covers; appends a record per drift.
+fn drift_file(
+    catalog: &Catalog,
+    e: &Expectation,
+    hosts: &[InventoryHost],
+    records: &mut Vec<Record>,
+) -> Result<()> {
+    let covered: Vec<&InventoryHost> = hosts
+        .iter()
+        .filter(|h| e.covers(&h.name, &h.managers))
+        .collect();
+    if covered.is_empty() {
+        return Ok(());
+    }
+    let found = catalog.package_locations(&e.package)?;
+    let mut by_host: HashMap<&str, Vec<&PackageLocation>> = HashMap::new();
+    for p in &found {
+        if e.manager.is_none_or(|m| m.name() == p.manager) {
+            by_host.entry(p.host.as_str()).or_default().push(p);
+        }
+    }
+    let expected = e.expected_text();
+    for h in covered {
+        match by_host.get(h.name.as_str()) {
+            None => {
+                let any = e.manager.or(h.managers.first().copied());
+                if let Some(status) = any.and_then(|m| e.judge(m, None)) {
+                    let managers: Vec<&str> = h.managers.iter().map(|m| m.name()).collect();
+                    records.push(drift_record(
+                        h,
+                        &e.package,
+                        status,
+                        "",
+                        &expected,
+                        &managers.join(","),
+                        "",
+                        &e.source,
+                    ));
+                }
+            }
+            Some(list) => {
+                for p in list {
+                    let Some(m) = manager_of(p) else { continue };
+                    let installed = full_version(p);
+                    if let Some(status) = e.judge(m, Some(&installed)) {
+                        records.push(drift_record(
+                            h, &p.package, status, &installed, &expected, &p.manager, &p.arch,
+                            &e.source,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Compares every host that shares a manager with `golden` against its packages.
+fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Result<Vec<Record>> {
+    let (golden_id, packages) = catalog.host_packages(golden)?.ok_or_else(|| {
+        Error::usage(format!(
+            "--expect-from {golden}: no such host in the catalog"
+        ))
+    })?;
+    if packages.is_empty() {
+        return Err(Error::usage(format!(
+            "--expect-from {golden}: the catalog has no packages for it"
+        )));
+    }
+    let rule = format!("expect-from:{golden}");
+    let mut records = Vec::new();
+    let managers: BTreeSet<Manager> = packages
+        .iter()
+        .filter_map(|(_, p)| Manager::from_name(&p.manager))
+        .collect();
+    for m in managers {
+        // (name_id, arch) → (name, full version) on the golden host.
+        let expected: HashMap<(i64, &str), (&str, String)> = packages
+            .iter()
+            .filter(|(_, p)| p.manager == m.name())
+            .map(|(name, p)| {
+                (
+                    (p.name_id, p.arch.as_str()),
+                    (
+                        name.as_str(),
+                        m.full_version(&p.epoch, &p.version, &p.release),
+                    ),
+                )
+            })
+            .collect();
+        let considered: HashMap<i64, &InventoryHost> = hosts
+            .iter()
+            .filter(|h| h.id != golden_id && h.managers.contains(&m))
+            .map(|h| (h.id, h))
+            .collect();
+        let diff = catalog.differences_from(golden_id, m)?;
+        let extra_names = catalog.package_names(
+            diff.differing
+                .iter()
+                .filter(|p| !expected.contains_key(&(p.name_id, p.arch.as_str())))
+                .map(|p| p.name_id),
+        )?;
+        for p in &diff.differing {
+            let Some(h) = considered.get(&p.host_id) else {
+                continue;
+            };
+            let installed = m.full_version(&p.epoch, &p.version, &p.release);
+            match expected.get(&(p.name_id, p.arch.as_str())) {
+                Some((name, want)) => {
+                    let status = match compare(m, &installed, want) {
+                        Ordering::Less => Drift::Behind,
+                        Ordering::Greater => Drift::Ahead,
+                        // Spelled differently, ordered the same (1.01 and 1.1): no drift.
+                        Ordering::Equal => continue,
+                    };
+                    records.push(drift_record(
+                        h,
+                        name,
+                        status,
+                        &installed,
+                        &format!("={want}"),
+                        m.name(),
+                        &p.arch,
+                        &rule,
+                    ));
+                }
+                None => {
+                    let name = extra_names.get(&p.name_id).map_or("", String::as_str);
+                    records.push(drift_record(
+                        h,
+                        name,
+                        Drift::Extra,
+                        &installed,
+                        "absent",
+                        m.name(),
+                        &p.arch,
+                        &rule,
+                    ));
+                }
+            }
+        }
+        // Golden packages a host lacks: named by the pass's sums when one or two are missing,
+        // else found by reading that host's packages.
+        let by_idx: HashMap<i64, (i64, &str)> = diff
+            .golden
+            .iter()
+            .map(|(idx, name_id, arch)| (*idx, (*name_id, arch.as_str())))
+            .collect();
+        for (host_id, shortfall) in &diff.shortfalls {
+            let Some(h) = considered.get(host_id) else {
+                continue;
+            };
+            let lacking: Vec<(i64, String)> = match shortfall {
+                Shortfall::Known(idxs) => idxs
+                    .iter()
+                    .filter_map(|i| by_idx.get(i))
+                    .map(|(n, a)| (*n, a.to_string()))
+                    .collect(),
+                Shortfall::Unknown => {
+                    let have: HashSet<(i64, String)> = catalog
+                        .host_package_keys(*host_id, m)?
+                        .into_iter()
+                        .collect();
+                    diff.golden
+                        .iter()
+                        .filter(|(_, n, a)| !have.contains(&(*n, a.clone())))
+                        .map(|(_, n, a)| (*n, a.clone()))
+                        .collect()
+                }
+            };
+            for (name_id, arch) in lacking {
+                if let Some((name, want)) = expected.get(&(name_id, arch.as_str())) {
+                    records.push(drift_record(
+                        h,
+                        name,
+                        Drift::Missing,
+                        "",
+                        &format!("={want}"),
+                        m.name(),
+                        &arch,
+                        &rule,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(records)
+}
+
+#[allow(clippy::too_many_arguments)] // one record's fields, named at each call
+fn drift_record(
+    h: &InventoryHost,
+    package: &str,
+    status: Drift,
+    installed: &str,
+    expected: &str,
+    manager: &str,
+    arch: &str,
+    rule: &str,
+) -> Record {
+    let mut r = Record::new(DRIFT_FIELDS);
+    r.set("host", h.name.as_str())
+        .set("package", package)
+        .set("status", status.name())
+        .set("installed", installed)
+        .set("expected", expected)
+        .set("manager", manager)
+        .set("arch", arch)
+        .set("rule", rule)
+        .set("last_seen", clock::format(h.last_seen));
+    r
+}
+
+fn change_record(c: &PackageChange) -> Record {
+    let manager = Manager::from_name(&c.manager);
+    let text = |v: &Option<(String, String, String)>| {
+        v.as_ref().map(|(e, ver, rel)| {
+            manager.map_or_else(|| ver.clone(), |m| m.full_version(e, ver, rel))
+        })
+    };
+    let (from, to) = (text(&c.from), text(&c.to));
+    let change = match (&from, &to) {
+        (None, _) => "installed",
+        (_, None) => "removed",
+        (Some(a), Some(b)) => match manager.map(|m| compare(m, a, b)) {
+            Some(Ordering::Less) => "upgraded",
+            Some(Ordering::Greater) => "downgraded",
+            _ => "changed",
+        },
+    };
+    let mut r = Record::new(CHANGES_FIELDS);
+    r.set("when", clock::format(c.when))
+        .set("host", c.host.as_str())
+        .set("package", c.package.as_str())
+        .set("change", change)
+        .set("from", from.unwrap_or_default())
+        .set("to", to.unwrap_or_default())
+        .set("manager", c.manager.as_str())
+        .set("arch", c.arch.as_str());
+    r
+}
+
+fn record(p: &PackageLocation) -> Record {
+    let version = full_version(p);
     let mut r = Record::new(FIELDS);
     r.set("host", p.host.as_str())
         .set("package", p.package.as_str())

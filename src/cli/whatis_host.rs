@@ -181,6 +181,7 @@ impl Tool for Args {
         fields: FIELDS,
         text_fields: FIELDS.len(),
         exit_status: QUERY_EXIT_STATUS,
+        views: &[],
     };
 
     fn run(self) -> Result<Outcome> {

@@ -178,6 +178,7 @@ impl Tool for Args {
         fields: FIELDS,
         text_fields: 8,
         exit_status: QUERY_EXIT_STATUS,
+        views: &[],
     };
 
     fn run(self) -> Result<Outcome> {

@@ -4,7 +4,9 @@
 //! The commands are argument vectors, never shell lines, so the same list can be run locally or
 //! (later) over SSH without pasting anything into a shell.
 
+pub mod expect;
 pub mod report;
+pub mod version;
 
 use std::fmt;
 

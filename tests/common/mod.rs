@@ -561,3 +561,123 @@ pub fn recorded_fdb_macs(path: &Path) -> std::collections::BTreeSet<String> {
     }
     macs
 }
+
+/// One package in an rpm database: name, `[epoch:]version-release`.
+#[derive(Debug, Clone, Copy)]
+pub struct RpmPkg<'a> {
+    pub name: &'a str,
+    pub evr: &'a str,
+}
+
+/// A real rpm database, filled by the real `rpm --justdb` from tiny noarch packages built by
+/// the real `rpmbuild`, so that `rpm --query --all` reads it as it reads a system's.
+pub struct RpmDb {
+    pub dir: TempDir,
+}
+
+impl RpmDb {
+    pub fn new(packages: &[RpmPkg<'_>]) -> RpmDb {
+        require("rpmbuild", "rpm");
+        require("rpm", "rpm");
+        let dir = tempfile::Builder::new().prefix("rpmdb").tempdir().unwrap();
+        let top = dir.path().join("build");
+        let db = dir.path().join("db");
+        std::fs::create_dir_all(&db).unwrap();
+        let mut files = Vec::new();
+        for p in packages {
+            let (epoch, vr) = match p.evr.split_once(':') {
+                Some((e, vr)) => (Some(e), vr),
+                None => (None, p.evr),
+            };
+            let (version, release) = vr.rsplit_once('-').unwrap();
+            let spec = top.join(format!("{}-{}.spec", p.name, p.evr.replace(':', "_")));
+            std::fs::create_dir_all(&top).unwrap();
+            let mut text = format!(
+                "Name: {}\nVersion: {version}\nRelease: {release}\nSummary: test\nLicense: MIT\n\
+                 BuildArch: noarch\n",
+                p.name
+            );
+            if let Some(e) = epoch {
+                text.push_str(&format!("Epoch: {e}\n"));
+            }
+            text.push_str("%description\ntest\n%files\n");
+            std::fs::write(&spec, text).unwrap();
+            let out = Command::new("rpmbuild")
+                .arg("-bb")
+                .arg("--quiet")
+                .arg("--define")
+                .arg(format!("_topdir {}", top.display()))
+                .arg(&spec)
+                .env("HOME", dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "rpmbuild: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            files.push(
+                top.join("RPMS/noarch")
+                    .join(format!("{}-{version}-{release}.noarch.rpm", p.name)),
+            );
+        }
+        let rpm = |args: &[&str], extra: &[PathBuf]| {
+            let out = Command::new("rpm")
+                .arg("--dbpath")
+                .arg(&db)
+                .args(args)
+                .args(extra)
+                .env("HOME", dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "rpm {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        rpm(&["--initdb"], &[]);
+        if !files.is_empty() {
+            rpm(&["-i", "--justdb", "--nodeps", "--nosignature"], &files);
+        }
+        RpmDb { dir }
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("db")
+    }
+}
+
+impl Env {
+    /// `scan-hosts --local` as a host named `hostname` whose rpm database is `rpm`: the
+    /// database is bind-mounted, in a private mount namespace, where rpm looks by default, and
+    /// dpkg is pointed at an empty database so that only rpm reports packages.
+    pub fn scan_rpm_as(&self, hostname: &str, rpm: &RpmDb) -> Output {
+        require_root();
+        require("unshare", "util-linux");
+        require("python3", "python3");
+        let mut eval = Command::new("rpm");
+        eval.args(["--eval", "%{_dbpath}"]);
+        self.isolate(&mut eval);
+        let target = String::from_utf8(eval.output().unwrap().stdout).unwrap();
+        let target = target.trim().to_string();
+        assert!(target.starts_with('/'), "rpm's dbpath: {target:?}");
+        let empty_dpkg = DpkgDb::new(&[]);
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--uts", "--mount", "--", "sh", "-c"])
+            .arg(
+                "mkdir -p \"$3\" && mount --bind \"$2\" \"$3\" && exec python3 -c \
+                 'import os,socket,sys; socket.sethostname(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])' \
+                 \"$1\" \"$4\" --local",
+            )
+            .arg("sh")
+            .arg(hostname)
+            .arg(rpm.path())
+            .arg(&target)
+            .arg(bin("scan-hosts"));
+        self.isolate(&mut cmd);
+        cmd.env("DPKG_ADMINDIR", empty_dpkg.dir.path());
+        cmd.output().unwrap()
+    }
+}

@@ -1,0 +1,321 @@
+//! Expectations: which packages should be installed where, at which versions (the file
+//! `pkg-where --drift` reads), and how one host's installed version is judged against them.
+//!
+//! ```toml
+//! [[expect]]
+//! package = "openssl"
+//! version = ">=3.0.11"        # a constraint, or an exact version; absent: any version
+//! hosts = ["web-*", "db-1"]   # hostname globs (default: every host)
+//! groups = ["web"]            # names from the config's [groups]
+//! manager = "dpkg"            # only hosts with dpkg packages (default: any manager)
+//!
+//! [[expect]]
+//! package = "telnetd"
+//! absent = true               # must not be installed
+//! ```
+//!
+//! Errors name the file and the line of the entry, because a cron job's mail is all the
+//! context its reader gets.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::input::glob_match;
+
+use super::Manager;
+use super::version::{Constraint, Verdict};
+
+/// What an expectation wants of its hosts.
+#[derive(Debug, Clone)]
+pub enum Want {
+    /// Installed, at a version that satisfies the constraint.
+    Version(Constraint),
+    /// Installed, at any version.
+    Present,
+    /// Not installed.
+    Absent,
+}
+
+/// One `[[expect]]` entry, checked.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// A package name or glob.
+    pub package: String,
+    pub want: Want,
+    /// Hostname globs (lower case); empty with no groups means every host.
+    pub hosts: Vec<String>,
+    /// Only hosts with packages of this manager.
+    pub manager: Option<Manager>,
+    /// `FILE:LINE` of the entry, shown with each drift it finds.
+    pub source: String,
+}
+
+/// How a host stands against an expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drift {
+    /// Older than expected.
+    Behind,
+    /// Newer than expected.
+    Ahead,
+    /// Not installed but expected.
+    Missing,
+    /// Installed but expected absent, or at a version a `!=` excludes.
+    Unexpected,
+    /// Installed on the host but not on the golden host (`--expect-from`).
+    Extra,
+}
+
+impl Drift {
+    /// The status word shown to users.
+    pub fn name(self) -> &'static str {
+        match self {
+            Drift::Behind => "behind",
+            Drift::Ahead => "ahead",
+            Drift::Missing => "missing",
+            Drift::Unexpected => "unexpected",
+            Drift::Extra => "extra",
+        }
+    }
+}
+
+impl Expectation {
+    /// True when the expectation covers a host named `host` (compared in lower case).
+    pub fn covers(&self, host: &str, managers: &[Manager]) -> bool {
+        if self.manager.is_some_and(|m| !managers.contains(&m)) {
+            return false;
+        }
+        if self.hosts.is_empty() {
+            return true;
+        }
+        let host = host.to_lowercase();
+        let short = host.split('.').next().unwrap_or(&host);
+        self.hosts
+            .iter()
+            .any(|g| glob_match(g, &host) || glob_match(g, short))
+    }
+
+    /// Judges one installed version (`None`: not installed); `None` when it is as expected.
+    pub fn judge(&self, manager: Manager, installed: Option<&str>) -> Option<Drift> {
+        match (&self.want, installed) {
+            (Want::Absent, None) => None,
+            (Want::Absent, Some(_)) => Some(Drift::Unexpected),
+            (_, None) => Some(Drift::Missing),
+            (Want::Present, Some(_)) => None,
+            (Want::Version(c), Some(v)) => match c.verdict(manager, v) {
+                Verdict::Satisfied => None,
+                Verdict::Behind => Some(Drift::Behind),
+                Verdict::Ahead => Some(Drift::Ahead),
+                Verdict::Excluded => Some(Drift::Unexpected),
+            },
+        }
+    }
+
+    /// What is expected, as shown in the `expected` field.
+    pub fn expected_text(&self) -> String {
+        match &self.want {
+            Want::Version(c) => c.to_string(),
+            Want::Present => "any".to_string(),
+            Want::Absent => "absent".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    expect: Vec<Spanned<RawExpect>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    package: String,
+    version: Option<String>,
+    #[serde(default)]
+    absent: bool,
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    manager: Option<String>,
+}
+
+/// The default expectations file: `$XDG_CONFIG_HOME/opskit/expected.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    crate::config::xdg_dir("XDG_CONFIG_HOME", ".config").map(|d| d.join("opskit/expected.toml"))
+}
+
+/// Reads and checks an expectations file; `groups` is the config's `[groups]`.
+pub fn load(path: &Path, groups: &BTreeMap<String, Vec<String>>) -> Result<Vec<Expectation>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::with_source(
+            ErrorKind::Config,
+            format!("expectations {}", path.display()),
+            e,
+        )
+    })?;
+    parse(&text, path, groups)
+}
+
+/// Parses expectations text read from `path`.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    groups: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<Expectation>> {
+    let file: RawFile = toml::from_str(text).map_err(|e| {
+        Error::with_source(
+            ErrorKind::Config,
+            format!("expectations {}", path.display()),
+            e,
+        )
+    })?;
+    let mut out = Vec::new();
+    for entry in file.expect {
+        let line = text[..entry.span().start.min(text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        let source = format!("{}:{line}", path.display());
+        let fail = |why: String| {
+            Error::new(
+                ErrorKind::Config,
+                format!("expectations {} line {line}: {why}", path.display()),
+            )
+        };
+        let raw = entry.into_inner();
+        if raw.package.trim().is_empty() {
+            return Err(fail("package is empty".into()));
+        }
+        let want = match (raw.version, raw.absent) {
+            (Some(_), true) => {
+                return Err(fail(format!(
+                    "{}: a version and absent = true cannot both hold",
+                    raw.package
+                )));
+            }
+            (Some(v), false) => {
+                Want::Version(Constraint::parse(&v).map_err(|e| fail(e.to_string()))?)
+            }
+            (None, true) => Want::Absent,
+            (None, false) => Want::Present,
+        };
+        let manager = match raw.manager.as_deref() {
+            None => None,
+            Some(m) => Some(Manager::from_name(m).ok_or_else(|| {
+                fail(format!(
+                    "unknown manager {m:?} (known: dpkg, rpm, apk, pacman)"
+                ))
+            })?),
+        };
+        let mut hosts: Vec<String> = raw.hosts.iter().map(|h| h.to_lowercase()).collect();
+        for g in &raw.groups {
+            let members = groups.get(g).ok_or_else(|| {
+                let known: Vec<&str> = groups.keys().map(String::as_str).collect();
+                fail(format!(
+                    "unknown group {g:?} (the config's [groups] has: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            })?;
+            hosts.extend(members.iter().map(|m| host_glob(m)));
+        }
+        if hosts.is_empty() && !raw.groups.is_empty() {
+            // Groups that are all empty select no host, not every host.
+            hosts.push(String::new());
+        }
+        out.push(Expectation {
+            package: raw.package,
+            want,
+            hosts,
+            manager,
+            source,
+        });
+    }
+    Ok(out)
+}
+
+/// A group member (`[user@]host[:port]` or a hostname glob) as a lower-case hostname glob.
+fn host_glob(member: &str) -> String {
+    let host = member.rsplit_once('@').map_or(member, |(_, h)| h);
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    };
+    // `[2001:db8::1]` is an address in brackets; `web-[5-9]` is a glob class.
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inner) if inner.contains(':') => inner,
+        _ => host,
+    };
+    host.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups() -> BTreeMap<String, Vec<String>> {
+        BTreeMap::from([(
+            "web".to_string(),
+            vec!["root@web-1:2222".to_string(), "web-[5-9]".to_string()],
+        )])
+    }
+
+    #[test]
+    fn parses_the_documented_example() {
+        let text = "[[expect]]\npackage = \"openssl\"\nversion = \">=3.0.11\"\nhosts = [\"db-*\"]\ngroups = [\"web\"]\n\n[[expect]]\npackage = \"telnetd\"\nabsent = true\n";
+        let e = parse(text, Path::new("e.toml"), &groups()).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].hosts, ["db-*", "web-1", "web-[5-9]"]);
+        assert_eq!(e[0].source, "e.toml:1");
+        assert_eq!(e[1].source, "e.toml:7");
+        assert!(e[0].covers("web-1.example.com", &[Manager::Dpkg]));
+        assert!(e[0].covers("WEB-7", &[Manager::Rpm]));
+        assert!(!e[0].covers("web-2", &[Manager::Dpkg]));
+        assert!(e[1].covers("anything", &[]));
+        assert_eq!(
+            e[0].judge(Manager::Dpkg, Some("3.0.9-1")),
+            Some(Drift::Behind)
+        );
+        assert_eq!(e[0].judge(Manager::Dpkg, None), Some(Drift::Missing));
+        assert_eq!(
+            e[1].judge(Manager::Dpkg, Some("1")),
+            Some(Drift::Unexpected)
+        );
+        assert_eq!(e[1].judge(Manager::Dpkg, None), None);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let cases = [
+            (
+                "[[expect]]\npackage = \"a\"\n\n[[expect]]\npackage = \"b\"\nversion = \">=\"\n",
+                "e.toml line 4: bad version constraint",
+            ),
+            (
+                "[[expect]]\npackage = \"a\"\ngroups = [\"nope\"]\n",
+                "line 1: unknown group \"nope\"",
+            ),
+            (
+                "[[expect]]\npackage = \"a\"\nversion = \"1\"\nabsent = true\n",
+                "line 1: a: a version and absent",
+            ),
+            ("[[expect]]\npackage = \"a\"\nversoin = \"1\"\n", "versoin"),
+            ("[[expect]\n", "line 1"),
+        ];
+        for (text, want) in cases {
+            let err = parse(text, Path::new("e.toml"), &groups()).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains(want), "{msg}");
+            assert!(msg.contains("e.toml"), "{msg}");
+        }
+    }
+}
