@@ -182,13 +182,15 @@ measure() {
 
 echo "50 hosts (sshd in UTS namespaces, port $port), $packages dpkg packages each, median of $runs runs; ansible-core $("$venv/bin/python" -c 'import ansible; print(ansible.__version__)'), $(parallel-ssh --version 2>&1 | head -1 | sed 's/^/parallel-ssh /')"
 declare -A result
-if [ "$scan_supported" = yes ]; then
-  result[scan]=$(measure scan)
+tools=${OPSKIT_BENCH_TOOLS:-scan ansible pssh}   # a subset, to rerun one side alone
+[ "$scan_supported" = yes ] || tools=${tools/scan/}
+for tool in $tools; do result[$tool]=$(measure "$tool"); done
+if [ -n "${OPSKIT_BENCH_HOLD:-}" ]; then
+  echo "hosts up; hosts file $hostsfile, HOME=$HOME; press enter to stop" >&2
+  read -r _
 fi
-result[ansible]=$(measure ansible)
-result[pssh]=$(measure pssh)
 
-python3 - "$hosts" "${result[scan]:-}" "${result[ansible]}" "${result[pssh]}" <<'PY'
+python3 - "$hosts" "${result[scan]:-}" "${result[ansible]:-}" "${result[pssh]:-}" <<'PY'
 import sys
 hosts = int(sys.argv[1])
 names = {"scan": "scan-hosts", "ansible": "ansible package_facts", "pssh": "parallel-ssh dpkg-query"}
@@ -205,6 +207,8 @@ if "scan" not in rows:
     sys.exit(0)
 s = rows["scan"]
 for key, target in (("ansible", 10), ("pssh", 1.5)):
+    if key not in rows:
+        continue
     r = rows[key]
     print(f"{names[key]} / scan-hosts: wall {r[0] / s[0]:.1f}x (target >= {target}x), cpu {r[1] / s[1]:.1f}x")
 print(f"scan-hosts peak memory {s[2]:.1f} MB (target < 100 MB)")

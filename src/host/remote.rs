@@ -59,37 +59,51 @@ pub struct ScriptOptions {
     pub facts: Vec<FactConfig>,
 }
 
+/// Files read whole (small ones), by one `grep -H ''` so that the whole system part of the scan
+/// costs a handful of processes: on a loaded host (or fifty hosts on one machine) forks, not
+/// reading, dominate. Globs are expanded by the remote shell.
+const WHOLE_FILES: &[&str] = &[
+    "/proc/sys/kernel/hostname",
+    "/proc/sys/kernel/osrelease",
+    "/proc/sys/kernel/version",
+    "/etc/os-release",
+    "/usr/lib/os-release",
+    "/etc/machine-id",
+    "/sys/devices/system/cpu/online",
+    "/sys/class/net/*/address",
+    "/sys/class/net/*/mtu",
+    "/sys/class/net/*/operstate",
+    "/sys/class/net/*/speed",
+];
+
+/// The lines wanted from the big /proc files: the CPU model, count and flags, total memory and
+/// the boot time (/proc/stat's per-CPU and interrupt lines can run to megabytes).
+const PROC_LINES: &str = "^(processor|model name|Hardware|cpu model|cpu|Processor|flags)[[:space:]]*:|^MemTotal:|^btime ";
+
 /// The script for one host.
 pub fn script(marker: &str, options: &ScriptOptions) -> String {
     let mut s = String::with_capacity(4096);
+    let mut whole: Vec<String> = WHOLE_FILES.iter().map(|f| f.to_string()).collect();
+    whole.extend(
+        DMI_FILES
+            .iter()
+            .map(|(_, f)| format!("/sys/class/dmi/id/{f}")),
+    );
     s.push_str(&format!(
         r#"m={marker}
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; export PATH
 s() {{ printf '\n%s %s\n' "$m" "$1"; }}
 run() {{ n=$1; shift; s "$n"; {{ e=$("$@" 2>&1 1>&3 3>&-); c=$?; }} 3>&1; s "$n.status"; printf '%s\n%s\n' "$c" "$e"; }}
 has() {{ command -v "$1" >/dev/null 2>&1; }}
-s hostname; hostname 2>/dev/null || cat /proc/sys/kernel/hostname
+s files; grep -H '' {whole} 2>/dev/null
+s proc; grep -H -E '{PROC_LINES}' /proc/cpuinfo /proc/meminfo /proc/stat 2>/dev/null
 s fqdn; hostname -f 2>/dev/null
-s os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
-s uname; uname -r; uname -v; uname -m
-s cpuinfo; cat /proc/cpuinfo 2>/dev/null
-s nproc; getconf _NPROCESSORS_ONLN 2>/dev/null
-s meminfo; grep '^MemTotal:' /proc/meminfo 2>/dev/null
-s stat; grep '^btime ' /proc/stat 2>/dev/null
-s dmi; for f in"#
-    ));
-    for (_, file) in DMI_FILES {
-        s.push(' ');
-        s.push_str(file);
-    }
-    s.push_str(
-        r#"; do v=$(cat /sys/class/dmi/id/$f 2>/dev/null) && printf '%s=%s\n' "$f" "$v"; done
-s machine-id; cat /etc/machine-id 2>/dev/null
+s arch; uname -m
 s container; if [ -e /.dockerenv ] || [ -e /run/.containerenv ]; then echo yes; fi
-s links; for d in /sys/class/net/*; do [ -e "$d" ] || continue; printf '%s\t%s\t%s\t%s\t%s\n' "${d##*/}" "$(cat "$d/address" 2>/dev/null)" "$(cat "$d/mtu" 2>/dev/null)" "$(cat "$d/operstate" 2>/dev/null)" "$(cat "$d/speed" 2>/dev/null)"; done
 s addresses; ip -o addr show 2>/dev/null
 "#,
-    );
+        whole = whole.join(" ")
+    ));
     if options.packages {
         for manager in Manager::ALL {
             let (program, args) = manager.query_command();
@@ -166,39 +180,38 @@ pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<Host
             .filter(|t| !t.trim().is_empty())
             .map(str::to_string)
     };
-    let hostname = text("hostname")
-        .map(|h| h.trim().to_string())
+    let files = grep_files(sec.get("files").copied().unwrap_or_default());
+    let procs = grep_files(sec.get("proc").copied().unwrap_or_default());
+    let file = |path: &str| {
+        files
+            .get(path)
+            .map(|t| t.trim_end().to_string())
+            .filter(|t| !t.is_empty())
+    };
+    let hostname = file("/proc/sys/kernel/hostname")
         .ok_or_else(|| Error::new(ErrorKind::Source, "the host reported no hostname"))?;
     let fqdn = text("fqdn")
         .map(|f| f.trim().to_string())
         .filter(|f| f != &hostname && !f.contains(char::is_whitespace));
-    let uname: Vec<String> = text("uname")
-        .map(|u| u.lines().map(str::to_string).collect())
-        .unwrap_or_default();
     let sources = SystemSources {
-        os_release: text("os-release"),
-        kernel_release: uname.first().cloned(),
-        kernel_build: uname.get(1).cloned(),
-        arch: uname.get(2).cloned(),
-        cpuinfo: text("cpuinfo"),
-        online_cpus: text("nproc").and_then(|n| n.trim().parse().ok()),
-        meminfo: text("meminfo"),
-        proc_stat: text("stat"),
-        dmi: text("dmi")
-            .map(|d| {
-                d.lines()
-                    .filter_map(|l| l.split_once('='))
-                    .map(|(k, v)| (k.to_string(), v.trim().to_string()))
-                    .collect()
+        os_release: file("/etc/os-release").or_else(|| file("/usr/lib/os-release")),
+        kernel_release: file("/proc/sys/kernel/osrelease"),
+        kernel_build: file("/proc/sys/kernel/version"),
+        arch: text("arch"),
+        cpuinfo: procs.get("/proc/cpuinfo").cloned(),
+        online_cpus: file("/sys/devices/system/cpu/online").and_then(|l| count_cpu_list(&l)),
+        meminfo: procs.get("/proc/meminfo").cloned(),
+        proc_stat: procs.get("/proc/stat").cloned(),
+        dmi: DMI_FILES
+            .iter()
+            .filter_map(|(_, f)| {
+                file(&format!("/sys/class/dmi/id/{f}")).map(|v| (f.to_string(), v))
             })
-            .unwrap_or_default(),
-        machine_id: text("machine-id"),
+            .collect(),
+        machine_id: file("/etc/machine-id"),
         container: text("container").is_some(),
     };
-    let interfaces = parse_interfaces(
-        sec.get("links").copied().unwrap_or_default(),
-        sec.get("addresses").copied().unwrap_or_default(),
-    );
+    let interfaces = parse_interfaces(&files, sec.get("addresses").copied().unwrap_or_default());
 
     let mut inventories = Vec::new();
     let mut failed_managers = Vec::new();
@@ -275,31 +288,57 @@ fn parse_dpkg_times(text: &str) -> BTreeMap<&str, i64> {
         .collect()
 }
 
-/// Interfaces from the `links` section (name, MAC, MTU, state, speed per line, from sysfs) and
-/// the `addresses` section (`ip -o addr show`).
-fn parse_interfaces(links: &str, addresses: &str) -> Vec<Interface> {
-    let mut by_name: BTreeMap<String, Interface> = BTreeMap::new();
-    for line in links.lines().filter(|l| !l.is_empty()) {
-        let f: Vec<&str> = line.split('\t').collect();
-        let Some(name) = f.first().filter(|n| !n.is_empty()) else {
+/// `grep -H` output (`path:line` per line) gathered back into each file's text.
+fn grep_files(text: &str) -> BTreeMap<String, String> {
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        // Paths we ask for hold no ':'; contents may.
+        let Some((path, content)) = line.split_once(':') else {
             continue;
         };
-        let field = |i: usize| f.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
-        by_name.insert(
-            name.to_string(),
-            Interface {
-                name: name.to_string(),
-                mac: field(1)
-                    .and_then(|m| m.parse::<Mac>().ok())
-                    .filter(|m| !m.is_zero()),
-                mtu: field(2).and_then(|m| m.parse().ok()),
-                oper_state: field(3).map(str::to_string),
-                speed_mbps: field(4)
-                    .and_then(|s| s.parse().ok())
-                    .filter(|&s: &i64| s > 0),
-                addresses: Vec::new(),
-            },
-        );
+        let body = files.entry(path.to_string()).or_default();
+        body.push_str(content);
+        body.push('\n');
+    }
+    files
+}
+
+/// The number of CPUs in a kernel CPU list (`0-3,8,10-11`), as /sys/devices/system/cpu/online
+/// writes it.
+fn count_cpu_list(list: &str) -> Option<usize> {
+    let mut n = 0;
+    for part in list.trim().split(',') {
+        n += match part.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().ok()?.checked_sub(a.parse().ok()?)? + 1,
+            None => part.parse::<usize>().map(|_| 1).ok()?,
+        };
+    }
+    (n > 0).then_some(n)
+}
+
+/// Interfaces from sysfs (`/sys/class/net/NAME/{address,mtu,operstate,speed}` among `files`)
+/// and from `ip -o addr show`.
+fn parse_interfaces(files: &BTreeMap<String, String>, addresses: &str) -> Vec<Interface> {
+    let mut by_name: BTreeMap<String, Interface> = BTreeMap::new();
+    for (path, body) in files {
+        let Some(rest) = path.strip_prefix("/sys/class/net/") else {
+            continue;
+        };
+        let Some((name, attr)) = rest.split_once('/') else {
+            continue;
+        };
+        let iface = by_name
+            .entry(name.to_string())
+            .or_insert_with(|| new_interface(name));
+        let value = body.trim();
+        match attr {
+            "address" => iface.mac = value.parse::<Mac>().ok().filter(|m| !m.is_zero()),
+            "mtu" => iface.mtu = value.parse().ok(),
+            "operstate" => iface.oper_state = Some(value.to_string()).filter(|v| !v.is_empty()),
+            // -1 or unreadable (EINVAL) for interfaces that are down or virtual.
+            "speed" => iface.speed_mbps = value.parse().ok().filter(|&s: &i64| s > 0),
+            _ => {}
+        }
     }
     // `2: eth0    inet 192.0.2.5/24 brd … scope global eth0\       valid_lft …`
     for line in addresses.lines() {
@@ -318,14 +357,7 @@ fn parse_interfaces(links: &str, addresses: &str) -> Vec<Interface> {
         };
         let iface = by_name
             .entry(name.to_string())
-            .or_insert_with(|| Interface {
-                name: name.to_string(),
-                mac: None,
-                mtu: None,
-                oper_state: None,
-                speed_mbps: None,
-                addresses: Vec::new(),
-            });
+            .or_insert_with(|| new_interface(name));
         let address = Address {
             ip,
             prefix_len: prefix.parse().ok(),
@@ -338,6 +370,17 @@ fn parse_interfaces(links: &str, addresses: &str) -> Vec<Interface> {
         iface.addresses.sort_by_key(|a| (a.ip.is_ipv6(), a.ip));
     }
     by_name.into_values().collect()
+}
+
+fn new_interface(name: &str) -> Interface {
+    Interface {
+        name: name.to_string(),
+        mac: None,
+        mtu: None,
+        oper_state: None,
+        speed_mbps: None,
+        addresses: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -412,7 +455,7 @@ mod tests {
     #[test]
     fn a_cut_off_output_is_an_error() {
         let m = "OPSKIT-x";
-        let text = output(m, &[("hostname", "h1\n")]);
+        let text = output(m, &[("files", "/proc/sys/kernel/hostname:h1\n")]);
         assert!(parse(m, &text, &ScriptOptions::default()).is_err());
     }
 
@@ -422,7 +465,7 @@ mod tests {
         let text = output(
             m,
             &[
-                ("hostname", "web-1\n"),
+                ("files", "/proc/sys/kernel/hostname:web-1\n"),
                 (
                     "pkg.dpkg",
                     "ii \tbash\t5.2.15-2\tamd64\tbash\nii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\n",
@@ -452,22 +495,37 @@ mod tests {
 
     #[test]
     fn interfaces_join_sysfs_and_ip() {
-        let links = "lo\t00:00:00:00:00:00\t65536\tunknown\t\neth0\t52:54:00:12:34:56\t1500\tup\t1000\nbond0.10\t52:54:00:12:34:57\t1500\tup\t-1\n";
+        let files = grep_files(
+            "/sys/class/net/lo/address:00:00:00:00:00:00\n/sys/class/net/lo/mtu:65536\n\
+             /sys/class/net/eth0/address:52:54:00:12:34:56\n/sys/class/net/eth0/mtu:1500\n\
+             /sys/class/net/eth0/operstate:up\n/sys/class/net/eth0/speed:1000\n\
+             /sys/class/net/bond0.10/address:52:54:00:12:34:57\n/sys/class/net/bond0.10/speed:-1\n",
+        );
         let addrs = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n\
                      2: eth0    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0\\ x\n\
                      2: eth0    inet6 2001:db8::5/64 scope global \\ x\n\
                      4: bond0.10@bond0    inet 198.51.100.1/25 scope global bond0.10\n\
                      garbage\n";
-        let ifaces = parse_interfaces(links, addrs);
+        let ifaces = parse_interfaces(&files, addrs);
         let eth0 = ifaces.iter().find(|i| i.name == "eth0").unwrap();
         assert_eq!(eth0.mac.unwrap().to_string(), "52:54:00:12:34:56");
         assert_eq!(eth0.speed_mbps, Some(1000));
+        assert_eq!(eth0.oper_state.as_deref(), Some("up"));
         assert_eq!(eth0.addresses.len(), 2);
         assert_eq!(eth0.addresses[1].prefix_len, Some(64));
         let lo = ifaces.iter().find(|i| i.name == "lo").unwrap();
         assert!(lo.mac.is_none());
+        assert_eq!(lo.mtu, Some(65536));
         let vlan = ifaces.iter().find(|i| i.name == "bond0.10").unwrap();
         assert_eq!(vlan.speed_mbps, None);
         assert_eq!(vlan.addresses[0].ip.to_string(), "198.51.100.1");
+    }
+
+    #[test]
+    fn cpu_lists_count() {
+        assert_eq!(count_cpu_list("0-1\n"), Some(2));
+        assert_eq!(count_cpu_list("0-3,8,10-11"), Some(7));
+        assert_eq!(count_cpu_list("3-1"), None);
+        assert_eq!(count_cpu_list("x"), None);
     }
 }
