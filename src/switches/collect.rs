@@ -89,7 +89,13 @@ pub fn crawl_and_store(
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the SNMP runtime", e))?;
-    let mut results = runtime.block_on(crawl_all(targets, concurrency.max(1)))?;
+    // DES privacy takes a new durable epoch per run, so only a run that needs it writes one.
+    let des = targets
+        .iter()
+        .any(|t| snmp::uses_des(&t.settings))
+        .then(|| snmp::des::take_epoch(&snmp::des::state_path(catalog.path())))
+        .map(|taken| taken.map_err(|e| e.to_string()));
+    let mut results = runtime.block_on(crawl_all(targets, concurrency.max(1), des))?;
     results.sort_by(|a, b| a.0.label.cmp(&b.0.label));
     let mut report = CrawlReport::default();
     for (target, started, result) in results {
@@ -115,9 +121,11 @@ pub fn crawl_and_store(
 }
 
 /// Crawls every target, `concurrency` at a time, over one UDP socket per address family.
+/// `des` is the run's DES salt state (or why it could not be taken), when a target needs it.
 async fn crawl_all(
     targets: Vec<Target>,
     concurrency: usize,
+    des: Option<std::result::Result<snmp::DesSaltState, String>>,
 ) -> Result<Vec<(Target, i64, Result<DeviceSnapshot>)>> {
     let bind = |addr: &'static str| async move {
         UdpTransport::bind(addr).await.map_err(|e| {
@@ -147,16 +155,25 @@ async fn crawl_all(
             v6.clone()
         };
         let limit = limit.clone();
+        let des = des.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let started = clock::now();
             let result = async {
                 let transport =
                     transport.ok_or_else(|| Error::new(ErrorKind::Fatal, "no socket"))?;
+                let des = match des {
+                    Some(Ok(state)) => Some(state),
+                    Some(Err(why)) if snmp::uses_des(&target.settings) => {
+                        return Err(Error::new(ErrorKind::Fatal, why));
+                    }
+                    _ => None,
+                };
                 let agent = crawl::Agent {
                     transport: &transport,
                     target: target.socket,
                     settings: &target.settings,
+                    des: des.as_ref(),
                 };
                 crawl::crawl(&agent).await
             }

@@ -26,12 +26,21 @@ pub struct Agent<'a> {
     pub transport: &'a UdpTransport,
     pub target: SocketAddr,
     pub settings: &'a SnmpConfig,
+    /// The run's DES salt state, for devices that use DES privacy.
+    pub des: Option<&'a snmp::DesSaltState>,
 }
 
 /// Crawls one device.
 pub async fn crawl(agent: &Agent<'_>) -> Result<DeviceSnapshot> {
     let auth = snmp::auth(agent.settings)?;
-    let client = &snmp::client(agent.transport, agent.target, auth, agent.settings).await?;
+    let client = &snmp::client(
+        agent.transport,
+        agent.target,
+        auth,
+        agent.settings,
+        agent.des,
+    )
+    .await?;
     let mut snap = DeviceSnapshot::default();
     read_system(client, &mut snap).await?;
     read_interfaces(client, &mut snap).await?;
@@ -281,7 +290,8 @@ async fn read_per_vlan_bridges(
     for vlan in vlans {
         let settings = snmp::settings_for_vlan(agent.settings, vlan);
         let auth = snmp::auth(&settings)?;
-        let vlan_client = snmp::client(agent.transport, agent.target, auth, &settings).await?;
+        let vlan_client =
+            snmp::client(agent.transport, agent.target, auth, &settings, agent.des).await?;
         let Ok(port_rows) = snmp::walk(&vlan_client, DOT1D_BASE_PORT_IF_INDEX).await else {
             continue;
         };
