@@ -15,5 +15,6 @@ pub mod input;
 pub mod net;
 pub mod output;
 pub mod packages;
+pub mod progress;
 pub mod snmp;
 pub mod switches;

@@ -500,3 +500,43 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
     assert_status(&out, 0);
     assert!(!env2.dir.path().join("snmp-des-state").exists());
 }
+
+#[test]
+fn a_progress_bar_on_a_terminal_and_none_when_piped() {
+    let sim = Snmpsim::start(&[shared_recordings()], &["127.0.1.1"]);
+    let env = Env::new();
+    let dead = format!("127.0.0.1:{}", free_udp_port());
+    let config = write_config(
+        &env,
+        &format!(
+            "[snmp]\ntimeout = 15\nretries = 0\n\n\
+             [[switch]]\naddress = \"{}\"\ncommunity = \"advantech_eki-7712g-4fp\"\n\n\
+             [[switch]]\naddress = \"{dead}\"\ntimeout = 2\n",
+            sim.at("127.0.1.1")
+        ),
+    );
+    let command = format!(
+        "{} --config {}",
+        bin("crawl-switches").display(),
+        config.display()
+    );
+    let screen = run_in_pty(&env, &command, &[]);
+    assert!(screen.contains("crawl-switches: ["), "{screen:?}");
+    assert!(screen.contains("/2 done ("), "{screen:?}");
+    // The bar is gone at the end: the failure and the summary follow on lines of their own.
+    assert!(
+        screen.contains(&format!("crawl-switches: {dead}: walking")),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("crawl-switches: 1 devices crawled, 1 failed"),
+        "{screen:?}"
+    );
+
+    // Piped (as under cron): the failure line only.
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+}
