@@ -56,17 +56,45 @@ for s in range(1, switches + 1):
 PY
 fi
 
+# snmpsim is single-threaded Python and costs far more CPU per request than any client, so one
+# process would measure the simulator. The switches are dealt round-robin to $sims processes
+# (default: one per core), each with a data directory holding only its own recordings.
+sims=${OPSKIT_BENCH_SIMS:-$(nproc)}
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-endpoints=()
-for i in $(seq 1 $switches); do endpoints+=("--agent-udpv4-endpoint=127.0.3.$i:$port"); done
-"$venv/bin/snmpsim-command-responder" --data-dir="$data" "${endpoints[@]}" \
-  --process-user=root --process-group=root --cache-dir="$work/cache" > "$work/snmpsim.log" 2>&1 &
-sim=$!
-trap 'kill $sim 2>/dev/null' EXIT
-until [ "$(grep -c 'Listening at UDP' "$work/snmpsim.log" 2>/dev/null)" = "$switches" ]; do
-  kill -0 $sim || { cat "$work/snmpsim.log"; exit 1; }
-  sleep 0.5
+sim_pids=()
+trap 'kill "${sim_pids[@]}" 2>/dev/null' EXIT
+for k in $(seq 0 $((sims - 1))); do
+  dir=$work/sim$k
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  endpoints=()
+  for i in $(seq $((k + 1)) "$sims" $switches); do
+    # Hard links (snmpsim mistakes symbolic links for its own "self" entries), else copies.
+    ln "$data/sw$i.snmprec" "$dir/data/" 2>/dev/null || cp "$data/sw$i.snmprec" "$dir/data/"
+    endpoints+=("--agent-udpv4-endpoint=127.0.3.$i:$port")
+  done
+  "$venv/bin/snmpsim-command-responder" --data-dir="$dir/data" "${endpoints[@]}" \
+    --process-user=root --process-group=root --cache-dir="$dir/cache" > "$dir/log" 2>&1 &
+  sim_pids+=($!)
+  echo "${#endpoints[@]}" > "$dir/count"
 done
+for k in $(seq 0 $((sims - 1))); do
+  dir=$work/sim$k
+  until [ "$(grep -c 'Listening at UDP' "$dir/log" 2>/dev/null)" = "$(cat "$dir/count")" ]; do
+    kill -0 "${sim_pids[$k]}" || { cat "$dir/log"; exit 1; }
+    sleep 0.5
+  done
+done
+# The simulators' CPU time so far, in clock ticks (utime + stime, /proc/PID/stat fields 14-15).
+sim_ticks() {
+  local total=0 p f
+  for p in "${sim_pids[@]}"; do
+    f=$(sed 's/^.*) //' "/proc/$p/stat")
+    set -- $f
+    total=$((total + ${12} + ${13}))
+  done
+  echo $total
+}
+hz=$(getconf CLK_TCK)
 
 config=$work/config.toml
 { echo '[snmp]'; echo 'timeout = 10'; echo
@@ -77,7 +105,9 @@ one=$work/one.toml
 { echo '[snmp]'; echo 'timeout = 10'; printf '[[switch]]\naddress = "127.0.3.1:%d"\ncommunity = "sw1"\n' "$port"; } > "$one"
 chmod 600 "$one"
 
-# The tables crawl-switches reads, walked with snmpbulkwalk the way a script would.
+# The tables crawl-switches reads, walked with snmpbulkwalk the way a script would. Both sides
+# ask for 25 rows per GETBULK (-Cr25; crawl-switches' default max_repetitions is 25,
+# snmpbulkwalk's own default is 10, which would make it slower: 2.5 times the round trips).
 tables="1.3.6.1.2.1.1 1.3.6.1.2.1.2.2.1.2 1.3.6.1.2.1.2.2.1.3 1.3.6.1.2.1.2.2.1.5 1.3.6.1.2.1.2.2.1.6 1.3.6.1.2.1.2.2.1.8 1.3.6.1.2.1.31.1.1.1.1 1.3.6.1.2.1.31.1.1.1.15 1.3.6.1.2.1.31.1.1.1.18 1.3.6.1.2.1.17.1.1 1.3.6.1.2.1.17.1.4.1.2 1.3.6.1.2.1.17.7.1.4.5.1.1 1.3.6.1.2.1.17.7.1.4.2.1.3 1.3.6.1.2.1.17.7.1.2.2.1.3 1.3.6.1.2.1.17.7.1.2.2.1.2 1.3.6.1.2.1.17.4.3.1.3 1.3.6.1.2.1.17.4.3.1.2 1.2.840.10006.300.43.1.2.1.1.13 1.0.8802.1.1.2.1.3.1 1.0.8802.1.1.2.1.3.2 1.0.8802.1.1.2.1.4.1.1 1.0.8802.1.1.2.1.4.2.1.3 1.3.6.1.4.1.9.9.23.1.2.1.1 1.3.6.1.2.1.4.35.1.4 1.3.6.1.2.1.4.22.1.2"
 cat > "$work/walk-one.sh" <<SH
 #!/bin/sh
@@ -96,13 +126,35 @@ rm -f "$OPSKIT_CATALOG"*
 
 json=$work/results
 mkdir -p "$json"
+runs=${OPSKIT_BENCH_RUNS:-3}
 hyperfine --warmup 1 --runs 5 --export-json "$json/one.json" \
   -n crawl-switches "$bin/crawl-switches --config $one" \
   -n snmpbulkwalk "$work/walk-one.sh 1 > /dev/null" >&2
-hyperfine --runs 3 --export-json "$json/all.json" \
+hyperfine --runs "$runs" --export-json "$json/all.json" \
   -n crawl-switches "$bin/crawl-switches --config $config" \
-  -n 'snmpbulkwalk loop' "for i in \$(seq 1 $switches); do $work/walk-one.sh \$i; done > /dev/null" \
   -n 'snmpbulkwalk xargs -P 16' "seq 1 $switches | xargs -P 16 -n 1 $work/walk-one.sh > /dev/null" >&2
+# The sequential loop takes minutes: fewer runs.
+hyperfine --runs "$(( runs > 2 ? 2 : runs ))" --export-json "$json/loop.json" \
+  -n 'snmpbulkwalk loop' "for i in \$(seq 1 $switches); do $work/walk-one.sh \$i; done > /dev/null" >&2
+
+# Where the time goes: one more run of each, with the client's CPU time (/usr/bin/time) and the
+# simulators' (from /proc), to tell a client-bound result from a simulator-bound one.
+: > "$json/cpu.tsv"
+measure() {
+  local name=$1; shift
+  local before after
+  before=$(sim_ticks)
+  /usr/bin/time -f '%e %U %S' -o "$json/time.txt" sh -c "$*" > /dev/null
+  after=$(sim_ticks)
+  read -r wall user sys < "$json/time.txt"
+  awk -v n="$name" -v w="$wall" -v u="$user" -v s="$sys" -v t=$((after - before)) -v hz="$hz" \
+    'BEGIN { printf "%s\t%s\t%.2f\t%.2f\n", n, w, u + s, t / hz }' >> "$json/cpu.tsv"
+}
+measure 'one switch: crawl-switches' "$bin/crawl-switches --config $one"
+measure 'one switch: snmpbulkwalk' "$work/walk-one.sh 1"
+measure '50: crawl-switches' "$bin/crawl-switches --config $config"
+measure '50: snmpbulkwalk xargs -P 16' "seq 1 $switches | xargs -P 16 -n 1 $work/walk-one.sh"
+measure '50: snmpbulkwalk loop' "for i in \$(seq 1 $switches); do $work/walk-one.sh \$i; done"
 
 # which-switch on 1,000,000 forwarding rows: 500 switches x 2,000 entries, built with sqlite3
 # on the schema opskit creates.
@@ -132,16 +184,24 @@ fi
 hyperfine -N --warmup 5 --runs 50 --export-json "$json/which.json" \
   -n which-switch "$bin/which-switch --catalog $big --no-dns 00:1b:7b:03:e8:01" >&2
 
-python3 - "$json" <<'PY'
+python3 - "$json" "$sims" "$(nproc)" <<'PY'
 import json, os, sys
-d = sys.argv[1]
+d, sims, cores = sys.argv[1], sys.argv[2], sys.argv[3]
 def med(f):
     return {r["command"]: r["median"] for r in json.load(open(os.path.join(d, f)))["results"]}
-one, every, which = med("one.json"), med("all.json"), med("which.json")
+one, every, which = med("one.json"), {**med("all.json"), **med("loop.json")}, med("which.json")
+load = open("/proc/loadavg").read().split()[:3]
+print(f"{sims} snmpsim processes on {cores} cores; max-repetitions 25 on both sides; medians; "
+      f"load average now {' '.join(load)}")
 print(f"one switch, every table:   crawl-switches {one['crawl-switches']:.2f} s, snmpbulkwalk {one['snmpbulkwalk']:.2f} s, ratio {one['snmpbulkwalk'] / one['crawl-switches']:.2f}x (target >= 1x)")
 c = every["crawl-switches"]
 print(f"50 switches:               crawl-switches {c:.2f} s")
 print(f"  vs snmpbulkwalk loop     {every['snmpbulkwalk loop']:.2f} s, ratio {every['snmpbulkwalk loop'] / c:.1f}x (target >= 10x)")
 print(f"  vs xargs -P 16           {every['snmpbulkwalk xargs -P 16']:.2f} s, ratio {every['snmpbulkwalk xargs -P 16'] / c:.2f}x (target >= 1x)")
 print(f"which-switch, 1M rows:     {which['which-switch'] * 1000:.1f} ms median (target <= 10 ms)")
+print()
+print(f"{'one run each':34} {'wall s':>7} {'client CPU s':>13} {'simulator CPU s':>16}")
+for line in open(os.path.join(d, "cpu.tsv")):
+    name, wall, client, sim = line.rstrip("\n").split("\t")
+    print(f"{name:34} {float(wall):7.2f} {float(client):13.2f} {float(sim):16.2f}")
 PY

@@ -101,7 +101,8 @@ pub struct SnmpConfig {
     pub auth_protocol: Option<String>,
     /// v3 authentication pass phrase.
     pub auth_key: Option<String>,
-    /// v3 privacy protocol: aes (aes128); des is not supported yet.
+    /// v3 privacy protocol: des, aes (aes128), aes192, aes256 (net-snmp's key extension), or
+    /// aes192c, aes256c (Cisco's key extension).
     pub priv_protocol: Option<String>,
     /// v3 privacy pass phrase.
     pub priv_key: Option<String>,

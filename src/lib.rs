@@ -15,6 +15,7 @@ pub mod input;
 pub mod net;
 pub mod output;
 pub mod packages;
+pub mod progress;
 pub mod snmp;
 pub mod ssh;
 pub mod switches;

@@ -17,6 +17,10 @@ use async_snmp::{
 use crate::config::SnmpConfig;
 use crate::error::{Error, ErrorKind, Result};
 
+pub mod des;
+
+pub use async_snmp::DesSaltState;
+
 /// The most rows one table walk returns; a real forwarding table stays far below it.
 pub const MAX_ROWS: usize = 1_000_000;
 
@@ -103,26 +107,7 @@ fn usm(settings: &SnmpConfig) -> Result<UsmConfig> {
             }
         }),
     };
-    let priv_protocol = match settings
-        .priv_protocol
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-    {
-        None => None,
-        Some(p) => Some(match p.as_str() {
-            "aes" | "aes128" => PrivProtocol::Aes128,
-            "des" => {
-                return Err(config_err(
-                    "SNMPv3 DES privacy is not supported yet (use AES)".into(),
-                ));
-            }
-            other => {
-                return Err(config_err(format!(
-                    "unknown SNMPv3 privacy protocol {other:?}"
-                )));
-            }
-        }),
-    };
+    let priv_protocol = priv_protocol(settings)?;
     let crypto = |e| Error::with_source(ErrorKind::Config, "SNMPv3 keys", e);
     usm = match (auth_protocol, priv_protocol) {
         (None, None) => usm,
@@ -152,6 +137,40 @@ fn usm(settings: &SnmpConfig) -> Result<UsmConfig> {
     Ok(usm)
 }
 
+/// The configured privacy protocol, by net-snmp's names: `des`, `aes` (`aes128`), `aes192` and
+/// `aes256` (key extension as net-snmp's AES-192/AES-256, Blumenthal's draft), `aes192c` and
+/// `aes256c` (Cisco's key extension, Reeder's draft).
+fn priv_protocol(settings: &SnmpConfig) -> Result<Option<PrivProtocol>> {
+    let Some(name) = settings.priv_protocol.as_deref() else {
+        return Ok(None);
+    };
+    Ok(Some(
+        match name.to_ascii_lowercase().replace('-', "").as_str() {
+            "des" => PrivProtocol::Des,
+            "aes" | "aes128" => PrivProtocol::Aes128,
+            "aes192" => PrivProtocol::Aes192Blumenthal,
+            "aes256" => PrivProtocol::Aes256Blumenthal,
+            "aes192c" | "aes192cisco" => PrivProtocol::Aes192Reeder,
+            "aes256c" | "aes256cisco" => PrivProtocol::Aes256Reeder,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "unknown SNMPv3 privacy protocol {name:?} \
+                         (expected des, aes, aes192, aes256, aes192c or aes256c)"
+                    ),
+                ));
+            }
+        },
+    ))
+}
+
+/// Whether these settings encrypt with DES, which needs this run's [`DesSaltState`].
+pub fn uses_des(settings: &SnmpConfig) -> bool {
+    matches!(settings.version.as_deref(), Some("3" | "v3"))
+        && matches!(priv_protocol(settings), Ok(Some(PrivProtocol::Des)))
+}
+
 /// The settings that reach one VLAN's bridge instance on a Cisco-style agent: community
 /// `COMMUNITY@VLAN` for v1/v2c, context `vlan-VLAN` for v3.
 pub fn settings_for_vlan(settings: &SnmpConfig, vlan: u32) -> SnmpConfig {
@@ -171,17 +190,30 @@ pub fn settings_for_vlan(settings: &SnmpConfig, vlan: u32) -> SnmpConfig {
 }
 
 /// A client for one agent on the shared socket, with the timeout and retries of `settings`.
+/// DES privacy needs `des`, the run's durable salt state ([`des::take_epoch`]), shared by every
+/// client of the run so that no two messages get the same salt.
 pub async fn client(
     transport: &UdpTransport,
     target: SocketAddr,
     auth: Auth,
     settings: &SnmpConfig,
+    des: Option<&DesSaltState>,
 ) -> Result<SnmpClient> {
     let timeout = Duration::from_secs_f64(settings.timeout.unwrap_or(2.0).clamp(0.05, 120.0));
     let retries = settings.retries.unwrap_or(1);
     let retry = Retry::fixed(retries, Duration::ZERO)
         .map_err(|e| Error::with_source(ErrorKind::Config, "SNMP retries", e))?;
-    Client::builder(target.to_string(), auth)
+    let mut builder = Client::builder(target.to_string(), auth);
+    if uses_des(settings) {
+        let state = des.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Fatal,
+                "SNMPv3 DES privacy needs the run's DES state (a bug: it was not taken)",
+            )
+        })?;
+        builder = builder.des_salt_state(state.clone());
+    }
+    builder
         .request_timeout(timeout)
         .retry(retry)
         .walk_options(WalkOptions {
@@ -304,9 +336,16 @@ mod tests {
         assert!(auth(&s).is_ok());
         s.priv_protocol = Some("rot13".into());
         assert!(auth(&s).is_err());
-        s.priv_protocol = Some("aes".into());
         s.priv_key = Some("privatus".into());
-        assert!(auth(&s).is_ok());
+        for name in [
+            "aes", "AES128", "aes192", "AES-256", "aes256c", "des", "DES",
+        ] {
+            s.priv_protocol = Some(name.into());
+            assert!(auth(&s).is_ok(), "{name}");
+        }
+        assert!(uses_des(&s));
+        s.priv_protocol = Some("aes".into());
+        assert!(!uses_des(&s));
         assert!(
             auth(&SnmpConfig {
                 version: Some("4".into()),

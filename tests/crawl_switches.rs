@@ -348,3 +348,177 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
         ["2"]
     );
 }
+
+#[test]
+fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
+    use common::snmpd::{Snmpd, SnmpdUser};
+    let user = |name, auth, privacy| SnmpdUser {
+        name,
+        auth: (auth, "auctoritas"),
+        privacy: Some((privacy, "privatus")),
+    };
+    let agent = Snmpd::start(
+        &[
+            user("opskit-des", "SHA", "DES"),
+            user("opskit-md5des", "MD5", "DES"),
+            user("opskit-aes", "SHA", "AES"),
+            user("opskit-aes192", "SHA", "AES192"),
+            user("opskit-aes256", "SHA", "AES256"),
+        ],
+        "des-test-agent",
+        &[
+            "127.0.2.1",
+            "127.0.2.2",
+            "127.0.2.3",
+            "127.0.2.4",
+            "127.0.2.5",
+            "127.0.2.6",
+        ],
+    );
+    // One device per user, each at its own address; snmpd has no BRIDGE-MIB, so they are
+    // routers (a switch without bridge data is reported as a failure).
+    let device = |addr: &str, user: &str, auth: &str, privacy: &str, key: &str| {
+        format!(
+            "[[switch]]\naddress = \"{}\"\nrole = \"router\"\nuser = \"{user}\"\n\
+             auth_protocol = \"{auth}\"\nauth_key = \"auctoritas\"\n\
+             priv_protocol = \"{privacy}\"\npriv_key = \"{key}\"\n\n",
+            agent.at(addr)
+        )
+    };
+    let good = [
+        ("127.0.2.1", "opskit-des", "sha", "des"),
+        ("127.0.2.2", "opskit-md5des", "md5", "des"),
+        ("127.0.2.3", "opskit-aes", "sha", "aes"),
+        ("127.0.2.4", "opskit-aes192", "sha", "aes192"),
+        ("127.0.2.5", "opskit-aes256", "sha", "aes256"),
+    ];
+    let mut text = String::from("[snmp]\nversion = \"3\"\ntimeout = 5\nretries = 1\n\n");
+    for (addr, user, auth, privacy) in good {
+        text.push_str(&device(addr, user, auth, privacy, "privatus"));
+    }
+    text.push_str(&device(
+        "127.0.2.6",
+        "opskit-des",
+        "sha",
+        "des",
+        "wrong-key!",
+    ));
+    text.push_str("timeout = 1\nretries = 0\n");
+    let env = Env::new();
+    let config = write_config(&env, &text);
+
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    // The device with the wrong DES key fails, alone, on one line; the others are stored.
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("crawl-switches: {}: ", agent.at("127.0.2.6"))),
+        "{err}"
+    );
+    for (addr, user, ..) in good {
+        let device = agent.at(addr);
+        assert_eq!(
+            env.sql(&format!(
+                "SELECT sys_name || '|' || sys_location FROM devices WHERE address = '{device}'"
+            )),
+            ["des-test-agent|opskit test rack"],
+            "{user}"
+        );
+        // IF-MIB: the agent's machine has a loopback interface.
+        let ports = env.sql(&format!(
+            "SELECT p.descr FROM device_ports p JOIN devices d ON d.id = p.device_id \
+             WHERE d.address = '{device}'"
+        ));
+        assert!(ports.iter().any(|p| p == "lo"), "{user}: {ports:?}");
+    }
+    assert_eq!(
+        env.sql(&format!(
+            "SELECT count(*) FROM devices WHERE address = '{}'",
+            agent.at("127.0.2.6")
+        )),
+        ["0"]
+    );
+
+    // DES took a durable epoch beside the catalog, private, and the next run takes the next one.
+    let state = env.dir.path().join("snmp-des-state");
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "1\n");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&state).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let out = env.run(
+        "crawl-switches",
+        &["--config", config.to_str().unwrap(), &agent.at("127.0.2.1")],
+    );
+    assert_status(&out, 0);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "2\n");
+
+    // $XDG_STATE_HOME, when set, holds it instead.
+    let state_home = env.dir.path().join("state");
+    let out = env
+        .cmd("crawl-switches")
+        .env("XDG_STATE_HOME", &state_home)
+        .args(["--config", config.to_str().unwrap(), &agent.at("127.0.2.2")])
+        .output()
+        .unwrap();
+    assert_status(&out, 0);
+    assert_eq!(
+        std::fs::read_to_string(state_home.join("opskit/snmp-des-state")).unwrap(),
+        "1\n"
+    );
+
+    // A run without DES devices writes no state.
+    let env2 = Env::new();
+    let config2 = write_config(
+        &env2,
+        &format!(
+            "[snmp]\nversion = \"3\"\ntimeout = 5\n\n{}",
+            device("127.0.2.3", "opskit-aes", "sha", "aes", "privatus")
+        ),
+    );
+    let out = env2.run("crawl-switches", &["--config", config2.to_str().unwrap()]);
+    assert_status(&out, 0);
+    assert!(!env2.dir.path().join("snmp-des-state").exists());
+}
+
+#[test]
+fn a_progress_bar_on_a_terminal_and_none_when_piped() {
+    let sim = Snmpsim::start(&[shared_recordings()], &["127.0.1.1"]);
+    let env = Env::new();
+    let dead = format!("127.0.0.1:{}", free_udp_port());
+    let config = write_config(
+        &env,
+        &format!(
+            "[snmp]\ntimeout = 15\nretries = 0\n\n\
+             [[switch]]\naddress = \"{}\"\ncommunity = \"advantech_eki-7712g-4fp\"\n\n\
+             [[switch]]\naddress = \"{dead}\"\ntimeout = 2\n",
+            sim.at("127.0.1.1")
+        ),
+    );
+    let command = format!(
+        "{} --config {}",
+        bin("crawl-switches").display(),
+        config.display()
+    );
+    let screen = run_in_pty(&env, &command, &[]);
+    assert!(screen.contains("crawl-switches: ["), "{screen:?}");
+    assert!(screen.contains("/2 done ("), "{screen:?}");
+    // The bar is gone at the end: the failure and the summary follow on lines of their own.
+    assert!(
+        screen.contains(&format!("crawl-switches: {dead}: walking")),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("crawl-switches: 1 devices crawled, 1 failed"),
+        "{screen:?}"
+    );
+
+    // Piped (as under cron): the failure line only.
+    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+}

@@ -12,6 +12,7 @@ use crate::catalog::Catalog;
 use crate::clock;
 use crate::config::{Config, SnmpConfig, SwitchConfig};
 use crate::error::{Error, ErrorKind, Result};
+use crate::progress::Progress;
 use crate::snmp;
 
 use super::{DeviceSnapshot, crawl};
@@ -78,7 +79,14 @@ pub struct CrawlReport {
     pub failures: Vec<(String, String)>,
 }
 
-/// Crawls `targets`, `concurrency` at a time, and stores each device as it was read.
+/// Why a device that answered still counts as failed: a switch that gave no bridge data.
+fn problem(target: &Target, snap: &DeviceSnapshot) -> Option<&'static str> {
+    (target.role != "router" && !snap.has_bridge_mib)
+        .then_some("no bridge data (the device answered no BRIDGE-MIB)")
+}
+
+/// Crawls `targets`, `concurrency` at a time, and stores each device as it was read. A
+/// progress bar labelled `collector` is drawn while it runs when stderr is a terminal.
 pub fn crawl_and_store(
     catalog: &mut Catalog,
     targets: Vec<Target>,
@@ -89,7 +97,21 @@ pub fn crawl_and_store(
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the SNMP runtime", e))?;
-    let mut results = runtime.block_on(crawl_all(targets, concurrency.max(1)))?;
+    // DES privacy takes a new durable epoch per run, so only a run that needs it writes one.
+    let des = targets
+        .iter()
+        .any(|t| snmp::uses_des(&t.settings))
+        .then(|| snmp::des::take_epoch(&snmp::des::state_path(catalog.path())))
+        .map(|taken| taken.map_err(|e| e.to_string()));
+    let progress = Progress::new(targets.len() as u64, collector);
+    let crawled = runtime.block_on(crawl_all(
+        targets,
+        concurrency.max(1),
+        des,
+        progress.clone(),
+    ));
+    progress.finish();
+    let mut results = crawled?;
     results.sort_by(|a, b| a.0.label.cmp(&b.0.label));
     let mut report = CrawlReport::default();
     for (target, started, result) in results {
@@ -97,8 +119,7 @@ pub fn crawl_and_store(
         match result {
             Ok(snap) => {
                 catalog.store_device(scan_id, clock::now(), &target.label, &target.role, &snap)?;
-                let problem = (target.role != "router" && !snap.has_bridge_mib)
-                    .then_some("no bridge data (the device answered no BRIDGE-MIB)");
+                let problem = problem(&target, &snap);
                 catalog.finish_scan(scan_id, clock::now(), problem)?;
                 match problem {
                     Some(p) => report.failures.push((target.label, p.to_string())),
@@ -115,9 +136,12 @@ pub fn crawl_and_store(
 }
 
 /// Crawls every target, `concurrency` at a time, over one UDP socket per address family.
+/// `des` is the run's DES salt state (or why it could not be taken), when a target needs it.
 async fn crawl_all(
     targets: Vec<Target>,
     concurrency: usize,
+    des: Option<std::result::Result<snmp::DesSaltState, String>>,
+    progress: Progress,
 ) -> Result<Vec<(Target, i64, Result<DeviceSnapshot>)>> {
     let bind = |addr: &'static str| async move {
         UdpTransport::bind(addr).await.map_err(|e| {
@@ -147,20 +171,34 @@ async fn crawl_all(
             v6.clone()
         };
         let limit = limit.clone();
+        let des = des.clone();
+        let progress = progress.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let started = clock::now();
             let result = async {
                 let transport =
                     transport.ok_or_else(|| Error::new(ErrorKind::Fatal, "no socket"))?;
+                let des = match des {
+                    Some(Ok(state)) => Some(state),
+                    Some(Err(why)) if snmp::uses_des(&target.settings) => {
+                        return Err(Error::new(ErrorKind::Fatal, why));
+                    }
+                    _ => None,
+                };
                 let agent = crawl::Agent {
                     transport: &transport,
                     target: target.socket,
                     settings: &target.settings,
+                    des: des.as_ref(),
                 };
                 crawl::crawl(&agent).await
             }
             .await;
+            let ok = result
+                .as_ref()
+                .is_ok_and(|snap| problem(&target, snap).is_none());
+            progress.done(&target.label, ok);
             (target, started, result)
         });
     }

@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use async_snmp::Value;
+use futures_util::future::{try_join, try_join_all};
+use tokio::sync::Semaphore;
 
 use super::mibs::*;
 use super::{ArpEntry, DeviceSnapshot, FdbEntry, Neighbor, Port};
 use crate::config::SnmpConfig;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::net::Mac;
 use crate::snmp::{self, Row, SnmpClient, bytes, int, text};
 use async_snmp::transport::UdpTransport;
@@ -26,22 +28,140 @@ pub struct Agent<'a> {
     pub transport: &'a UdpTransport,
     pub target: SocketAddr,
     pub settings: &'a SnmpConfig,
+    /// The run's DES salt state, for devices that use DES privacy.
+    pub des: Option<&'a snmp::DesSaltState>,
 }
 
-/// Crawls one device.
+/// How many walks of one device are in flight at once. A device's crawl then takes about as
+/// long as its longest table rather than the sum of its 25 walks, while a small agent CPU
+/// (many switches answer SNMP from a slow management processor) sees only a few requests.
+pub const WALKS_PER_DEVICE: usize = 4;
+
+/// Crawls one device: the system group first (it is required, and a device that does not
+/// answer it fails without 25 walks timing out), then every table concurrently.
 pub async fn crawl(agent: &Agent<'_>) -> Result<DeviceSnapshot> {
     let auth = snmp::auth(agent.settings)?;
-    let client = &snmp::client(agent.transport, agent.target, auth, agent.settings).await?;
+    let client = &snmp::client(
+        agent.transport,
+        agent.target,
+        auth,
+        agent.settings,
+        agent.des,
+    )
+    .await?;
+    let walker = Walker {
+        limit: Semaphore::new(WALKS_PER_DEVICE),
+    };
     let mut snap = DeviceSnapshot::default();
-    read_system(client, &mut snap).await?;
-    read_interfaces(client, &mut snap).await?;
-    read_bridge(client, &mut snap).await?;
-    read_per_vlan_bridges(client, agent, &mut snap).await?;
-    read_lag(client, &mut snap).await?;
-    read_lldp(client, &mut snap).await?;
-    read_cdp(client, &mut snap).await?;
-    read_arp(client, &mut snap).await?;
+    read_system(&mut walker.walk(client, SYSTEM).await?, &mut snap);
+    let mut tables = fetch_tables(&walker, client).await?;
+    read_interfaces(&mut tables, &mut snap);
+    read_bridge(&mut tables, &mut snap);
+    read_per_vlan_bridges(&walker, &mut tables, agent, &mut snap).await?;
+    read_lag(&mut tables, &mut snap);
+    read_lldp(&mut tables, &mut snap);
+    read_cdp(&mut tables, &mut snap);
+    read_arp(&mut tables, &mut snap);
     Ok(snap)
+}
+
+/// Walks that share one device's limit on walks in flight.
+struct Walker {
+    limit: Semaphore,
+}
+
+impl Walker {
+    async fn walk(&self, client: &SnmpClient, column: &[u32]) -> Result<Vec<Row>> {
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|_| Error::new(ErrorKind::Fatal, "the walk limiter was closed"))?;
+        snmp::walk(client, column).await
+    }
+}
+
+/// A device's walked tables by column; a column that was not walked is empty.
+#[derive(Default)]
+struct Tables {
+    rows: HashMap<&'static [u32], Vec<Row>>,
+}
+
+impl Tables {
+    fn take(&mut self, column: &[u32]) -> Vec<Row> {
+        self.rows.remove(column).unwrap_or_default()
+    }
+}
+
+/// The columns every crawl walks, whatever the device; the forwarding tables are walked apart
+/// because which one is read depends on what the device has.
+const COLUMNS: &[&[u32]] = &[
+    IP_NET_TO_PHYSICAL_PHYS_ADDRESS,
+    IP_NET_TO_MEDIA_PHYS_ADDRESS,
+    LLDP_REM,
+    LLDP_REM_MAN_ADDR_IF_SUBTYPE,
+    CDP_CACHE,
+    IF_DESCR,
+    IF_TYPE,
+    IF_SPEED,
+    IF_PHYS_ADDRESS,
+    IF_OPER_STATUS,
+    IF_NAME,
+    IF_HIGH_SPEED,
+    IF_ALIAS,
+    DOT1D_BASE_BRIDGE_ADDRESS,
+    DOT1D_BASE_PORT_IF_INDEX,
+    DOT1Q_PVID,
+    DOT1Q_VLAN_FDB_ID,
+    VTP_VLAN_STATE,
+    DOT3AD_AGG_PORT_ATTACHED_AGG_ID,
+    LLDP_LOC_CHASSIS_ID_SUBTYPE,
+    LLDP_LOC_CHASSIS_ID,
+];
+
+/// Walks every table of the device, [`WALKS_PER_DEVICE`] at a time. The forwarding table is
+/// usually the longest walk, so it starts first: Q-BRIDGE's, then BRIDGE-MIB's when Q-BRIDGE
+/// gave no entry (many switches have only the older table).
+async fn fetch_tables(walker: &Walker, client: &SnmpClient) -> Result<Tables> {
+    let fdb = async {
+        let (q_port, q_status) = try_join(
+            walker.walk(client, DOT1Q_TP_FDB_PORT),
+            walker.walk(client, DOT1Q_TP_FDB_STATUS),
+        )
+        .await?;
+        if q_port.iter().any(|r| q_entry(r).is_some()) {
+            return Ok(vec![
+                (DOT1Q_TP_FDB_PORT, q_port),
+                (DOT1Q_TP_FDB_STATUS, q_status),
+            ]);
+        }
+        let (port, status) = try_join(
+            walker.walk(client, DOT1D_TP_FDB_PORT),
+            walker.walk(client, DOT1D_TP_FDB_STATUS),
+        )
+        .await?;
+        Ok::<_, Error>(vec![
+            (DOT1D_TP_FDB_PORT, port),
+            (DOT1D_TP_FDB_STATUS, status),
+        ])
+    };
+    let rest = try_join_all(COLUMNS.iter().map(|&column| async move {
+        Ok::<_, Error>((column, walker.walk(client, column).await?))
+    }));
+    let (fdb, rest) = try_join(fdb, rest).await?;
+    Ok(Tables {
+        rows: fdb.into_iter().chain(rest).collect(),
+    })
+}
+
+/// One Q-BRIDGE forwarding row as (FDB id, MAC, bridge port), if it is well formed.
+fn q_entry(row: &Row) -> Option<(i64, Mac, i64)> {
+    let (&fdb_id, mac_arcs) = row.index.split_first()?;
+    Some((
+        i64::from(fdb_id),
+        mac_from_arcs(mac_arcs)?,
+        int(&row.value)?,
+    ))
 }
 
 /// A MAC from six index arcs (the FDB tables index by MAC).
@@ -88,8 +208,8 @@ fn by_first_arc(rows: Vec<Row>) -> HashMap<i64, Value> {
         .collect()
 }
 
-async fn read_system(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> {
-    for row in snmp::walk(client, SYSTEM).await? {
+fn read_system(rows: &mut Vec<Row>, snap: &mut DeviceSnapshot) {
+    for row in rows.drain(..) {
         let (Some(&column), Some(&0)) = (row.index.first(), row.index.get(1)) else {
             continue;
         };
@@ -106,18 +226,17 @@ async fn read_system(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<(
             _ => {}
         }
     }
-    Ok(())
 }
 
-async fn read_interfaces(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> {
-    let descr = by_first_arc(snmp::walk(client, IF_DESCR).await?);
-    let if_type = by_first_arc(snmp::walk(client, IF_TYPE).await?);
-    let speed = by_first_arc(snmp::walk(client, IF_SPEED).await?);
-    let phys = by_first_arc(snmp::walk(client, IF_PHYS_ADDRESS).await?);
-    let oper = by_first_arc(snmp::walk(client, IF_OPER_STATUS).await?);
-    let name = by_first_arc(snmp::walk(client, IF_NAME).await?);
-    let high = by_first_arc(snmp::walk(client, IF_HIGH_SPEED).await?);
-    let alias = by_first_arc(snmp::walk(client, IF_ALIAS).await?);
+fn read_interfaces(t: &mut Tables, snap: &mut DeviceSnapshot) {
+    let descr = by_first_arc(t.take(IF_DESCR));
+    let if_type = by_first_arc(t.take(IF_TYPE));
+    let speed = by_first_arc(t.take(IF_SPEED));
+    let phys = by_first_arc(t.take(IF_PHYS_ADDRESS));
+    let oper = by_first_arc(t.take(IF_OPER_STATUS));
+    let name = by_first_arc(t.take(IF_NAME));
+    let high = by_first_arc(t.take(IF_HIGH_SPEED));
+    let alias = by_first_arc(t.take(IF_ALIAS));
     // Sparse tables are common (a port with ifName but no ifDescr): every column counts.
     let mut indexes: Vec<i64> = [&descr, &if_type, &phys, &oper, &name, &alias]
         .iter()
@@ -144,7 +263,6 @@ async fn read_interfaces(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Resu
             ..Port::default()
         })
         .collect();
-    Ok(())
 }
 
 fn oper_status_name(status: i64) -> String {
@@ -174,19 +292,18 @@ fn fdb_status_name(status: Option<i64>, bridge_port: i64) -> String {
     .to_string()
 }
 
-async fn read_bridge(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> {
-    let base = snmp::walk(client, DOT1D_BASE_BRIDGE_ADDRESS).await?;
+fn read_bridge(t: &mut Tables, snap: &mut DeviceSnapshot) {
+    let base = t.take(DOT1D_BASE_BRIDGE_ADDRESS);
     snap.base_mac = base
         .first()
         .and_then(|r| bytes(&r.value))
         .and_then(mac_from_bytes);
-    let port_if: HashMap<i64, i64> =
-        by_first_arc(snmp::walk(client, DOT1D_BASE_PORT_IF_INDEX).await?)
-            .into_iter()
-            .filter_map(|(port, v)| Some((port, int(&v)?)))
-            .collect();
+    let port_if: HashMap<i64, i64> = by_first_arc(t.take(DOT1D_BASE_PORT_IF_INDEX))
+        .into_iter()
+        .filter_map(|(port, v)| Some((port, int(&v)?)))
+        .collect();
     snap.has_bridge_mib = snap.base_mac.is_some() || !port_if.is_empty();
-    let pvid: HashMap<i64, i64> = by_first_arc(snmp::walk(client, DOT1Q_PVID).await?)
+    let pvid: HashMap<i64, i64> = by_first_arc(t.take(DOT1Q_PVID))
         .into_iter()
         .filter_map(|(port, v)| Some((port, int(&v)?)))
         .collect();
@@ -202,26 +319,21 @@ async fn read_bridge(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<(
     // Q-BRIDGE first: it carries the VLAN. FDB ids map to VLANs through dot1qVlanFdbId; with no
     // such table the FDB id is the VLAN (independent VLAN learning, the common case).
     let mut fdb_vlan: BTreeMap<i64, i64> = BTreeMap::new();
-    for row in snmp::walk(client, DOT1Q_VLAN_FDB_ID).await? {
+    for row in t.take(DOT1Q_VLAN_FDB_ID) {
         if let (Some(&vlan), Some(fdb)) = (row.index.last(), int(&row.value)) {
             // Shared learning maps several VLANs to one FDB: keep the lowest, deterministic.
             fdb_vlan.entry(fdb).or_insert(i64::from(vlan));
         }
     }
-    let q_status: HashMap<Vec<u32>, i64> = snmp::walk(client, DOT1Q_TP_FDB_STATUS)
-        .await?
+    let q_status: HashMap<Vec<u32>, i64> = t
+        .take(DOT1Q_TP_FDB_STATUS)
         .into_iter()
         .filter_map(|r| Some((r.index, int(&r.value)?)))
         .collect();
-    for row in snmp::walk(client, DOT1Q_TP_FDB_PORT).await? {
-        let (Some((&fdb_id, mac_arcs)), Some(port)) = (row.index.split_first(), int(&row.value))
-        else {
+    for row in t.take(DOT1Q_TP_FDB_PORT) {
+        let Some((fdb_id, mac, port)) = q_entry(&row) else {
             continue;
         };
-        let Some(mac) = mac_from_arcs(mac_arcs) else {
-            continue;
-        };
-        let fdb_id = i64::from(fdb_id);
         snap.fdb.push(FdbEntry {
             mac,
             vlan: Some(fdb_vlan.get(&fdb_id).copied().unwrap_or(fdb_id)),
@@ -230,14 +342,15 @@ async fn read_bridge(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<(
             status: fdb_status_name(q_status.get(&row.index).copied(), port),
         });
     }
-    // BRIDGE-MIB's table is the only one many switches have; read it when Q-BRIDGE is empty.
+    // BRIDGE-MIB's table is the only one many switches have; it was walked when Q-BRIDGE had
+    // no entry.
     if snap.fdb.is_empty() {
-        let status: HashMap<Vec<u32>, i64> = snmp::walk(client, DOT1D_TP_FDB_STATUS)
-            .await?
+        let status: HashMap<Vec<u32>, i64> = t
+            .take(DOT1D_TP_FDB_STATUS)
             .into_iter()
             .filter_map(|r| Some((r.index, int(&r.value)?)))
             .collect();
-        for row in snmp::walk(client, DOT1D_TP_FDB_PORT).await? {
+        for row in t.take(DOT1D_TP_FDB_PORT) {
             let (Some(mac), Some(port)) = (mac_from_arcs(&row.index), int(&row.value)) else {
                 continue;
             };
@@ -250,7 +363,6 @@ async fn read_bridge(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<(
             });
         }
     }
-    Ok(())
 }
 
 /// Cisco IOS keeps one BRIDGE-MIB instance per VLAN, reached through community@VLAN (or the
@@ -259,42 +371,51 @@ async fn read_bridge(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<(
 /// entries, every operational VLAN's instance is read and replaces the default one. A VLAN
 /// whose instance does not answer is skipped: such VLANs have no bridge on that switch.
 async fn read_per_vlan_bridges(
-    client: &SnmpClient,
+    walker: &Walker,
+    t: &mut Tables,
     agent: &Agent<'_>,
     snap: &mut DeviceSnapshot,
 ) -> Result<()> {
-    if snap.fdb.iter().any(|e| e.vlan.is_some()) {
-        return Ok(());
-    }
-    let vlans: Vec<u32> = snmp::walk(client, VTP_VLAN_STATE)
-        .await?
+    let vlans: Vec<u32> = t
+        .take(VTP_VLAN_STATE)
         .into_iter()
         .filter(|r| int(&r.value) == Some(1))
         .filter_map(|r| r.index.last().copied())
         // 1002-1005 are the FDDI and Token Ring defaults every IOS lists; they bridge nothing.
         .filter(|v| !(1002..=1005).contains(v))
         .collect();
-    if vlans.is_empty() {
+    if vlans.is_empty() || snap.fdb.iter().any(|e| e.vlan.is_some()) {
         return Ok(());
     }
-    let mut entries = Vec::new();
-    for vlan in vlans {
+    // The instances are read concurrently, within the device's limit on walks in flight, and
+    // used in VLAN order.
+    let instances = try_join_all(vlans.into_iter().map(|vlan| async move {
         let settings = snmp::settings_for_vlan(agent.settings, vlan);
         let auth = snmp::auth(&settings)?;
-        let vlan_client = snmp::client(agent.transport, agent.target, auth, &settings).await?;
-        let Ok(port_rows) = snmp::walk(&vlan_client, DOT1D_BASE_PORT_IF_INDEX).await else {
-            continue;
+        let client =
+            snmp::client(agent.transport, agent.target, auth, &settings, agent.des).await?;
+        let Ok(port_rows) = walker.walk(&client, DOT1D_BASE_PORT_IF_INDEX).await else {
+            return Ok(None);
         };
+        let (status, fdb) = try_join(
+            walker.walk(&client, DOT1D_TP_FDB_STATUS),
+            walker.walk(&client, DOT1D_TP_FDB_PORT),
+        )
+        .await?;
+        Ok::<_, Error>(Some((vlan, port_rows, status, fdb)))
+    }))
+    .await?;
+    let mut entries = Vec::new();
+    for (vlan, port_rows, status, fdb) in instances.into_iter().flatten() {
         let port_if: HashMap<i64, i64> = by_first_arc(port_rows)
             .into_iter()
             .filter_map(|(port, v)| Some((port, int(&v)?)))
             .collect();
-        let status: HashMap<Vec<u32>, i64> = snmp::walk(&vlan_client, DOT1D_TP_FDB_STATUS)
-            .await?
+        let status: HashMap<Vec<u32>, i64> = status
             .into_iter()
             .filter_map(|r| Some((r.index, int(&r.value)?)))
             .collect();
-        for row in snmp::walk(&vlan_client, DOT1D_TP_FDB_PORT).await? {
+        for row in fdb {
             let (Some(mac), Some(port)) = (mac_from_arcs(&row.index), int(&row.value)) else {
                 continue;
             };
@@ -321,8 +442,8 @@ async fn read_per_vlan_bridges(
     Ok(())
 }
 
-async fn read_lag(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> {
-    for (member, agg) in by_first_arc(snmp::walk(client, DOT3AD_AGG_PORT_ATTACHED_AGG_ID).await?) {
+fn read_lag(t: &mut Tables, snap: &mut DeviceSnapshot) {
+    for (member, agg) in by_first_arc(t.take(DOT3AD_AGG_PORT_ATTACHED_AGG_ID)) {
         let Some(agg) = int(&agg).filter(|&a| a > 0 && a != member) else {
             continue;
         };
@@ -330,7 +451,6 @@ async fn read_lag(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> 
             port.lag_if_index = Some(agg);
         }
     }
-    Ok(())
 }
 
 /// An LLDP chassis or port id as text: a MAC for the MAC subtypes, an address for the
@@ -369,15 +489,15 @@ fn local_if_index(snap: &DeviceSnapshot, port_num: i64) -> Option<i64> {
         .map(|p| p.if_index)
 }
 
-async fn read_lldp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> {
-    let subtype = snmp::walk(client, LLDP_LOC_CHASSIS_ID_SUBTYPE).await?;
-    let chassis = snmp::walk(client, LLDP_LOC_CHASSIS_ID).await?;
+fn read_lldp(t: &mut Tables, snap: &mut DeviceSnapshot) {
+    let subtype = t.take(LLDP_LOC_CHASSIS_ID_SUBTYPE);
+    let chassis = t.take(LLDP_LOC_CHASSIS_ID);
     if let Some(c) = chassis.first() {
         snap.lldp_chassis_id = lldp_id(subtype.first().and_then(|s| int(&s.value)), &c.value, 4);
     }
     // Group the remote table's cells by (timeMark, localPortNum, remIndex).
     let mut remotes: BTreeMap<(u32, u32, u32), HashMap<u32, Value>> = BTreeMap::new();
-    for row in snmp::walk(client, LLDP_REM).await? {
+    for row in t.take(LLDP_REM) {
         if let [column, time, port, index] = row.index[..] {
             remotes
                 .entry((time, port, index))
@@ -386,7 +506,7 @@ async fn read_lldp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()>
         }
     }
     let mut mgmt: HashMap<(u32, u32, u32), String> = HashMap::new();
-    for row in snmp::walk(client, LLDP_REM_MAN_ADDR_IF_SUBTYPE).await? {
+    for row in t.take(LLDP_REM_MAN_ADDR_IF_SUBTYPE) {
         // Index: timeMark, localPortNum, remIndex, addrSubtype, length, address bytes.
         if let [time, port, index, family, len, ref addr @ ..] = row.index[..] {
             let addr: Vec<u8> = addr.iter().map(|&a| a as u8).collect();
@@ -419,12 +539,11 @@ async fn read_lldp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()>
         };
         snap.neighbors.push(neighbor);
     }
-    Ok(())
 }
 
-async fn read_cdp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> {
+fn read_cdp(t: &mut Tables, snap: &mut DeviceSnapshot) {
     let mut cache: BTreeMap<(u32, u32), HashMap<u32, Value>> = BTreeMap::new();
-    for row in snmp::walk(client, CDP_CACHE).await? {
+    for row in t.take(CDP_CACHE) {
         if let [column, if_index, device] = row.index[..] {
             cache
                 .entry((if_index, device))
@@ -449,11 +568,10 @@ async fn read_cdp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> 
             mgmt_address: address,
         });
     }
-    Ok(())
 }
 
-async fn read_arp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> {
-    for row in snmp::walk(client, IP_NET_TO_PHYSICAL_PHYS_ADDRESS).await? {
+fn read_arp(t: &mut Tables, snap: &mut DeviceSnapshot) {
+    for row in t.take(IP_NET_TO_PHYSICAL_PHYS_ADDRESS) {
         // Index: ifIndex, InetAddressType, length, address bytes (ipv4z/ipv6z add a 4-byte zone).
         let [if_index, kind, len, ref addr @ ..] = row.index[..] else {
             continue;
@@ -480,7 +598,7 @@ async fn read_arp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> 
     }
     // The older table has IPv4 only; read it for agents that lack the newer one, and for
     // IPv4 entries the newer one leaves out.
-    for row in snmp::walk(client, IP_NET_TO_MEDIA_PHYS_ADDRESS).await? {
+    for row in t.take(IP_NET_TO_MEDIA_PHYS_ADDRESS) {
         let [if_index, a, b, c, d] = row.index[..] else {
             continue;
         };
@@ -499,7 +617,6 @@ async fn read_arp(client: &SnmpClient, snap: &mut DeviceSnapshot) -> Result<()> 
             });
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

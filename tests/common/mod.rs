@@ -3,6 +3,8 @@
 //! their own UTS namespace), and a check that names the install command when a peer is missing.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod snmpd;
+
 use std::io::Write;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
@@ -82,6 +84,7 @@ impl Env {
             "OPSKIT_CONFIG",
             "XDG_CONFIG_HOME",
             "XDG_DATA_HOME",
+            "XDG_STATE_HOME",
             "NO_COLOR",
             "DPKG_ADMINDIR",
         ] {
