@@ -621,3 +621,35 @@ fn keys_in_the_ssh_agent_are_used() {
     assert_status(&out, 0);
     assert_eq!(env.sql("SELECT name FROM hosts"), [fleet.hosts[0].name()]);
 }
+
+#[test]
+fn a_progress_bar_on_a_terminal_and_only_failures_when_piped() {
+    let mut specs: Vec<HostSpec> = sshd::standard_fleet().into_iter().take(2).collect();
+    specs.push(HostSpec::new("gone", Os::Debian12).behaviour(sshd::Behaviour::NotListening));
+    let fleet = Fleet::start(specs);
+    let env = client_env(&fleet, KnownHosts::Plain);
+    let hosts = fleet.hosts_file(&fleet.hosts);
+    let command = format!(
+        "{} --hosts-file {}",
+        bin("scan-hosts").display(),
+        hosts.display()
+    );
+    let screen = run_in_pty(&env, &command, &[]);
+    assert!(screen.contains("scan-hosts: ["), "{screen:?}");
+    assert!(screen.contains("/3 done ("), "{screen:?}");
+    let gone = fleet.host("gone").target();
+    assert!(
+        screen.contains(&format!("scan-hosts: {gone}: connecting")),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("scan-hosts: 2 of 3 hosts scanned, 1 failed"),
+        "{screen:?}"
+    );
+    // Piped, as under cron: the failure only, no bar, no escape codes.
+    let out = env.run("scan-hosts", &["--hosts-file", hosts.to_str().unwrap()]);
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+}

@@ -223,10 +223,13 @@ pub fn exit_with(tool: &str, error: &Error) -> ExitCode {
 /// Prints `tool: message` on stderr, ignoring a closed stderr. Messages often quote names from
 /// the network, so control characters are escaped here too.
 pub fn warn(tool: &str, message: impl std::fmt::Display) {
-    let text = message.to_string();
-    let _ = writeln!(
-        std::io::stderr().lock(),
+    let _ = writeln!(std::io::stderr().lock(), "{}", warn_line(tool, message));
+}
+
+/// The line [`warn`] prints, for printing through a progress bar.
+pub fn warn_line(tool: &str, message: impl std::fmt::Display) -> String {
+    format!(
         "{tool}: {}",
-        crate::output::escape::for_terminal(&text)
-    );
+        crate::output::escape::for_terminal(&message.to_string())
+    )
 }

@@ -12,9 +12,10 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::host::remote::ScriptOptions;
 use crate::host::{self, HostSnapshot, fleet};
+use crate::progress::Progress;
 use crate::ssh::{KnownHosts, Limits, Target, target::Resolver};
 
-use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
+use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn, warn_line};
 
 const NAME: &str = "scan-hosts";
 
@@ -190,6 +191,7 @@ impl Args {
             facts: config.facts.clone(),
         };
         let total = endpoints.len();
+        let progress = Progress::new(total as u64, NAME);
         let (mut scanned, mut failed) = (0usize, 0usize);
         let mut outcome = Outcome::Success;
         fleet::scan(
@@ -204,20 +206,27 @@ impl Args {
                 match result.snapshot {
                     Ok(snapshot) => {
                         scanned += 1;
-                        if !record(catalog, scan_id, &label, &snapshot)? {
+                        let problems = record(catalog, scan_id, &label, &snapshot)?;
+                        for p in &problems {
+                            progress.println(warn_line(NAME, p));
+                        }
+                        if !problems.is_empty() {
                             outcome = Outcome::SomeSourcesFailed;
                         }
+                        progress.done(&label, problems.is_empty());
                     }
                     Err(e) => {
                         failed += 1;
                         catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
-                        warn(NAME, e.context(&label));
+                        progress.println(warn_line(NAME, e.context(&label)));
+                        progress.done(&label, false);
                         outcome = Outcome::SomeSourcesFailed;
                     }
                 }
                 Ok(())
             },
         )?;
+        progress.finish();
         if std::io::stderr().is_terminal() {
             eprintln!(
                 "{NAME}: {scanned} of {total} hosts scanned, {failed} failed, into {}",
@@ -260,7 +269,10 @@ fn scan_local(catalog: &mut Catalog, config: &Config) -> Result<Outcome> {
             return Ok(Outcome::SomeSourcesFailed);
         }
     };
-    let ok = record(catalog, scan_id, &snapshot.hostname, &snapshot)?;
+    let problems = record(catalog, scan_id, &snapshot.hostname, &snapshot)?;
+    for p in &problems {
+        warn(NAME, p);
+    }
     if std::io::stderr().is_terminal() {
         let packages: usize = snapshot.inventories.iter().map(|i| i.packages.len()).sum();
         eprintln!(
@@ -270,16 +282,21 @@ fn scan_local(catalog: &mut Catalog, config: &Config) -> Result<Outcome> {
             catalog.path().display()
         );
     }
-    Ok(if ok {
+    Ok(if problems.is_empty() {
         Outcome::Success
     } else {
         Outcome::SomeSourcesFailed
     })
 }
 
-/// Stores one host's snapshot and closes its scan, naming on stderr each package manager or
-/// custom fact that failed. Returns false when something failed.
-fn record(catalog: &mut Catalog, scan_id: i64, label: &str, snap: &HostSnapshot) -> Result<bool> {
+/// Stores one host's snapshot and closes its scan. Returns what failed (package managers,
+/// custom facts), one line each, naming the host.
+fn record(
+    catalog: &mut Catalog,
+    scan_id: i64,
+    label: &str,
+    snap: &HostSnapshot,
+) -> Result<Vec<String>> {
     catalog.store_host(scan_id, clock::now(), snap)?;
     let who = if label == snap.hostname {
         label.to_string()
@@ -293,12 +310,12 @@ fn record(catalog: &mut Catalog, scan_id: i64, label: &str, snap: &HostSnapshot)
     for (fact, error) in &snap.failed_facts {
         problems.push(format!("fact {fact}: {error}"));
     }
-    for p in &problems {
-        warn(NAME, format!("{who}: {p}"));
-    }
     let problem = (!problems.is_empty()).then(|| problems.join("; "));
     catalog.finish_scan(scan_id, clock::now(), problem.as_deref())?;
-    Ok(problems.is_empty())
+    Ok(problems
+        .into_iter()
+        .map(|p| format!("{who}: {p}"))
+        .collect())
 }
 
 /// The hosts of a hosts file: one per line, blank lines and `#` comments ignored.
