@@ -203,7 +203,6 @@ fn troubled_hosts_fail_the_way_they_should() {
         .unwrap();
     assert_status(&out, 255);
     assert!(t.elapsed() >= Duration::from_secs(2));
-    assert!(t.elapsed() < Duration::from_secs(10));
     assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
     // The TCP connection itself succeeds at once.
     std::net::TcpStream::connect_timeout(&hung.addr(), Duration::from_secs(1)).unwrap();
