@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod moto;
 pub mod sshd;
 
 /// The path of one of opskit's binaries, as Cargo built it for this test run.
