@@ -162,6 +162,16 @@ fn tags(pairs: &[(&str, &str)]) -> TagSpecification {
 }
 
 impl Moto {
+    /// Stops an instance.
+    pub fn stop(&self, region: &str, id: &str) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(self.ec2(region).stop_instances().instance_ids(id).send())
+            .unwrap();
+    }
+
     /// Builds the fleet (takes a few seconds: launch times and group creation times must
     /// differ by at least a second).
     pub fn fleet(&self) -> Fleet {
