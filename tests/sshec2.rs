@@ -46,7 +46,11 @@ fn targets_resolve_to_the_right_instance_and_address() {
     );
     assert_eq!(line(&env, &moto, &[&w.private_ip, "--print"]), public(w));
     assert_eq!(
-        line(&env, &moto, &[&public(w), "--print", "--address", "private"]),
+        line(
+            &env,
+            &moto,
+            &[&public(w), "--print", "--address", "private"]
+        ),
         w.private_ip
     );
     // A glob, and any tag.
@@ -92,14 +96,25 @@ fn targets_resolve_to_the_right_instance_and_address() {
     );
     let out = sshec2(&env, &moto, &["db-1", "--print", "--address", "public"]);
     assert_status(&out, 2);
-    assert!(stderr(&out).contains("no public IPv4 address"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no public IPv4 address"),
+        "{}",
+        stderr(&out)
+    );
 
     // Several regions at once; the default region alone does not see eu-west-1.
     assert_eq!(
         line(
             &env,
             &moto,
-            &["web-eu", "--region", "us-east-1", "--region", "eu-west-1", "--print"]
+            &[
+                "web-eu",
+                "--region",
+                "us-east-1",
+                "--region",
+                "eu-west-1",
+                "--print"
+            ]
         ),
         public(&fleet.web_eu)
     );
@@ -215,7 +230,11 @@ fn groups_yield_only_healthy_members_of_the_newest_group() {
         .collect();
     assert_eq!(listed, fleet.api_new.iter().cloned().collect());
     assert!(stdout(&out).contains("api-blue-2"));
-    let chosen = line(&env, &moto, &["-p", "api-blue-", "--print", "--address", "private"]);
+    let chosen = line(
+        &env,
+        &moto,
+        &["-p", "api-blue-", "--print", "--address", "private"],
+    );
     let api_new_ips: BTreeSet<String> = fleet.api_new.iter().map(|i| ip_of(i)).collect();
     assert!(api_new_ips.contains(&chosen), "{chosen}");
 
@@ -287,7 +306,10 @@ fn bad_input_and_unreachable_aws_end_with_one_line() {
     // No credentials anywhere (HOME is empty): a clear line, quickly, without a retry storm.
     let (out, took) = run(
         &["web-7", "--print"],
-        &[("AWS_ENDPOINT_URL", dead.as_str()), ("AWS_REGION", "us-east-1")],
+        &[
+            ("AWS_ENDPOINT_URL", dead.as_str()),
+            ("AWS_REGION", "us-east-1"),
+        ],
         &[
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",

@@ -26,7 +26,9 @@ fn instances_and_groups_of_two_regions_are_stored_with_history() {
 
     // 5 plain instances and 8 group members in us-east-1, 1 in eu-west-1.
     assert_eq!(
-        env.sql("SELECT region || ' ' || count(*) FROM ec2_instances GROUP BY region ORDER BY region"),
+        env.sql(
+            "SELECT region || ' ' || count(*) FROM ec2_instances GROUP BY region ORDER BY region"
+        ),
         ["eu-west-1 1", "us-east-1 13"]
     );
     let w = &fleet.web7;

@@ -167,13 +167,29 @@ impl Catalog {
             let mut members = g.members.clone();
             members.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
             let members = serde_json::to_string(&members).unwrap_or_default();
-            let existing: Option<(i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<String>)> = tx
+            let existing: Option<(
+                i64,
+                Option<i64>,
+                Option<i64>,
+                Option<i64>,
+                Option<i64>,
+                Option<String>,
+            )> = tx
                 .query_row(
                     "SELECT id, created_at, desired, min_size, max_size, members FROM ec2_asgs \
                      WHERE name = ?1 AND region = ?2 AND current = 1 \
                      ORDER BY last_seen DESC LIMIT 1",
                     params![g.name, region],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
                 )
                 .optional()
                 .map_err(sql_error)?;

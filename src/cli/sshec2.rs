@@ -312,7 +312,9 @@ impl Tool for Args {
             println_or_fail(&address)?;
             return Ok(Outcome::Success);
         }
-        let user = target_user.or(self.user.clone()).or(config.ec2.user.clone());
+        let user = target_user
+            .or(self.user.clone())
+            .or(config.ec2.user.clone());
         let argv = ssh_argv(user.as_deref(), &address, &self.ssh_args)?;
         if self.print_argv {
             let quoted: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
@@ -430,8 +432,8 @@ async fn find(sources: &[Source], wanted: &Wanted, tags: &[(String, String)]) ->
             members(groups, tags, failures).await
         }
         Wanted::Prefix(prefix) => {
-            let results = aws::across(sources, |source| async move { source.groups(&[]).await })
-                .await;
+            let results =
+                aws::across(sources, |source| async move { source.groups(&[]).await }).await;
             let mut best: Option<(Source, Asg)> = None;
             for (source, r) in results {
                 match r {
@@ -481,12 +483,14 @@ async fn members(
         let mut filters = vec![("instance-id".to_string(), ids.clone())];
         filters.extend(select::tag_filters(tags));
         match source.instances(&filters).await {
-            Ok(list) => seen.extend(list.into_iter().filter(|i| {
-                ids.contains(&i.id) && select::has_tags(i, tags)
-            }).map(|mut i| {
-                i.asg = Some(group.name.clone());
-                i
-            })),
+            Ok(list) => seen.extend(
+                list.into_iter()
+                    .filter(|i| ids.contains(&i.id) && select::has_tags(i, tags))
+                    .map(|mut i| {
+                        i.asg = Some(group.name.clone());
+                        i
+                    }),
+            ),
             Err(e) => failures.push(e),
         }
     }
@@ -510,7 +514,10 @@ fn running_only(seen: Vec<Instance>, failures: Vec<Error>, what: &str) -> Found 
             .take(5)
             .map(|i| format!("{} is {}", i.id, i.state))
             .collect();
-        format!("{what}: no running instance matches ({})", states.join(", "))
+        format!(
+            "{what}: no running instance matches ({})",
+            states.join(", ")
+        )
     };
     Found {
         matches: running,
@@ -645,8 +652,12 @@ mod tests {
 
     #[test]
     fn argv_puts_the_user_first_and_passes_the_rest_through() {
-        let argv = ssh_argv(Some("ec2-user"), "10.0.0.5", &["-A".into(), "uptime".into()])
-            .unwrap();
+        let argv = ssh_argv(
+            Some("ec2-user"),
+            "10.0.0.5",
+            &["-A".into(), "uptime".into()],
+        )
+        .unwrap();
         assert_eq!(argv, ["ssh", "-l", "ec2-user", "10.0.0.5", "-A", "uptime"]);
         assert!(ssh_argv(Some("-oProxyCommand=x"), "10.0.0.5", &[]).is_err());
     }

@@ -92,8 +92,7 @@ impl Tool for Args {
             let started = clock::now();
             let read = aws::across(&sources, |source| async move {
                 // Instances and groups of one region are read at the same time.
-                let (instances, groups) =
-                    tokio::join!(source.instances(&[]), source.groups(&[]));
+                let (instances, groups) = tokio::join!(source.instances(&[]), source.groups(&[]));
                 Ok::<(Vec<Instance>, Vec<Asg>), Error>((instances?, groups?))
             })
             .await;

@@ -72,7 +72,11 @@ async fn default_region(profile: Option<&str>) -> Option<String> {
     }
     RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
         .or_else(file.build())
-        .or_else(ImdsRegionProvider::builder().imds_client(quick_imds()).build())
+        .or_else(
+            ImdsRegionProvider::builder()
+                .imds_client(quick_imds())
+                .build(),
+        )
         .region()
         .await
         .map(|r| r.to_string())
@@ -206,8 +210,8 @@ impl Source {
         let mut pages = request.into_paginator().send();
         let mut found = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| self.error("describing Auto Scaling groups", "Auto Scaling", e))?;
+            let page =
+                page.map_err(|e| self.error("describing Auto Scaling groups", "Auto Scaling", e))?;
             for g in page.auto_scaling_groups() {
                 let Some(name) = g.auto_scaling_group_name() else {
                     continue;
@@ -357,7 +361,9 @@ impl Source {
                     // The chain's last word is usually the instance role's "not on EC2",
                     // which misleads; an expired SSO session or a broken profile says more.
                     let lower = chain.to_ascii_lowercase();
-                    let detail = if ["expired", "sso", "profile"].iter().any(|w| lower.contains(w))
+                    let detail = if ["expired", "sso", "profile"]
+                        .iter()
+                        .any(|w| lower.contains(w))
                     {
                         format!(": {chain}")
                     } else {

@@ -258,7 +258,11 @@ pub fn address(i: &Instance, kind: AddressKind) -> Result<String> {
         )),
         None => Err(Error::new(
             crate::error::ErrorKind::Source,
-            format!("{} ({}) has {what}", i.id, i.name.as_deref().unwrap_or("no Name")),
+            format!(
+                "{} ({}) has {what}",
+                i.id,
+                i.name.as_deref().unwrap_or("no Name")
+            ),
         )),
     }
 }
@@ -312,7 +316,10 @@ mod tests {
             Target::parse("web-*").unwrap(),
             Target::Name("web-*".into())
         );
-        assert_eq!(Target::parse("i-nothex").unwrap(), Target::Name("i-nothex".into()));
+        assert_eq!(
+            Target::parse("i-nothex").unwrap(),
+            Target::Name("i-nothex".into())
+        );
         assert!(Target::parse("").is_err());
     }
 
@@ -322,7 +329,11 @@ mod tests {
         assert!(Target::parse("web-?").unwrap().matches(&i));
         assert!(!Target::parse("web").unwrap().matches(&i));
         assert!(Target::parse("2001:db8:0::5").unwrap().matches(&i));
-        assert!(Target::parse("IP-10-0-0-5.ec2.internal").unwrap().matches(&i));
+        assert!(
+            Target::parse("IP-10-0-0-5.ec2.internal")
+                .unwrap()
+                .matches(&i)
+        );
         assert!(!Target::parse("10.0.0.6").unwrap().matches(&i));
         assert!(has_tags(&i, &[("Name".into(), "web*".into())]));
         assert!(!has_tags(&i, &[("env".into(), "*".into())]));

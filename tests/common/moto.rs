@@ -284,7 +284,12 @@ impl Moto {
             )
             .await;
         let old1 = self
-            .run("us-east-1", &[("Name", "old-1"), ("env", "prod")], None, true)
+            .run(
+                "us-east-1",
+                &[("Name", "old-1"), ("env", "prod")],
+                None,
+                true,
+            )
             .await;
         ec2.stop_instances()
             .instance_ids(&old1.id)
@@ -299,7 +304,12 @@ impl Moto {
             .run("us-east-1", &[("Name", "dup"), ("env", "test")], None, true)
             .await;
         let web_eu = self
-            .run("eu-west-1", &[("Name", "web-eu"), ("env", "prod")], None, true)
+            .run(
+                "eu-west-1",
+                &[("Name", "web-eu"), ("env", "prod")],
+                None,
+                true,
+            )
             .await;
 
         ec2.create_launch_template()
