@@ -98,6 +98,14 @@ fn instances_and_groups_of_two_regions_are_stored_with_history() {
         ["eu-west-1 1", "us-east-1 1"]
     );
 
+    // whatis-host ties the Name to its instance, from the catalog alone.
+    let out = env.run("whatis-host", &["web-7", "--no-dns", "--json"]);
+    assert_status(&out, 0);
+    let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(card["ec2"][0]["id"], w.id.as_str(), "{card}");
+    assert_eq!(card["ec2"][0]["state"], "running");
+    assert_eq!(card["ec2"][0]["current"], true);
+
     // Nothing changed: the same rows, seen again.
     let out = sync(&env, &moto, &["--config", c]);
     assert_status(&out, 0);
