@@ -68,6 +68,16 @@ pub struct Ec2InstanceRow {
     pub last_seen: i64,
 }
 
+/// A group's attributes that make a new history row when they change: created_at, desired,
+/// min_size, max_size and the members as JSON.
+type GroupAttrs = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
 fn json(value: &impl serde::Serialize) -> Cell {
     // Serializing plain strings and vectors cannot fail.
     Cell::Text(serde_json::to_string(value).unwrap_or_default())
@@ -167,14 +177,7 @@ impl Catalog {
             let mut members = g.members.clone();
             members.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
             let members = serde_json::to_string(&members).unwrap_or_default();
-            let existing: Option<(
-                i64,
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-                Option<String>,
-            )> = tx
+            let existing: Option<(i64, GroupAttrs)> = tx
                 .query_row(
                     "SELECT id, created_at, desired, min_size, max_size, members FROM ec2_asgs \
                      WHERE name = ?1 AND region = ?2 AND current = 1 \
@@ -183,11 +186,7 @@ impl Catalog {
                     |r| {
                         Ok((
                             r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
+                            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
                         ))
                     },
                 )
@@ -201,7 +200,7 @@ impl Catalog {
                 Some(members.clone()),
             );
             match existing {
-                Some((id, c, d, mi, ma, ref m)) if (c, d, mi, ma, m.clone()) == now_row => {
+                Some((id, ref attrs)) if *attrs == now_row => {
                     tx.execute(
                         "UPDATE ec2_asgs SET last_seen = ?2, last_scan_id = ?3 WHERE id = ?1",
                         params![id, now, scan_id],

@@ -253,7 +253,7 @@ fn ec2_instances(
     for a in &addresses {
         rows.extend(catalog.ec2_instances_by_address(a)?);
     }
-    rows.sort_by(|a, b| (!a.current, -a.last_seen).cmp(&(!b.current, -b.last_seen)));
+    rows.sort_by_key(|a| (!a.current, -a.last_seen));
     let mut seen = std::collections::HashSet::new();
     Ok(rows
         .into_iter()
