@@ -41,6 +41,11 @@ if [ ! -x "$OPSKIT_TEST_VENV/bin/snmpsim-command-responder" ]; then
   }
   "$OPSKIT_TEST_VENV/bin/pip" install -q snmpsim==1.2.2 pysnmp==7.1.30 pysmi==2.0.0 cryptography
 fi
+# moto (EC2 and Auto Scaling for sshec2 and sync-ec2) and the aws CLI bench/sshec2.sh compares
+# against, into the same virtualenv, also when it predates them.
+if [ ! -x "$OPSKIT_TEST_VENV/bin/moto_server" ] || [ ! -x "$OPSKIT_TEST_VENV/bin/aws" ]; then
+  "$OPSKIT_TEST_VENV/bin/pip" install -q 'moto[server]==5.2.5' awscli==1.46.3
+fi
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings

@@ -47,6 +47,9 @@ pub struct Config {
     /// `[[fact]]`: custom facts scan-hosts gathers on every host it scans over SSH.
     #[serde(default, rename = "fact")]
     pub facts: Vec<FactConfig>,
+    /// `[ec2]`: where sync-ec2 and sshec2 look, and how sshec2 connects.
+    #[serde(default)]
+    pub ec2: Ec2Config,
     /// Where the configuration was read from, if a file was read.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -221,6 +224,34 @@ pub struct FactConfig {
     pub format: Option<String>,
 }
 
+/// `[ec2]` section. Credentials are never here: they come from the AWS chain (environment,
+/// `~/.aws`, SSO, instance role), which has its own protections.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ec2Config {
+    /// Regions to read (default: the AWS default region, from `AWS_REGION` or the profile).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// AWS profiles (accounts) to read (default: the default credential chain).
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    /// sshec2's remote user when neither `user@` nor `-l` gives one (default: ssh's own).
+    pub user: Option<String>,
+    /// sshec2's address preference: `auto` (default), `public`, `private` or `ipv6`.
+    pub address: Option<crate::ec2::select::AddressKind>,
+    /// Seconds to wait for a connection to AWS (default 3).
+    pub timeout: Option<f64>,
+}
+
+impl Ec2Config {
+    /// The connection timeout, bounded so a typo cannot make a run wait forever.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.map_or(crate::ec2::aws::DEFAULT_TIMEOUT, |t| {
+            Duration::from_secs_f64(t.clamp(0.1, 60.0))
+        })
+    }
+}
+
 /// Key names (or suffixes) that mark a value as a secret.
 const SECRET_KEYS: &[&str] = &[
     "community",
@@ -372,6 +403,18 @@ mod tests {
         assert_eq!(merged.timeout, Some(3.0));
         let err = parse("[[switch]]\naddres = \"x\"\n", Path::new("c"), 0o600).unwrap_err();
         assert!(err.to_string().contains("addres"), "{err}");
+    }
+
+    #[test]
+    fn ec2_section() {
+        let text = "[ec2]\nregions = [\"eu-west-1\", \"us-east-1\"]\nprofiles = [\"prod\"]\nuser = \"ec2-user\"\naddress = \"private\"\n";
+        let config = parse(text, Path::new("c"), 0o644).unwrap();
+        assert_eq!(config.ec2.regions, ["eu-west-1", "us-east-1"]);
+        assert_eq!(
+            config.ec2.address,
+            Some(crate::ec2::select::AddressKind::Private)
+        );
+        assert!(parse("[ec2]\naddress = \"lan\"\n", Path::new("c"), 0o600).is_err());
     }
 
     #[test]

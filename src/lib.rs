@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dns;
+pub mod ec2;
 pub mod error;
 pub mod host;
 pub mod input;

@@ -7,6 +7,7 @@
 //! previous data intact.
 
 mod devices;
+mod ec2;
 mod hosts;
 mod observations;
 mod packages;
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::error::{Error, ErrorKind, Result};
 
 pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting};
+pub use ec2::{Ec2InstanceRow, Ec2Write};
 pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, HostWrite, InterfaceRow, ScanRow};
 pub use observations::SyncCounts;
 pub use packages::{

@@ -9,6 +9,8 @@ pub mod crawl_switches;
 pub mod docs;
 pub mod pkg_where;
 pub mod scan_hosts;
+pub mod sshec2;
+pub mod sync_ec2;
 pub mod whatis_host;
 pub mod which_switch;
 
@@ -193,6 +195,8 @@ pub fn all() -> Vec<(ToolDoc, clap::Command)> {
         (whatis_host::Args::DOC, command::<whatis_host::Args>()),
         (pkg_where::Args::DOC, command::<pkg_where::Args>()),
         (which_switch::Args::DOC, command::<which_switch::Args>()),
+        (sync_ec2::Args::DOC, command::<sync_ec2::Args>()),
+        (sshec2::Args::DOC, command::<sshec2::Args>()),
     ]
 }
 

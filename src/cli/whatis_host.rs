@@ -158,6 +158,10 @@ pub const FIELDS: &[Field] = &[
         name: "last_scan_error",
         about: "What failed in the last scan, if anything did.",
     },
+    Field {
+        name: "ec2",
+        about: "EC2 instances (from sync-ec2) whose Name tag or id is the name, or that have one of its addresses: id, Name, state, region, availability zone, type, private and public IPv4, Auto Scaling group, whether current, last seen.",
+    },
 ];
 
 impl Tool for Args {
@@ -199,7 +203,11 @@ impl Tool for Args {
         for name in &names {
             let dns = resolver.as_ref().map(|r| r.addresses(name));
             let hosts = catalog.find_hosts(name)?;
-            if hosts.is_empty() && dns.as_ref().is_none_or(|d| d.addresses.is_empty()) {
+            let ec2 = ec2_instances(&catalog, name, &hosts, dns.as_ref())?;
+            if hosts.is_empty()
+                && ec2.is_empty()
+                && dns.as_ref().is_none_or(|d| d.addresses.is_empty())
+            {
                 let why = match dns.as_ref().and_then(|d| d.error.as_deref()) {
                     Some(e) => format!("not in the catalog, and DNS failed: {e}"),
                     None if dns.is_some() => "not in the catalog or DNS".to_string(),
@@ -210,16 +218,63 @@ impl Tool for Args {
                 continue;
             }
             if hosts.is_empty() {
-                records.push(card(name, None, dns.as_ref()));
+                let mut r = card(name, None, dns.as_ref());
+                r.set("ec2", json!(ec2));
+                records.push(r);
             }
             for host in hosts {
                 let details = catalog.host_details(host)?;
-                records.push(card(name, Some(&details), dns.as_ref()));
+                let mut r = card(name, Some(&details), dns.as_ref());
+                r.set("ec2", json!(ec2));
+                records.push(r);
             }
         }
         printer.print(&records, Shape::Card)?;
         Ok(outcome)
     }
+}
+
+/// The EC2 instances behind a name: by Name tag or id, and by any address DNS or the
+/// catalog's hosts give for it; the latest known state of each, current ones first.
+fn ec2_instances(
+    catalog: &crate::catalog::Catalog,
+    name: &str,
+    hosts: &[crate::catalog::HostRow],
+    dns: Option<&AddressAnswer>,
+) -> Result<Vec<Value>> {
+    let mut rows = catalog.ec2_instances_by_name(name)?;
+    let mut addresses: Vec<String> = dns
+        .map(|d| d.addresses.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    for host in hosts {
+        for interface in catalog.host_details(host.clone())?.interfaces {
+            addresses.extend(interface.addresses.into_iter().map(|a| a.address));
+        }
+    }
+    for a in &addresses {
+        rows.extend(catalog.ec2_instances_by_address(a)?);
+    }
+    rows.sort_by_key(|a| (!a.current, -a.last_seen));
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter(|r| seen.insert(r.instance_id.clone()))
+        .map(|r| {
+            json!({
+                "id": r.instance_id,
+                "name": r.name,
+                "state": r.state,
+                "region": r.region,
+                "az": r.az,
+                "type": r.instance_type,
+                "private_ip": r.private_ip,
+                "public_ip": r.public_ip,
+                "asg": r.asg_name,
+                "current": r.current,
+                "last_seen": clock::format(r.last_seen),
+            })
+        })
+        .collect())
 }
 
 /// Builds the card for one matched host (or for a name only DNS knows).

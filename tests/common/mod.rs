@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod moto;
 pub mod sshd;
 
 /// The path of one of opskit's binaries, as Cargo built it for this test run.
@@ -23,6 +24,8 @@ pub fn bin(tool: &str) -> PathBuf {
         "pkg-where" => env!("CARGO_BIN_EXE_pkg-where"),
         "crawl-switches" => env!("CARGO_BIN_EXE_crawl-switches"),
         "which-switch" => env!("CARGO_BIN_EXE_which-switch"),
+        "sshec2" => env!("CARGO_BIN_EXE_sshec2"),
+        "sync-ec2" => env!("CARGO_BIN_EXE_sync-ec2"),
         other => panic!("unknown tool {other}"),
     })
 }

@@ -1,0 +1,672 @@
+//! `sshec2`: a shell on the right EC2 instance. Looks the instance up live in AWS, picks one
+//! when several match, and replaces itself with the system `ssh`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::clock;
+use crate::ec2::aws::{self, Options, Source};
+use crate::ec2::select::{self, AddressKind, Pick, Target};
+use crate::ec2::{Asg, Instance};
+use crate::error::{Error, ErrorKind, Outcome, Result};
+use crate::output::{Field, OutputArgs, Printer, Record, Shape};
+
+use super::{CommonArgs, Tool, ToolDoc, warn};
+
+const NAME: &str = "sshec2";
+
+/// Get a shell on an EC2 instance, found by id, Name tag, any tag, address, or Auto Scaling group.
+///
+/// TARGET is an instance id (i-…), a Name tag value (exact, or a glob with * and ?), a private or
+/// public IPv4 or IPv6 address, or a DNS name, optionally as USER@TARGET. -t KEY=VALUE narrows
+/// by any tag (repeatable). -a NAME takes a random InService, Healthy member of that Auto
+/// Scaling group; -p PREFIX takes the newest group whose name starts with PREFIX that has such
+/// members, then a random one of them. Only running instances qualify. AWS is asked live, in
+/// every --region at once, with the standard credential chain (environment, profile, SSO,
+/// instance role).
+///
+/// When several instances match, --pick decides; without it, an interactive list is shown
+/// when stdin and stdout are a terminal, and otherwise the matches are listed on stderr and
+/// sshec2 exits with 2. The chosen address (--address: public if the instance has one, else
+/// private) is handed to the system ssh, which sshec2 replaces itself with, so ~/.ssh/config,
+/// the agent and ProxyJump apply and ssh's exit status is sshec2's. Arguments after -- go to
+/// ssh after the address: ssh options first, then a remote command.
+#[derive(Debug, clap::Parser)]
+#[command(version)]
+pub struct Args {
+    /// [USER@]TARGET: instance id, Name tag (glob), IP address or DNS name
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+
+    /// Only instances with this tag (VALUE may be a glob); repeatable
+    #[arg(short = 't', long = "tag", value_name = "KEY=VALUE", value_parser = select::parse_tag)]
+    pub tags: Vec<(String, String)>,
+
+    /// A random InService, Healthy instance of this Auto Scaling group
+    #[arg(short = 'a', long, value_name = "NAME", conflicts_with_all = ["target", "group_prefix"])]
+    pub asg: Option<String>,
+
+    /// The newest Auto Scaling group with this name prefix that has healthy instances
+    #[arg(short = 'p', long, value_name = "PREFIX", conflicts_with = "target")]
+    pub group_prefix: Option<String>,
+
+    /// How to choose among several matches [default: ask on a terminal, else fail; random for -a and -p]
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub pick: Option<Pick>,
+
+    /// List the matching instances instead of connecting
+    #[arg(long, conflicts_with_all = ["print", "print_argv"])]
+    pub list: bool,
+
+    /// Remote user [default: USER@ of the target, else [ec2] user, else ssh's own choice]
+    #[arg(short = 'l', long = "login", value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Which address to connect to [default: auto, or [ec2] address]
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub address: Option<AddressKind>,
+
+    /// Print the chosen address and exit (for scripts and ssh's ProxyCommand)
+    #[arg(long)]
+    pub print: bool,
+
+    /// Print the ssh command line, shell-quoted, and exit
+    #[arg(long, conflicts_with = "print")]
+    pub print_argv: bool,
+
+    /// AWS region to search; repeat to search several at once [default: [ec2] regions, else AWS_REGION or the profile's]
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// AWS profile [default: [ec2] profiles, else AWS_PROFILE or the default chain]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Seconds to wait for a connection to AWS [default: 3, or [ec2] timeout]
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    /// Arguments for ssh, after the address: options, then a remote command
+    #[arg(last = true, value_name = "SSH ARGS")]
+    pub ssh_args: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The fields of `--list`.
+pub const FIELDS: &[Field] = &[
+    Field {
+        name: "id",
+        about: "Instance id.",
+    },
+    Field {
+        name: "name",
+        about: "The Name tag.",
+    },
+    Field {
+        name: "state",
+        about: "Instance state (always running: only running instances qualify).",
+    },
+    Field {
+        name: "private_ip",
+        about: "Primary private IPv4 address.",
+    },
+    Field {
+        name: "public_ip",
+        about: "Public IPv4 address, if any.",
+    },
+    Field {
+        name: "az",
+        about: "Availability zone.",
+    },
+    Field {
+        name: "launched",
+        about: "Launch time (RFC 3339, UTC).",
+    },
+    Field {
+        name: "asg",
+        about: "Auto Scaling group, if the instance belongs to one.",
+    },
+    Field {
+        name: "region",
+        about: "Region (profile/region when a profile was named).",
+    },
+    Field {
+        name: "ipv6",
+        about: "IPv6 addresses.",
+    },
+    Field {
+        name: "type",
+        about: "Instance type.",
+    },
+    Field {
+        name: "vpc_id",
+        about: "VPC id.",
+    },
+    Field {
+        name: "subnet_id",
+        about: "Subnet id.",
+    },
+    Field {
+        name: "private_dns",
+        about: "Private DNS name.",
+    },
+    Field {
+        name: "public_dns",
+        about: "Public DNS name.",
+    },
+    Field {
+        name: "tags",
+        about: "All tags, as an object.",
+    },
+];
+
+/// The exit statuses of sshec2.
+const EXIT_STATUS: &[(&str, &str)] = &[
+    (
+        "0",
+        "--list, --print or --print-argv answered. After connecting, the status is ssh's own.",
+    ),
+    (
+        "1",
+        "No running instance matches (or the group has no healthy instance).",
+    ),
+    (
+        "2",
+        "Usage, configuration or AWS error, or several matches with --pick fail (or no terminal to ask on).",
+    ),
+];
+
+/// What the user asked for, once parsed.
+enum Wanted {
+    Instances(Option<Target>),
+    Group(String),
+    Prefix(String),
+}
+
+impl Tool for Args {
+    const DOC: ToolDoc = ToolDoc {
+        name: NAME,
+        examples: &[
+            (
+                "sshec2 web-7",
+                "A shell on the running instance whose Name tag is web-7.",
+            ),
+            (
+                "sshec2 -a web-prod -- sudo journalctl -fu nginx",
+                "Follow nginx's log on a random healthy instance of the web-prod group.",
+            ),
+            (
+                "sshec2 -p web-prod- -l admin",
+                "The newest web-prod-* group (a blue/green deploy), any healthy member, as admin.",
+            ),
+            (
+                "sshec2 'web-*' --pick newest --region eu-west-1 --region us-east-1",
+                "The most recently launched web-* instance in either region.",
+            ),
+            (
+                "sshec2 -t env=prod -t role=db --list",
+                "List the running instances tagged env=prod and role=db.",
+            ),
+            (
+                "sshec2 ec2-user@10.1.2.3 -- -A -L 8080:localhost:80",
+                "By address, forwarding the agent and a port.",
+            ),
+            (
+                "ProxyCommand sh -c 'nc $(sshec2 --print --address private %h) %p'",
+                "In ~/.ssh/config (Host i-*): ssh by instance id.",
+            ),
+        ],
+        fields: FIELDS,
+        text_fields: 9,
+        exit_status: EXIT_STATUS,
+    };
+
+    fn run(self) -> Result<Outcome> {
+        let config = self.common.config()?;
+        let (target_user, wanted) = self.wanted()?;
+        let options = Options {
+            profiles: match &self.profile {
+                Some(p) => vec![Some(p.clone())],
+                None => config.ec2.profiles.iter().cloned().map(Some).collect(),
+            },
+            regions: if self.region.is_empty() {
+                config.ec2.regions.clone()
+            } else {
+                self.region.clone()
+            },
+            timeout: match self.timeout {
+                Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t.min(60.0)),
+                Some(t) => return Err(Error::usage(format!("bad --timeout {t}"))),
+                None => config.ec2.timeout(),
+            },
+        };
+        let mut printer = if self.list {
+            Some(Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?)
+        } else {
+            None
+        };
+
+        let runtime = aws::runtime()?;
+        let found = runtime.block_on(async {
+            let sources = aws::sources(&options).await?;
+            find(&sources, &wanted, &self.tags).await
+        })?;
+        drop(runtime);
+
+        let mut matches = found.matches;
+        if matches.is_empty() {
+            // Only a search that reached every source may say "nothing": otherwise the
+            // instance may well be in the region that failed.
+            if let Some(first) = found.failures.into_iter().next() {
+                return Err(first);
+            }
+            warn(NAME, found.nothing_why);
+            return Ok(Outcome::NothingFound);
+        }
+        for failure in &found.failures {
+            warn(NAME, failure);
+        }
+        select::sort(&mut matches);
+
+        if let Some(printer) = printer.as_mut() {
+            let records: Vec<Record> = matches.iter().map(record).collect();
+            printer.print(&records, Shape::Table)?;
+            return Ok(Outcome::Success);
+        }
+
+        let policy = self.pick.or(match wanted {
+            Wanted::Group(_) | Wanted::Prefix(_) => Some(Pick::Random),
+            Wanted::Instances(_) => None,
+        });
+        let chosen = match (matches.len(), policy) {
+            (1, _) => 0,
+            (_, Some(p)) if p != Pick::Fail => select::pick(&matches, p).unwrap_or(0),
+            (_, None) if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
+                ask(&matches)?
+            }
+            _ => {
+                for i in &matches {
+                    warn(NAME, format!("  {}", one_line(i)));
+                }
+                return Err(Error::usage(format!(
+                    "{} running instances match; choose one with --pick \
+                     random|newest|oldest|first, or narrow with -t KEY=VALUE",
+                    matches.len()
+                )));
+            }
+        };
+        let instance = &matches[chosen];
+        let kind = self
+            .address
+            .or(config.ec2.address)
+            .unwrap_or(AddressKind::Auto);
+        let address = select::address(instance, kind)?;
+        if self.print {
+            println_or_fail(&address)?;
+            return Ok(Outcome::Success);
+        }
+        let user = target_user
+            .or(self.user.clone())
+            .or(config.ec2.user.clone());
+        let argv = ssh_argv(user.as_deref(), &address, &self.ssh_args)?;
+        if self.print_argv {
+            let quoted: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
+            println_or_fail(&quoted.join(" "))?;
+            return Ok(Outcome::Success);
+        }
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "{NAME}: {} ({}) in {}: ssh {address}",
+                instance.id,
+                crate::output::escape::for_terminal(instance.name.as_deref().unwrap_or("-")),
+                instance.source
+            );
+        }
+        Err(exec(&argv))
+    }
+}
+
+impl Args {
+    /// The user from `USER@TARGET`, and what is being looked for.
+    fn wanted(&self) -> Result<(Option<String>, Wanted)> {
+        if let Some(name) = &self.asg {
+            return Ok((None, Wanted::Group(name.clone())));
+        }
+        if let Some(prefix) = &self.group_prefix {
+            return Ok((None, Wanted::Prefix(prefix.clone())));
+        }
+        let Some(text) = &self.target else {
+            if self.tags.is_empty() {
+                return Err(Error::usage(
+                    "nothing to look for: give a TARGET, -t KEY=VALUE, -a GROUP or -p PREFIX",
+                ));
+            }
+            return Ok((None, Wanted::Instances(None)));
+        };
+        let (user, target) = match text.rsplit_once('@') {
+            Some((u, t)) if !u.is_empty() && !u.starts_with('-') => (Some(u.to_string()), t),
+            Some(_) => return Err(Error::usage(format!("bad target {text:?}: bad user"))),
+            None => (None, text.as_str()),
+        };
+        Ok((user, Wanted::Instances(Some(Target::parse(target)?))))
+    }
+}
+
+/// The outcome of a search across sources.
+struct Found {
+    /// Running instances that match.
+    matches: Vec<Instance>,
+    /// Sources that could not be searched.
+    failures: Vec<Error>,
+    /// Why nothing matched, for the message when `matches` is empty.
+    nothing_why: String,
+}
+
+/// Searches every source at once for what is wanted.
+async fn find(sources: &[Source], wanted: &Wanted, tags: &[(String, String)]) -> Result<Found> {
+    let mut failures = Vec::new();
+    match wanted {
+        Wanted::Instances(target) => {
+            let target = target.clone();
+            let sets = match &target {
+                Some(t) => t.filters(tags),
+                None => vec![select::tag_filters(tags)],
+            };
+            let results = aws::across(sources, move |source| {
+                let sets = sets.clone();
+                async move {
+                    let mut all: Vec<Instance> = Vec::new();
+                    // The few filter sets of one target (private, public address…) are asked
+                    // one after the other; the regions run concurrently.
+                    for set in sets {
+                        for i in source.instances(&set).await? {
+                            if !all.iter().any(|a| a.id == i.id) {
+                                all.push(i);
+                            }
+                        }
+                    }
+                    Ok(all)
+                }
+            })
+            .await;
+            let mut seen = Vec::new();
+            for (_, r) in results {
+                match r {
+                    Ok(list) => seen.extend(list.into_iter().filter(|i| {
+                        target.as_ref().is_none_or(|t| t.matches(i)) && select::has_tags(i, tags)
+                    })),
+                    Err(e) => failures.push(e),
+                }
+            }
+            let what = describe(target.as_ref(), tags);
+            Ok(running_only(seen, failures, &what))
+        }
+        Wanted::Group(name) => {
+            let names = vec![name.clone()];
+            let results = aws::across(sources, move |source| {
+                let names = names.clone();
+                async move { source.groups(&names).await }
+            })
+            .await;
+            let mut groups: Vec<(Source, Asg)> = Vec::new();
+            for (source, r) in results {
+                match r {
+                    Ok(list) => groups.extend(list.into_iter().map(|g| (source.clone(), g))),
+                    Err(e) => failures.push(e),
+                }
+            }
+            if groups.is_empty() {
+                return Ok(Found {
+                    matches: Vec::new(),
+                    failures,
+                    nothing_why: format!("{name}: no such Auto Scaling group"),
+                });
+            }
+            members(groups, tags, failures).await
+        }
+        Wanted::Prefix(prefix) => {
+            let results =
+                aws::across(sources, |source| async move { source.groups(&[]).await }).await;
+            let mut best: Option<(Source, Asg)> = None;
+            for (source, r) in results {
+                match r {
+                    Ok(list) => {
+                        for g in list {
+                            if !g.name.starts_with(prefix.as_str()) || g.healthy_ids().is_empty() {
+                                continue;
+                            }
+                            let newer = best.as_ref().is_none_or(|(_, b)| {
+                                (g.created_at, &g.name) > (b.created_at, &b.name)
+                            });
+                            if newer {
+                                best = Some((source.clone(), g));
+                            }
+                        }
+                    }
+                    Err(e) => failures.push(e),
+                }
+            }
+            match best {
+                Some(group) => members(vec![group], tags, failures).await,
+                None => Ok(Found {
+                    matches: Vec::new(),
+                    failures,
+                    nothing_why: format!(
+                        "{prefix}*: no Auto Scaling group with this prefix has a healthy instance"
+                    ),
+                }),
+            }
+        }
+    }
+}
+
+/// The running, healthy, in-service members of these groups that carry `tags`.
+async fn members(
+    groups: Vec<(Source, Asg)>,
+    tags: &[(String, String)],
+    mut failures: Vec<Error>,
+) -> Result<Found> {
+    let names: Vec<String> = groups.iter().map(|(_, g)| g.name.clone()).collect();
+    let mut seen = Vec::new();
+    for (source, group) in groups {
+        let ids = group.healthy_ids();
+        if ids.is_empty() {
+            continue;
+        }
+        let mut filters = vec![("instance-id".to_string(), ids.clone())];
+        filters.extend(select::tag_filters(tags));
+        match source.instances(&filters).await {
+            Ok(list) => seen.extend(
+                list.into_iter()
+                    .filter(|i| ids.contains(&i.id) && select::has_tags(i, tags))
+                    .map(|mut i| {
+                        i.asg = Some(group.name.clone());
+                        i
+                    }),
+            ),
+            Err(e) => failures.push(e),
+        }
+    }
+    let what = format!("Auto Scaling group {}", names.join(", "));
+    let mut found = running_only(seen, failures, &what);
+    if found.matches.is_empty() && found.nothing_why.ends_with("no instance matches") {
+        found.nothing_why = format!("{what}: no InService, Healthy instance");
+    }
+    Ok(found)
+}
+
+/// Keeps the running instances, and says why nothing qualified when none does.
+fn running_only(seen: Vec<Instance>, failures: Vec<Error>, what: &str) -> Found {
+    let (running, other): (Vec<Instance>, Vec<Instance>) =
+        seen.into_iter().partition(Instance::is_running);
+    let nothing_why = if other.is_empty() {
+        format!("{what}: no instance matches")
+    } else {
+        let states: Vec<String> = other
+            .iter()
+            .take(5)
+            .map(|i| format!("{} is {}", i.id, i.state))
+            .collect();
+        format!(
+            "{what}: no running instance matches ({})",
+            states.join(", ")
+        )
+    };
+    Found {
+        matches: running,
+        failures,
+        nothing_why,
+    }
+}
+
+/// The target as a user would recognise it in a message.
+fn describe(target: Option<&Target>, tags: &[(String, String)]) -> String {
+    let mut parts: Vec<String> = match target {
+        Some(Target::Id(id)) => vec![id.clone()],
+        Some(Target::Address(ip)) => vec![ip.to_string()],
+        Some(Target::DnsName(n)) | Some(Target::Name(n)) => vec![n.clone()],
+        None => Vec::new(),
+    };
+    parts.extend(tags.iter().map(|(k, v)| format!("{k}={v}")));
+    parts.join(" ")
+}
+
+/// One instance on one line, for lists on stderr and the picker.
+fn one_line(i: &Instance) -> String {
+    format!(
+        "{}  {}  {}  {}  {}  {}",
+        i.id,
+        i.name.as_deref().unwrap_or("-"),
+        i.private_ip.as_deref().unwrap_or("-"),
+        i.public_ip.as_deref().unwrap_or("-"),
+        i.launch_time.map(clock::format).unwrap_or_default(),
+        i.source
+    )
+}
+
+/// Asks on the terminal which instance to use.
+fn ask(matches: &[Instance]) -> Result<usize> {
+    let mut err = std::io::stderr().lock();
+    let io = |e| Error::io("asking which instance", e);
+    for (n, i) in matches.iter().enumerate() {
+        writeln!(
+            err,
+            "{:3}) {}",
+            n + 1,
+            crate::output::escape::for_terminal(&one_line(i))
+        )
+        .map_err(io)?;
+    }
+    write!(err, "which one [1-{}]? ", matches.len()).map_err(io)?;
+    err.flush().map_err(io)?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(io)?;
+    match line.trim().parse::<usize>() {
+        Ok(n) if (1..=matches.len()).contains(&n) => Ok(n - 1),
+        _ => Err(Error::usage(format!(
+            "no instance chosen ({:?} is not a number from 1 to {})",
+            line.trim(),
+            matches.len()
+        ))),
+    }
+}
+
+/// The ssh command line: `ssh [-l USER] ADDRESS [ARGS…]`. OpenSSH reads options that follow
+/// the destination as well as those before it, so ARGS may hold options and then a command.
+pub fn ssh_argv(user: Option<&str>, address: &str, args: &[String]) -> Result<Vec<String>> {
+    let mut argv = vec!["ssh".to_string()];
+    if let Some(u) = user {
+        if u.is_empty() || u.starts_with('-') || u.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(Error::usage(format!("bad user {u:?}")));
+        }
+        argv.extend(["-l".to_string(), u.to_string()]);
+    }
+    argv.push(address.to_string());
+    argv.extend(args.iter().cloned());
+    Ok(argv)
+}
+
+/// Quotes an argument for a POSIX shell, leaving plain words as they are.
+pub fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+fn println_or_fail(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("writing output", e))
+}
+
+/// Replaces this process with ssh; returns only if that failed.
+fn exec(argv: &[String]) -> Error {
+    use std::os::unix::process::CommandExt;
+    let e = std::process::Command::new(&argv[0]).args(&argv[1..]).exec();
+    Error::with_source(
+        ErrorKind::Fatal,
+        "running ssh (is openssh-client installed?)",
+        e,
+    )
+}
+
+/// A `--list` row.
+fn record(i: &Instance) -> Record {
+    let mut r = Record::new(FIELDS);
+    r.set("id", i.id.as_str())
+        .set("name", i.name.clone())
+        .set("state", i.state.as_str())
+        .set("private_ip", i.private_ip.clone())
+        .set("public_ip", i.public_ip.clone())
+        .set("az", i.az.clone())
+        .set("launched", i.launch_time.map(clock::format))
+        .set("asg", i.asg.clone())
+        .set("region", i.source.as_str())
+        .set("ipv6", json!(i.ipv6))
+        .set("type", i.instance_type.clone())
+        .set("vpc_id", i.vpc_id.clone())
+        .set("subnet_id", i.subnet_id.clone())
+        .set("private_dns", i.private_dns.clone())
+        .set("public_dns", i.public_dns.clone())
+        .set("tags", json!(i.tags));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_puts_the_user_first_and_passes_the_rest_through() {
+        let argv = ssh_argv(
+            Some("ec2-user"),
+            "10.0.0.5",
+            &["-A".into(), "uptime".into()],
+        )
+        .unwrap();
+        assert_eq!(argv, ["ssh", "-l", "ec2-user", "10.0.0.5", "-A", "uptime"]);
+        assert!(ssh_argv(Some("-oProxyCommand=x"), "10.0.0.5", &[]).is_err());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("10.0.0.5"), "10.0.0.5");
+        assert_eq!(shell_quote("ls -l"), "'ls -l'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

@@ -1,0 +1,143 @@
+//! `sync-ec2`: read EC2 instances and Auto Scaling groups into the catalog, so that the query
+//! tools can tie an address or a name to its instance.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use crate::clock;
+use crate::ec2::aws::{self, Options};
+use crate::ec2::{self as model, Asg, Instance};
+use crate::error::{Error, Outcome, Result};
+
+use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
+
+const NAME: &str = "sync-ec2";
+
+/// Read EC2 instances and Auto Scaling groups into the catalog.
+///
+/// For every configured profile and region ([ec2] profiles and regions, or --profile and
+/// --region), reads every instance (id, Name and all tags, state, type, availability zone,
+/// VPC, subnet, private and public IPv4, IPv6, network interfaces, launch time, Auto Scaling
+/// group) and every Auto Scaling group (size and members with their health), all regions at
+/// once, and writes each region in its own transaction with history: what changed gets a new
+/// row, what disappeared is marked not current. A region that fails is named on stderr and the
+/// others are kept. Credentials come from the standard AWS chain (environment, profile, SSO,
+/// instance role), never from the command line.
+#[derive(Debug, clap::Parser)]
+#[command(version)]
+pub struct Args {
+    /// AWS region to read; repeatable [default: [ec2] regions, else AWS_REGION or the profile's]
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// AWS profile to read; repeatable [default: [ec2] profiles, else the default chain]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+
+    /// Seconds to wait for a connection to AWS [default: 3, or [ec2] timeout]
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl Tool for Args {
+    const DOC: ToolDoc = ToolDoc {
+        name: NAME,
+        examples: &[
+            (
+                "sync-ec2",
+                "Read the regions and profiles of [ec2] in the configuration.",
+            ),
+            (
+                "sync-ec2 --region eu-west-1 --region us-east-1 --profile prod",
+                "Read two regions of the prod profile.",
+            ),
+            (
+                "*/10 * * * * sync-ec2",
+                "A crontab line: every 10 minutes; mail arrives only when a region failed.",
+            ),
+        ],
+        fields: &[],
+        text_fields: 0,
+        exit_status: COLLECTOR_EXIT_STATUS,
+    };
+
+    fn run(self) -> Result<Outcome> {
+        let config = self.common.config()?;
+        let profiles: Vec<String> = if self.profile.is_empty() {
+            config.ec2.profiles.clone()
+        } else {
+            self.profile.clone()
+        };
+        let options = Options {
+            profiles: profiles.into_iter().map(Some).collect(),
+            regions: if self.region.is_empty() {
+                config.ec2.regions.clone()
+            } else {
+                self.region.clone()
+            },
+            timeout: match self.timeout {
+                Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t.min(60.0)),
+                Some(t) => return Err(Error::usage(format!("bad --timeout {t}"))),
+                None => config.ec2.timeout(),
+            },
+        };
+        // Open the catalog first: a catalog problem is fatal and should not wait for AWS.
+        let mut catalog = self.common.open_catalog(&config)?;
+        let runtime = aws::runtime()?;
+        let results = runtime.block_on(async {
+            let sources = aws::sources(&options).await?;
+            let started = clock::now();
+            let read = aws::across(&sources, |source| async move {
+                // Instances and groups of one region are read at the same time.
+                let (instances, groups) = tokio::join!(source.instances(&[]), source.groups(&[]));
+                Ok::<(Vec<Instance>, Vec<Asg>), Error>((instances?, groups?))
+            })
+            .await;
+            Ok::<_, Error>((started, read))
+        })?;
+        drop(runtime);
+
+        let (started, read) = results;
+        let mut failed = 0;
+        let (mut instances_total, mut groups_total) = (0, 0);
+        for (source, result) in read {
+            let scan_id = catalog.begin_scan(NAME, "aws", &source.label, started)?;
+            match result {
+                Ok((mut instances, groups)) => {
+                    model::attach_groups(&mut instances, &groups);
+                    let write = catalog.store_ec2(
+                        scan_id,
+                        clock::now(),
+                        &source.label,
+                        &source.region,
+                        &instances,
+                        &groups,
+                    )?;
+                    catalog.finish_scan(scan_id, clock::now(), None)?;
+                    instances_total += write.instances;
+                    groups_total += write.groups;
+                }
+                Err(e) => {
+                    catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
+                    warn(NAME, &e);
+                    failed += 1;
+                }
+            }
+        }
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "{NAME}: {instances_total} instances and {groups_total} Auto Scaling groups \
+                 stored, {failed} regions failed, into {}",
+                catalog.path().display()
+            );
+        }
+        Ok(if failed == 0 {
+            Outcome::Success
+        } else {
+            Outcome::SomeSourcesFailed
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! EC2 and Auto Scaling: what an instance and a group are to opskit, and how they are read from
+//! AWS. Shared by `sshec2` (asks AWS live, then execs ssh) and `sync-ec2` (fills the catalog).
+//!
+//! The AWS types stay inside [`aws`]; everything else works on the plain [`Instance`] and
+//! [`Asg`] here, so that selection, picking and storage can be tested without a network.
+
+pub mod aws;
+pub mod select;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The tag AWS puts on every instance an Auto Scaling group launches.
+pub const ASG_TAG: &str = "aws:autoscaling:groupName";
+
+/// One EC2 instance as opskit sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    pub id: String,
+    /// The region it was found in.
+    pub region: String,
+    /// Where it was read from (`region`, or `profile/region`), for messages.
+    pub source: String,
+    /// The `Name` tag.
+    pub name: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    /// pending, running, stopping, stopped, shutting-down, terminated.
+    pub state: String,
+    pub instance_type: Option<String>,
+    pub az: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub private_dns: Option<String>,
+    pub public_dns: Option<String>,
+    /// Every IPv6 address of every interface.
+    pub ipv6: Vec<String>,
+    pub interfaces: Vec<Interface>,
+    /// Launch time, in seconds since the epoch.
+    pub launch_time: Option<i64>,
+    /// The Auto Scaling group it belongs to (from the group's member list, else its tag).
+    pub asg: Option<String>,
+}
+
+/// One network interface of an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interface {
+    pub id: Option<String>,
+    pub device_index: Option<i32>,
+    pub mac: Option<String>,
+    pub subnet_id: Option<String>,
+    /// Every private IPv4 address, the primary first.
+    pub private_ips: Vec<String>,
+    pub public_ip: Option<String>,
+    pub ipv6: Vec<String>,
+}
+
+impl Instance {
+    /// Whether the instance can take an SSH connection now.
+    pub fn is_running(&self) -> bool {
+        self.state == "running"
+    }
+
+    /// Every address the instance answers to, for matching an address given by a user.
+    pub fn addresses(&self) -> impl Iterator<Item = &str> {
+        self.private_ip
+            .iter()
+            .chain(&self.public_ip)
+            .chain(&self.ipv6)
+            .map(String::as_str)
+            .chain(self.interfaces.iter().flat_map(|i| {
+                i.private_ips
+                    .iter()
+                    .chain(&i.public_ip)
+                    .chain(&i.ipv6)
+                    .map(String::as_str)
+            }))
+    }
+}
+
+/// An Auto Scaling group and its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Asg {
+    pub name: String,
+    pub region: String,
+    /// Creation time, in seconds since the epoch.
+    pub created_at: Option<i64>,
+    pub desired: Option<i32>,
+    pub min_size: Option<i32>,
+    pub max_size: Option<i32>,
+    pub members: Vec<Member>,
+}
+
+/// One instance of an Auto Scaling group, as the group sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub instance_id: String,
+    /// InService, Pending, Terminating, Standby, …
+    pub lifecycle: Option<String>,
+    /// Healthy or Unhealthy.
+    pub health: Option<String>,
+}
+
+impl Member {
+    /// Whether the group would send traffic to it: in service and healthy.
+    pub fn is_healthy(&self) -> bool {
+        self.lifecycle.as_deref() == Some("InService")
+            && self
+                .health
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case("healthy"))
+    }
+}
+
+impl Asg {
+    /// The ids of the members that are in service and healthy.
+    pub fn healthy_ids(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .filter(|m| m.is_healthy())
+            .map(|m| m.instance_id.clone())
+            .collect()
+    }
+}
+
+/// Sets each instance's `asg` from the groups' member lists, which are authoritative (the tag
+/// can be missing or stale after an instance is detached).
+pub fn attach_groups(instances: &mut [Instance], groups: &[Asg]) {
+    let mut member_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for g in groups {
+        for m in &g.members {
+            member_of.insert(&m.instance_id, &g.name);
+        }
+    }
+    for i in instances {
+        if let Some(g) = member_of.get(i.id.as_str()) {
+            i.asg = Some((*g).to_string());
+        }
+    }
+}
