@@ -226,6 +226,7 @@ impl Tool for Args {
         fields: FIELDS,
         text_fields: 9,
         exit_status: EXIT_STATUS,
+        views: &[],
     };
 
     fn run(self) -> Result<Outcome> {

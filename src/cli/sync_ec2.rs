@@ -62,6 +62,7 @@ impl Tool for Args {
         fields: &[],
         text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
+        views: &[],
     };
 
     fn run(self) -> Result<Outcome> {
