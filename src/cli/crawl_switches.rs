@@ -63,6 +63,16 @@ impl Tool for Args {
         text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
         views: &[],
+        environment: &[
+            (
+                "OPSKIT_SNMP_COMMUNITY",
+                "SNMP v1/v2c community for devices whose configuration names none.",
+            ),
+            (
+                "XDG_STATE_HOME",
+                "Where the SNMPv3 DES salt state is kept (opskit/snmp-des-state; default beside the catalog).",
+            ),
+        ],
     };
 
     fn run(self) -> Result<Outcome> {

@@ -128,7 +128,7 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
         page.push_str(&format!(".TP\n.B {code}\n{}\n", roff(what)));
     }
     page.push_str(".SH ENVIRONMENT\n");
-    for (var, what) in ENVIRONMENT {
+    for (var, what) in ENVIRONMENT.iter().chain(doc.environment) {
         page.push_str(&format!(".TP\n.B {var}\n{}\n", roff(what)));
     }
     page.push_str(".SH FILES\n");

@@ -112,6 +112,8 @@ pub struct ToolDoc {
     pub exit_status: &'static [(&'static str, &'static str)],
     /// Other views a flag switches to, each with its own fields (`pkg-where --drift`).
     pub views: &'static [View],
+    /// Environment variables this tool reads besides the ones every tool does.
+    pub environment: &'static [(&'static str, &'static str)],
 }
 
 /// An output view a flag selects, with fields of its own.

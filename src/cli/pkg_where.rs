@@ -370,6 +370,7 @@ impl Tool for Args {
         text_fields: 7,
         exit_status: EXIT_STATUS,
         views: VIEWS,
+        environment: &[],
     };
 
     fn run(self) -> Result<Outcome> {

@@ -123,6 +123,16 @@ impl Tool for Args {
         text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
         views: &[],
+        environment: &[
+            (
+                "SSH_AUTH_SOCK",
+                "The ssh-agent whose keys are tried before key files.",
+            ),
+            (
+                "HOME",
+                "Where ~/.ssh/config, ~/.ssh/known_hosts and the default keys are.",
+            ),
+        ],
     };
 
     fn run(self) -> Result<Outcome> {

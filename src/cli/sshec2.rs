@@ -190,6 +190,26 @@ enum Wanted {
     Prefix(String),
 }
 
+/// The AWS SDK's environment variables that sshec2 and sync-ec2 honour.
+pub const AWS_ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "AWS_PROFILE",
+        "The profile in ~/.aws/config and ~/.aws/credentials, when --profile is not given.",
+    ),
+    (
+        "AWS_REGION, AWS_DEFAULT_REGION",
+        "The region, when neither --region nor the configuration names one.",
+    ),
+    (
+        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN",
+        "Credentials, first in the standard chain (then profiles, SSO, the instance role).",
+    ),
+    (
+        "AWS_ENDPOINT_URL",
+        "Another endpoint for every AWS service (a test server, a VPC endpoint).",
+    ),
+];
+
 impl Tool for Args {
     const DOC: ToolDoc = ToolDoc {
         name: NAME,
@@ -227,6 +247,7 @@ impl Tool for Args {
         text_fields: 9,
         exit_status: EXIT_STATUS,
         views: &[],
+        environment: AWS_ENVIRONMENT,
     };
 
     fn run(self) -> Result<Outcome> {

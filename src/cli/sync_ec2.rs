@@ -63,6 +63,7 @@ impl Tool for Args {
         text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
         views: &[],
+        environment: super::sshec2::AWS_ENVIRONMENT,
     };
 
     fn run(self) -> Result<Outcome> {

@@ -186,6 +186,7 @@ impl Tool for Args {
         text_fields: FIELDS.len(),
         exit_status: QUERY_EXIT_STATUS,
         views: &[],
+        environment: &[],
     };
 
     fn run(self) -> Result<Outcome> {

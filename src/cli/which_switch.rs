@@ -179,6 +179,10 @@ impl Tool for Args {
         text_fields: 8,
         exit_status: QUERY_EXIT_STATUS,
         views: &[],
+        environment: &[(
+            "OPSKIT_SNMP_COMMUNITY",
+            "SNMP community for --live crawls of devices whose configuration names none.",
+        )],
     };
 
     fn run(self) -> Result<Outcome> {
