@@ -109,6 +109,22 @@ pub struct Package {
     pub qualified_name: String,
 }
 
+impl Package {
+    /// A package without epoch or install time whose name is its own qualified name, as apk
+    /// lists and rpmpkgs reports give them.
+    pub fn unqualified(name: &str, version: &str, release: &str, arch: &str) -> Package {
+        Package {
+            name: name.to_string(),
+            epoch: String::new(),
+            version: version.to_string(),
+            release: release.to_string(),
+            arch: arch.to_string(),
+            install_time: None,
+            qualified_name: name.to_string(),
+        }
+    }
+}
+
 /// The packages one manager reported.
 #[derive(Debug, Clone)]
 pub struct Inventory {
@@ -271,15 +287,7 @@ fn parse_apk(output: &str) -> Result<Vec<Package>, String> {
         if !release.starts_with('r') {
             return Err(line.to_string());
         }
-        packages.push(Package {
-            name: name.to_string(),
-            epoch: String::new(),
-            version: version.to_string(),
-            release: release.to_string(),
-            arch: arch.to_string(),
-            install_time: None,
-            qualified_name: name.to_string(),
-        });
+        packages.push(Package::unqualified(name, version, release, arch));
     }
     Ok(packages)
 }

@@ -58,15 +58,7 @@ fn parse_rpmpkgs(text: &str) -> std::result::Result<Vec<Package>, String> {
         let nvra = line.strip_suffix(".rpm").ok_or_else(bad)?;
         let (nvr, arch) = nvra.rsplit_once('.').ok_or_else(bad)?;
         let (name, version, release) = split_name_version_release(nvr).ok_or_else(bad)?;
-        packages.push(Package {
-            name: name.to_string(),
-            epoch: String::new(),
-            version: version.to_string(),
-            release: release.to_string(),
-            arch: arch.to_string(),
-            install_time: None,
-            qualified_name: name.to_string(),
-        });
+        packages.push(Package::unqualified(name, version, release, arch));
     }
     Ok(packages)
 }
