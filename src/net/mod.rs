@@ -1,7 +1,9 @@
-//! Network identifiers shared by every tool: MAC addresses in any common notation, and this
-//! machine's interfaces as the kernel reports them.
+//! Network identifiers shared by every tool: MAC addresses in any common notation, this
+//! machine's interfaces as the kernel reports them, and what kind of address an IP is
+//! ([`kind`]).
 
 pub mod interfaces;
+pub mod kind;
 pub mod oui;
 
 use std::fmt;
