@@ -50,6 +50,9 @@ pub struct Config {
     /// `[ec2]`: where sync-ec2 and sshec2 look, and how sshec2 connects.
     #[serde(default)]
     pub ec2: Ec2Config,
+    /// `[whatis]`: what whatis-ip reads besides the catalog.
+    #[serde(default)]
+    pub whatis: WhatisConfig,
     /// Where the configuration was read from, if a file was read.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -252,6 +255,16 @@ impl Ec2Config {
     }
 }
 
+/// `[whatis]` section.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatisConfig {
+    /// The subnets file whatis-ip names addresses with (CSV or TOML, see
+    /// [`crate::net::subnets`]); default `$XDG_CONFIG_HOME/opskit/subnets.toml`, else
+    /// `subnets.csv` there, whichever exists.
+    pub subnets: Option<PathBuf>,
+}
+
 /// Key names (or suffixes) that mark a value as a secret.
 const SECRET_KEYS: &[&str] = &[
     "community",
@@ -415,6 +428,25 @@ mod tests {
             Some(crate::ec2::select::AddressKind::Private)
         );
         assert!(parse("[ec2]\naddress = \"lan\"\n", Path::new("c"), 0o600).is_err());
+    }
+
+    #[test]
+    fn whatis_section() {
+        let text = "[whatis]\nsubnets = \"/etc/opskit/subnets.csv\"\n";
+        let config = parse(text, Path::new("c"), 0o644).unwrap();
+        assert_eq!(
+            config.whatis.subnets.as_deref(),
+            Some(Path::new("/etc/opskit/subnets.csv"))
+        );
+        assert!(
+            parse("", Path::new("c"), 0o644)
+                .unwrap()
+                .whatis
+                .subnets
+                .is_none()
+        );
+        let err = parse("[whatis]\nsubnet = \"x\"\n", Path::new("c"), 0o600).unwrap_err();
+        assert!(err.to_string().contains("subnet"), "{err}");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Network identifiers shared by every tool: MAC addresses in any common notation, this
-//! machine's interfaces as the kernel reports them, and what kind of address an IP is
-//! ([`kind`]).
+//! machine's interfaces as the kernel reports them, what kind of address an IP is ([`kind`]),
+//! and the subnets the user names in their own file ([`subnets`]).
 
 pub mod interfaces;
 pub mod kind;
 pub mod oui;
+pub mod subnets;
 
 use std::fmt;
 use std::str::FromStr;
