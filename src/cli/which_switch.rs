@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
-use crate::catalog::{Catalog, Sighting};
+use crate::catalog::Catalog;
 use crate::clock;
 use crate::config::SnmpConfig;
 use crate::dns::{DnsOptions, Resolver};
@@ -13,7 +13,7 @@ use crate::input;
 use crate::net::{Mac, oui};
 use crate::output::{Field, OutputArgs, Printer, Record, Shape};
 use crate::switches::collect;
-use crate::switches::placement::{self, Evidence, Placed, Role};
+use crate::switches::placement::{self, Placed, Placer};
 
 use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
 
@@ -190,11 +190,12 @@ impl Tool for Args {
         let config = self.common.config()?;
         if let Some(port) = &self.port {
             let catalog = self.common.open_catalog(&config)?;
+            let placer = Placer::new(&catalog)?;
             let (switch, port) = (&port[0], &port[1]);
             // Each MAC on the port is placed with its own evidence (its owner differs).
             let mut placed = Vec::new();
             for sighting in catalog.port_sightings(switch, port)? {
-                placed.extend(classify(&catalog, vec![sighting])?);
+                placed.extend(placer.classify(&catalog, vec![sighting])?);
             }
             if placed.is_empty() {
                 warn(
@@ -219,13 +220,14 @@ impl Tool for Args {
             let catalog = self.common.open_catalog(&config)?;
             let since = clock::parse_since(&self.since, clock::now())?;
             let moves = catalog.moves_since(since)?;
+            let placer = Placer::new(&catalog)?;
             if moves.is_empty() {
                 return Ok(Outcome::NothingFound);
             }
             let mut from = Vec::new();
             let mut rows = Vec::new();
             for (old, new) in moves {
-                let placed = classify(&catalog, vec![new])?.remove(0);
+                let placed = placer.classify(&catalog, vec![new])?.remove(0);
                 from.push(old.port_name.or(old.port_descr));
                 rows.push((placed.sighting.mac.clone(), "moves".to_string(), placed));
             }
@@ -246,6 +248,7 @@ impl Tool for Args {
         if self.live {
             live_crawl(&mut catalog, &config, &resolved)?;
         }
+        let placer = Placer::new(&catalog)?;
         let mut outcome = Outcome::Success;
         let mut rows: Vec<(String, String, Placed)> = Vec::new();
         for (item, macs) in resolved {
@@ -271,9 +274,9 @@ impl Tool for Args {
                     continue;
                 }
                 any = true;
-                let placed = classify(&catalog, sightings)?;
+                let placed = placer.classify(&catalog, sightings)?;
                 rows.extend(
-                    select(placed, self.all, self.history)
+                    placement::select(placed, self.all, self.history)
                         .into_iter()
                         .map(|p| (item.clone(), via.clone(), p)),
                 );
@@ -411,79 +414,6 @@ fn macs_for(catalog: &Catalog, item: &str, resolver: &Lazy) -> Result<Vec<(Strin
         }
     }
     Ok(out)
-}
-
-/// Classifies sightings (all of one MAC) with the evidence about the ports they are on.
-fn classify(catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> {
-    let mut ids: Vec<i64> = sightings.iter().map(|s| s.device_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut ports: Vec<(i64, i64)> = sightings
-        .iter()
-        .flat_map(|s| {
-            [s.if_index, s.lag_if_index]
-                .into_iter()
-                .flatten()
-                .map(move |i| (s.device_id, i))
-        })
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    let owner = match sightings.first() {
-        Some(s) => catalog.mac_owner(&s.mac)?,
-        None => None,
-    };
-    let evidence = Evidence::new(
-        catalog.devices()?,
-        owner,
-        catalog.neighbors_of(&ids)?,
-        catalog.ports_learning_devices(&ports)?,
-    );
-    Ok(evidence.classify(sightings))
-}
-
-/// The rows to show: the answer (default), every current place (`--all`), or everything.
-fn select(placed: Vec<Placed>, all: bool, history: bool) -> Vec<Placed> {
-    if history {
-        let mut placed = placed;
-        // Oldest first; within one second (two crawls close together) what is gone comes first.
-        placed.sort_by_key(|p| {
-            (
-                p.sighting.first_seen,
-                p.sighting.current,
-                p.sighting.last_seen,
-            )
-        });
-        return placed;
-    }
-    if all {
-        return placed.into_iter().filter(|p| p.sighting.current).collect();
-    }
-    if let Some(i) = placement::choose(&placed) {
-        let mut p = placed[i].clone();
-        let others = placed.iter().filter(|o| o.sighting.current).count() - 1;
-        if others > 0 {
-            p.why = format!("{}; also seen on {others} other port(s), see --all", p.why);
-        }
-        return vec![p];
-    }
-    // No access port: say why, with the most telling row.
-    let current: Vec<&Placed> = placed.iter().filter(|p| p.sighting.current).collect();
-    if let Some(first) = current.first() {
-        let mut p = (*first).clone();
-        if current.iter().all(|c| c.role == Role::Itself) {
-            p.why = "the MAC is a crawled switch's own address".into();
-        } else {
-            p.why = format!("only seen on uplinks ({} places), see --all", current.len());
-        }
-        return vec![p];
-    }
-    let mut p = placed[0].clone();
-    p.why = format!(
-        "not seen since {} (the latest crawls of its switches no longer see it); see --history",
-        clock::format(p.sighting.last_seen)
-    );
-    vec![p]
 }
 
 fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String>) -> Record {

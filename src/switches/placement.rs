@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::{DeviceRow, NeighborRow, Sighting};
+use crate::catalog::{Catalog, DeviceRow, NeighborRow, Sighting};
+use crate::clock;
+use crate::error::Result;
 
 /// More learned MACs than this on a non-uplink port, and it is labelled shared.
 pub const SHARED_PORT_MACS: i64 = 4;
@@ -203,4 +205,107 @@ pub fn choose(placed: &[Placed]) -> Option<usize> {
         .filter(|(_, p)| p.sighting.current && rank(p) < 9)
         .min_by_key(|(_, p)| (rank(p), p.sighting.macs_on_port, -p.sighting.last_seen))
         .map(|(i, _)| i)
+}
+
+/// Places MACs as which-switch does, for any tool: gathers the evidence about the ports a MAC
+/// is seen on from the catalog, with the device list read once however many MACs are placed.
+pub struct Placer {
+    devices: Vec<DeviceRow>,
+}
+
+impl Placer {
+    /// Reads the crawled devices once.
+    pub fn new(catalog: &Catalog) -> Result<Placer> {
+        Ok(Placer {
+            devices: catalog.devices()?,
+        })
+    }
+
+    /// Classifies sightings (all of one MAC) with the evidence about the ports they are on.
+    pub fn classify(&self, catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> {
+        let mut ids: Vec<i64> = sightings.iter().map(|s| s.device_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut ports: Vec<(i64, i64)> = sightings
+            .iter()
+            .flat_map(|s| {
+                [s.if_index, s.lag_if_index]
+                    .into_iter()
+                    .flatten()
+                    .map(move |i| (s.device_id, i))
+            })
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        let owner = match sightings.first() {
+            Some(s) => catalog.mac_owner(&s.mac)?,
+            None => None,
+        };
+        let evidence = Evidence::new(
+            self.devices.clone(),
+            owner,
+            catalog.neighbors_of(&ids)?,
+            catalog.ports_learning_devices(&ports)?,
+        );
+        Ok(evidence.classify(sightings))
+    }
+
+    /// The one row that answers "where is this MAC plugged in", with its evidence in `why`;
+    /// `None` when no forwarding table has ever seen it.
+    pub fn answer(&self, catalog: &Catalog, mac: &str) -> Result<Option<Placed>> {
+        let sightings = catalog.sightings(mac, true)?;
+        if sightings.is_empty() {
+            return Ok(None);
+        }
+        let placed = self.classify(catalog, sightings)?;
+        Ok(select(placed, false, false).into_iter().next())
+    }
+}
+
+/// The rows to show: the answer (default), every current place (`all`), or everything
+/// (`history`, oldest first).
+pub fn select(placed: Vec<Placed>, all: bool, history: bool) -> Vec<Placed> {
+    if history {
+        let mut placed = placed;
+        // Oldest first; within one second (two crawls close together) what is gone comes first.
+        placed.sort_by_key(|p| {
+            (
+                p.sighting.first_seen,
+                p.sighting.current,
+                p.sighting.last_seen,
+            )
+        });
+        return placed;
+    }
+    if all {
+        return placed.into_iter().filter(|p| p.sighting.current).collect();
+    }
+    if let Some(i) = choose(&placed) {
+        let mut p = placed[i].clone();
+        let others = placed.iter().filter(|o| o.sighting.current).count() - 1;
+        if others > 0 {
+            p.why = format!("{}; also seen on {others} other port(s), see --all", p.why);
+        }
+        return vec![p];
+    }
+    // No access port: say why, with the most telling row.
+    let current: Vec<&Placed> = placed.iter().filter(|p| p.sighting.current).collect();
+    if let Some(first) = current.first() {
+        let mut p = (*first).clone();
+        if current.iter().all(|c| c.role == Role::Itself) {
+            p.why = "the MAC is a crawled switch's own address".into();
+        } else {
+            p.why = format!("only seen on uplinks ({} places), see --all", current.len());
+        }
+        return vec![p];
+    }
+    let Some(first) = placed.first() else {
+        return Vec::new();
+    };
+    let mut p = first.clone();
+    p.why = format!(
+        "not seen since {} (the latest crawls of its switches no longer see it); see --history",
+        clock::format(p.sighting.last_seen)
+    );
+    vec![p]
 }
