@@ -129,6 +129,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The worse of two outcomes, for a command that answers its inputs in batches.
+    pub fn max(self, other: Outcome) -> Outcome {
+        if self == Outcome::Success {
+            other
+        } else {
+            self
+        }
+    }
+
     /// The process exit status for this outcome: 0, or 1 for nothing found / partial failure.
     pub fn exit_code(self) -> u8 {
         match self {
