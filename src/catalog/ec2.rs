@@ -62,6 +62,8 @@ pub struct Ec2InstanceRow {
     pub private_ip: Option<String>,
     pub public_ip: Option<String>,
     pub asg_name: Option<String>,
+    /// Every tag, as a JSON object (null when none were stored).
+    pub tags: serde_json::Value,
     /// Whether the instance was reported by the last sync of its source.
     pub current: bool,
     pub first_seen: i64,
@@ -266,11 +268,15 @@ impl Catalog {
     /// Instances that have, or had, this address (private or public IPv4), the most recently
     /// seen first.
     pub fn ec2_instances_by_address(&self, address: &str) -> Result<Vec<Ec2InstanceRow>> {
-        self.ec2_query(
-            "s.private_ip = ?1 OR s.public_ip = ?1 \
-             OR EXISTS (SELECT 1 FROM json_each(s.ipv6) WHERE value = ?1)",
-            address,
-        )
+        // IPv4 lookups use the two indexes; only IPv6 needs to look inside the JSON arrays.
+        if address.contains(':') {
+            self.ec2_query(
+                "s.ipv6 IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(s.ipv6) WHERE value = ?1)",
+                address,
+            )
+        } else {
+            self.ec2_query("s.private_ip = ?1 OR s.public_ip = ?1", address)
+        }
     }
 
     /// Instances whose Name tag, or id, is `name`, the most recently seen first.
@@ -284,7 +290,7 @@ impl Catalog {
             .prepare_cached(&format!(
                 "SELECT i.instance_id, i.region, s.name, s.state, s.instance_type, s.az, \
                    s.private_ip, s.public_ip, s.asg_name, s.current AND i.current, \
-                   s.first_seen, s.last_seen \
+                   s.first_seen, s.last_seen, s.tags \
                  FROM ec2_instance_states s JOIN ec2_instances i ON i.id = s.instance_id \
                  WHERE {condition} ORDER BY s.last_seen DESC, i.instance_id"
             ))
@@ -303,6 +309,10 @@ impl Catalog {
                 current: r.get(9)?,
                 first_seen: r.get(10)?,
                 last_seen: r.get(11)?,
+                tags: r
+                    .get::<_, Option<String>>(12)?
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or(serde_json::Value::Null),
             })
         })
         .map_err(sql_error)?

@@ -6,6 +6,7 @@
 //! (one host, one switch) is written in one transaction: a crawl that dies half-way leaves the
 //! previous data intact.
 
+mod addresses;
 mod devices;
 mod ec2;
 mod hosts;
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use addresses::{AddressHolder, ArpObservation};
 pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting};
 pub use ec2::{Ec2InstanceRow, Ec2Write};
 pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, HostWrite, InterfaceRow, ScanRow};
