@@ -1,3 +1,4 @@
+complete -c whatis-host -l stale -d 'A host not scanned for longer than this is flagged in `disagreements` (30m, 12h, 7d, 2w)' -r
 complete -c whatis-host -l dns-server -d 'DNS server to ask instead of the system\'s, as ADDR[:PORT]' -r
 complete -c whatis-host -l dns-timeout -d 'Seconds to wait for a DNS answer [default: 2, or [dns] timeout in the config]' -r
 complete -c whatis-host -l format -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned table (cards for single objects); the default on a terminal'

@@ -91,8 +91,8 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
             .collect();
         if shown.len() < doc.fields.len() {
             page.push_str(&format!(
-                ".PP\nWithout \\fB\\-f\\fR, the table, tsv and csv formats show {}; json and \
-                 jsonl show every field.\n",
+                ".PP\nWithout \\fB\\-f\\fR, the table, tsv and csv formats show {}; cards, json \
+                 and jsonl show every field.\n",
                 roff(&shown.join(", "))
             ));
         }
@@ -187,5 +187,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "~/.local/share/opskit/catalog.db",
         "The catalog (SQLite, WAL mode), created on first use.",
+    ),
+    (
+        "~/.config/opskit/subnets.toml, ~/.config/opskit/subnets.csv",
+        "Your subnets (prefix, name, vlan, site, description), which whatis-ip shows for each \
+         address; another path with --subnets or [whatis] subnets in the configuration.",
     ),
 ];

@@ -128,6 +128,9 @@ pub struct Printer {
     header: bool,
     /// Selected fields: their index in the schema and their name.
     fields: Vec<(usize, &'static str)>,
+    /// The fields a card shows: the selected ones with -f, else every field (a card shows
+    /// only what is known, so it stays readable however many fields a command has).
+    card_fields: Vec<(usize, &'static str)>,
     tty: bool,
     colour: bool,
     out: io::BufWriter<io::StdoutLock<'static>>,
@@ -135,8 +138,8 @@ pub struct Printer {
 
 impl Printer {
     /// Prepares a printer for a command whose records follow `schema`; rejects unknown `-f` names.
-    /// Without `-f`, text formats show the first `text_fields` fields and JSON shows them all,
-    /// so that tables stay readable while scripts still get everything.
+    /// Without `-f`, tables, tsv and csv show the first `text_fields` fields; cards and JSON
+    /// show them all, so that lines stay readable while scripts and people still get everything.
     pub fn new(args: &OutputArgs, schema: &'static [Field], text_fields: usize) -> Result<Self> {
         let tty = io::stdout().is_terminal();
         let format = match (args.json, args.format) {
@@ -146,6 +149,7 @@ impl Printer {
             (false, None) => Format::Tsv,
         };
         let mut fields = select_fields(&args.fields, schema)?;
+        let card_fields = fields.clone();
         if args.fields.is_empty() && !matches!(format, Format::Json | Format::Jsonl) {
             fields.truncate(text_fields);
         }
@@ -154,6 +158,7 @@ impl Printer {
             format,
             header: args.header,
             fields,
+            card_fields,
             tty,
             colour,
             out: io::BufWriter::new(io::stdout().lock()),
@@ -208,12 +213,17 @@ impl Printer {
     }
 
     fn card(&mut self, records: &[Record]) -> io::Result<()> {
-        let width = self.fields.iter().map(|(_, f)| f.len()).max().unwrap_or(0);
+        let width = self
+            .card_fields
+            .iter()
+            .map(|(_, f)| f.len())
+            .max()
+            .unwrap_or(0);
         for (i, record) in records.iter().enumerate() {
             if i > 0 {
                 writeln!(self.out)?;
             }
-            for &(i, name) in &self.fields {
+            for &(i, name) in &self.card_fields {
                 let value = &record.values[i];
                 if is_empty(value) {
                     continue;

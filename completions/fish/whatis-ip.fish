@@ -1,0 +1,17 @@
+complete -c whatis-ip -l subnets -d 'Subnets file, CSV or TOML (prefix, name, vlan, site, description) [default: [whatis] subnets in the config, else subnets.toml or subnets.csv in $XDG_CONFIG_HOME/opskit]' -r -F
+complete -c whatis-ip -l ptr-sweep -d 'In a CIDR prefix of at most this many addresses, ask reverse DNS about every address, not only the ones the catalog knows (0: never)' -r
+complete -c whatis-ip -l dns-server -d 'DNS server to ask instead of the system\'s, as ADDR[:PORT]' -r
+complete -c whatis-ip -l dns-timeout -d 'Seconds to wait for a DNS answer [default: 2, or [dns] timeout in the config]' -r
+complete -c whatis-ip -l format -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned table (cards for single objects); the default on a terminal'
+tsv\t'Tab-separated values, escaped, no header unless --header; the default when piped'
+csv\t'Comma-separated values (RFC 4180)'
+json\t'One JSON array of objects'
+jsonl\t'One JSON object per line'"
+complete -c whatis-ip -s f -l fields -d 'Fields to show, comma-separated, in this order (see OUTPUT FIELDS in the manual)' -r
+complete -c whatis-ip -l config -d 'Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]' -r -F
+complete -c whatis-ip -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r -F
+complete -c whatis-ip -l no-dns -d 'Do not ask DNS; answer from the catalog only'
+complete -c whatis-ip -l json -d 'One JSON object per line (shorthand for --format jsonl)'
+complete -c whatis-ip -l header -d 'Print a header line in tsv and csv output'
+complete -c whatis-ip -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c whatis-ip -s V -l version -d 'Print version'
