@@ -214,3 +214,143 @@ fn a_terminal_gets_a_card() {
         "{screen}"
     );
 }
+
+#[test]
+fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
+    let lab = common::whatis_lab::lab();
+    // An alias: the CNAME chain leads to web-7, which the catalog knows.
+    let cards = lab.json("whatis-host", &["www.example.test"], 0);
+    assert_eq!(cards.len(), 1);
+    let c = &cards[0];
+    assert_eq!(c["host"], "web-7");
+    assert_eq!(
+        c["cnames"],
+        serde_json::json!(["web.example.test", "web-7.example.test"])
+    );
+    let mut dns: Vec<&str> = c["dns_addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    dns.sort();
+    assert_eq!(dns, ["10.0.10.5", "10.0.10.50", "2001:db8:10::5"]);
+    // The PTR of every address, DNS's and the host's own.
+    let ptr: Vec<String> = c["ptr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} {} {}", p["address"], p["name"], p["confirmed"]))
+        .collect();
+    for want in [
+        "\"10.0.10.5\" \"web-7.example.test\" true",
+        "\"2001:db8:10::5\" \"web-7.example.test\" true",
+        "\"10.0.10.50\" \"web-7.example.test\" true",
+    ] {
+        assert!(ptr.contains(&want.to_string()), "{ptr:?}");
+    }
+    // The switch port of its interface's MAC, as which-switch decides it.
+    let port = &c["switch_ports"][0];
+    assert_eq!(port["interface"], "eth0");
+    assert_eq!(port["mac"], common::whatis_lab::WEB7_MAC);
+    assert_eq!(
+        (port["switch"].as_str(), port["port"].as_str()),
+        (Some("access1"), Some("ge5"))
+    );
+    assert_eq!(port["vendor"], "Intel Corporate");
+    // The EC2 instance named like it, with its tags.
+    assert_eq!(c["ec2"][0]["id"], lab.fleet.web7.id);
+    assert_eq!(c["ec2"][0]["tags"]["env"], "prod");
+    // When each source last saw it.
+    let seen = c["last_seen_by"].as_object().unwrap();
+    for source in [
+        "scan-hosts",
+        "switch forwarding tables",
+        "router ARP/neighbour tables",
+        "ec2",
+    ] {
+        assert!(seen.contains_key(source), "{seen:?}");
+    }
+    // DNS gives an address the host does not have.
+    assert_eq!(
+        c["disagreements"],
+        serde_json::json!(["DNS gives 10.0.10.50, which web-7 does not report on any interface"])
+    );
+
+    // A host not scanned for longer than --stale is flagged (the lab took seconds to build).
+    let cards = lab.json(
+        "whatis-host",
+        &["--stale", "1s", "-f", "disagreements", "web-7"],
+        0,
+    );
+    let flagged = cards[0]["disagreements"].as_array().unwrap();
+    assert!(
+        flagged
+            .iter()
+            .any(|d| d.as_str().unwrap().contains("longer ago than --stale")),
+        "{flagged:?}"
+    );
+
+    // db-2: a PTR that does not resolve back, a confirmed one naming another host, and
+    // addresses DNS does not give for the name (db-2 is not in DNS at all).
+    let cards = lab.json("whatis-host", &["db-2"], 0);
+    let d: Vec<&str> = cards[0]["disagreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        d.contains(&"db-2 reports 10.0.10.9, 10.0.10.10, which DNS does not give for the name"),
+        "{d:?} {}",
+        cards[0]
+    );
+    assert!(
+        d.iter()
+            .any(|x| x.starts_with("PTR old-db.example.test does not resolve back to 10.0.10.9")),
+        "{d:?}"
+    );
+    assert!(
+        d.contains(&"PTR of 10.0.10.10 is backup.example.test, not db-2"),
+        "{d:?}"
+    );
+
+    // DNS still pointing at a stopped instance's address.
+    let cards = lab.json("whatis-host", &["old-1.example.test"], 0);
+    assert_eq!(cards[0]["host"], Value::Null);
+    assert_eq!(cards[0]["ec2"][0]["id"], lab.fleet.old1.id);
+    assert_eq!(
+        cards[0]["disagreements"],
+        serde_json::json!([format!(
+            "DNS gives {}, the address of EC2 instance {}, which is stopped",
+            lab.fleet.old1.private_ip, lab.fleet.old1.id
+        )])
+    );
+}
+
+#[test]
+fn names_with_control_characters_are_refused_and_many_names_resolve_together() {
+    let lab = common::whatis_lab::lab();
+    let mut input = String::from("web\x1b]0;pwned\x07-7\n");
+    for _ in 0..200 {
+        input.push_str("web-7.example.test\nnobody.example.test\n");
+    }
+    let out = lab.run_stdin("whatis-host", &["-f", "query,host"], &input);
+    assert_status(&out, 1);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 200);
+    assert!(lines.iter().all(|l| *l == "web-7.example.test\tweb-7"));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "whatis-host: web\\x1b]0;pwned\\x07-7: not a host name (control characters or spaces)\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("whatis-host: nobody.example.test: not in the catalog or DNS")
+            .count(),
+        200
+    );
+}

@@ -11,7 +11,9 @@ pub mod pkg_where;
 pub mod scan_hosts;
 pub mod sshec2;
 pub mod sync_ec2;
+pub mod whatis;
 pub mod whatis_host;
+pub mod whatis_ip;
 pub mod which_switch;
 
 use std::io::Write;
@@ -194,6 +196,7 @@ pub fn all() -> Vec<(ToolDoc, clap::Command)> {
     vec![
         (scan_hosts::Args::DOC, command::<scan_hosts::Args>()),
         (crawl_switches::Args::DOC, command::<crawl_switches::Args>()),
+        (whatis_ip::Args::DOC, command::<whatis_ip::Args>()),
         (whatis_host::Args::DOC, command::<whatis_host::Args>()),
         (pkg_where::Args::DOC, command::<pkg_where::Args>()),
         (which_switch::Args::DOC, command::<which_switch::Args>()),

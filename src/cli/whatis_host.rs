@@ -1,30 +1,46 @@
-//! `whatis-host`: everything known about a host name, from the catalog and from DNS.
+//! `whatis-host`: everything known about a host name, joined from DNS and every collector's
+//! part of the catalog, with the places where the sources disagree pointed out.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::catalog::HostDetails;
+use crate::catalog::{Ec2InstanceRow, HostDetails};
 use crate::clock;
-use crate::dns::{AddressAnswer, Resolver};
+use crate::dns::{AddressAnswer, Resolver, ReverseAnswer};
 use crate::error::{Outcome, Result};
 use crate::input;
+use crate::net::{Mac, kind, oui};
 use crate::output::{Field, OutputArgs, Printer, Record, Shape};
+use crate::switches::placement::Placer;
 
+use super::whatis;
 use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
 
 const NAME: &str = "whatis-host";
 
-/// Everything known about a host: facts, interfaces and addresses, packages, DNS.
+/// Everything known about a host: DNS, facts, interfaces, switch ports, packages, cloud.
 ///
 /// Looks each NAME up in the catalog by hostname, FQDN or short name (case-insensitively) and
-/// asks DNS for its A and AAAA records. Shows one card per matching host: OS, kernel, hardware,
-/// every interface with its MAC and addresses, package counts, and when and how it was last
-/// scanned. With no NAME, reads names from stdin, one per line.
+/// asks DNS for its A and AAAA records, the CNAME chain to them, and the PTR of each address.
+/// Shows one card per matching host: OS, kernel, hardware, every interface with its MAC and
+/// addresses, the switch port of each MAC (as which-switch decides it), package counts, custom
+/// facts, the EC2 instance with its tags and Auto Scaling group, and when each source last saw
+/// it. Disagreements are listed: DNS addresses the host does not report or the reverse, PTRs
+/// that do not resolve back or name another host, a host not scanned for a long time. With no
+/// NAME, reads names from stdin, one per line, and resolves them concurrently.
 #[derive(Debug, clap::Parser)]
 #[command(version)]
 pub struct Args {
     /// Host names (hostname, FQDN or short name); read from stdin when absent or "-"
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+
+    /// A host not scanned for longer than this is flagged in `disagreements` (30m, 12h, 7d, 2w)
+    #[arg(long, value_name = "AGE", default_value = "7d")]
+    pub stale: String,
 
     #[command(flatten)]
     pub dns: DnsArgs,
@@ -127,8 +143,20 @@ pub const FIELDS: &[Field] = &[
         about: "A and AAAA records of the name.",
     },
     Field {
+        name: "cnames",
+        about: "The CNAME chain from the name to its canonical name, each hop's target in order.",
+    },
+    Field {
+        name: "ptr",
+        about: "Reverse DNS of each address (DNS's and the host's own): address, name, confirmed (the name resolves back to the address).",
+    },
+    Field {
         name: "dns_error",
         about: "Why DNS gave no answer, when it failed (timeout, refused, …).",
+    },
+    Field {
+        name: "switch_ports",
+        about: "Where each interface's MAC is plugged in, as which-switch decides it: interface, mac, switch, port, vlan, role, current, last_seen, vendor, why.",
     },
     Field {
         name: "packages",
@@ -160,7 +188,15 @@ pub const FIELDS: &[Field] = &[
     },
     Field {
         name: "ec2",
-        about: "EC2 instances (from sync-ec2) whose Name tag or id is the name, or that have one of its addresses: id, Name, state, region, availability zone, type, private and public IPv4, Auto Scaling group, whether current, last seen.",
+        about: "EC2 instances (from sync-ec2) whose Name tag or id is the name, or that have one of its addresses: id, name, state, asg, region, az, type, private_ip, public_ip, current, last_seen, tags.",
+    },
+    Field {
+        name: "last_seen_by",
+        about: "When each source last saw the host (object): scan-hosts, switch forwarding tables (its MACs), router ARP/neighbour tables (its addresses), ec2.",
+    },
+    Field {
+        name: "disagreements",
+        about: "Where sources disagree: DNS addresses the host does not report, host addresses DNS does not give, PTRs that do not resolve back or name another host, a host not scanned for longer than --stale, DNS pointing at a stopped or terminated instance.",
     },
 ];
 
@@ -192,46 +228,292 @@ impl Tool for Args {
     fn run(self) -> Result<Outcome> {
         let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
         let names = input::items(&self.names, "host names")?;
+        let now = clock::now();
+        let stale_before = clock::parse_since(&self.stale, now)?;
         let config = self.common.config()?;
         let resolver = match self.dns.options(&config)? {
             Some(options) => Some(Resolver::new(&options)?),
             None => None,
         };
         let catalog = self.common.open_catalog(&config)?;
+        let placer = Placer::new(&catalog)?;
 
-        let mut records = Vec::new();
         let mut outcome = Outcome::Success;
-        for name in &names {
-            let dns = resolver.as_ref().map(|r| r.addresses(name));
-            let hosts = catalog.find_hosts(name)?;
-            let ec2 = ec2_instances(&catalog, name, &hosts, dns.as_ref())?;
-            if hosts.is_empty()
-                && ec2.is_empty()
-                && dns.as_ref().is_none_or(|d| d.addresses.is_empty())
-            {
-                let why = match dns.as_ref().and_then(|d| d.error.as_deref()) {
-                    Some(e) => format!("not in the catalog, and DNS failed: {e}"),
-                    None if dns.is_some() => "not in the catalog or DNS".to_string(),
-                    None => "not in the catalog".to_string(),
-                };
-                warn(NAME, format!("{name}: {why}"));
+        for batch in names.chunks(BATCH) {
+            let mut records = Vec::new();
+            let valid: Vec<String> = batch.iter().filter(|n| valid_name(n)).cloned().collect();
+            for bad in batch.iter().filter(|n| !valid_name(n)) {
+                warn(
+                    NAME,
+                    format!(
+                        "{}: not a host name (control characters or spaces)",
+                        crate::output::escape::for_terminal(bad)
+                    ),
+                );
                 outcome = Outcome::NothingFound;
-                continue;
             }
-            if hosts.is_empty() {
-                let mut r = card(name, None, dns.as_ref());
-                r.set("ec2", json!(ec2));
-                records.push(r);
+            let answers: Vec<Option<AddressAnswer>> = match &resolver {
+                Some(r) => r.addresses_many(&valid).into_iter().map(Some).collect(),
+                None => vec![None; valid.len()],
+            };
+            // Everything known of each name, then reverse DNS of all their addresses at once.
+            let mut found = Vec::new();
+            for (name, dns) in valid.iter().zip(answers) {
+                let mut hosts = catalog.find_hosts(name)?;
+                // An alias: the host is known by the name the CNAME chain ends at.
+                if hosts.is_empty()
+                    && let Some(canonical) = dns.as_ref().and_then(|d| d.cnames.last())
+                {
+                    hosts = catalog.find_hosts(canonical)?;
+                }
+                let details: Vec<HostDetails> = hosts
+                    .into_iter()
+                    .map(|h| catalog.host_details(h))
+                    .collect::<Result<_>>()?;
+                let ec2 = ec2_instances(&catalog, name, &details, dns.as_ref())?;
+                if details.is_empty()
+                    && ec2.is_empty()
+                    && dns.as_ref().is_none_or(|d| d.addresses.is_empty())
+                {
+                    let why = match dns.as_ref().and_then(|d| d.error.as_deref()) {
+                        Some(e) => format!("not in the catalog, and DNS failed: {e}"),
+                        None if dns.is_some() => "not in the catalog or DNS".to_string(),
+                        None => "not in the catalog".to_string(),
+                    };
+                    warn(NAME, format!("{name}: {why}"));
+                    outcome = Outcome::NothingFound;
+                    continue;
+                }
+                found.push((name, dns, details, ec2));
             }
-            for host in hosts {
-                let details = catalog.host_details(host)?;
-                let mut r = card(name, Some(&details), dns.as_ref());
-                r.set("ec2", json!(ec2));
-                records.push(r);
+            let mut to_reverse: Vec<IpAddr> = Vec::new();
+            for (_, dns, details, _) in &found {
+                to_reverse.extend(dns.iter().flat_map(|d| d.addresses.iter().copied()));
+                to_reverse.extend(details.iter().flat_map(reverse_worthy));
+            }
+            to_reverse.sort();
+            to_reverse.dedup();
+            let reverse: HashMap<IpAddr, ReverseAnswer> = match &resolver {
+                Some(r) => to_reverse
+                    .iter()
+                    .copied()
+                    .zip(r.reverse_many(&to_reverse))
+                    .collect(),
+                None => HashMap::new(),
+            };
+            let macs: Vec<Mac> = found
+                .iter()
+                .flat_map(|(_, _, details, _)| details.iter())
+                .flat_map(|d| d.interfaces.iter())
+                .filter_map(|i| i.mac.as_deref()?.parse().ok())
+                .collect();
+            let vendors = if macs.is_empty() {
+                HashMap::new()
+            } else {
+                oui::vendors(Path::new(oui::REGISTRY_DIR), &macs)
+            };
+            for (name, dns, details, ec2) in found {
+                let ec2_json: Vec<Value> = ec2.iter().map(whatis::ec2_json).collect();
+                if details.is_empty() {
+                    let mut r = card(name, None, dns.as_ref());
+                    r.set("ec2", json!(ec2_json));
+                    let context = Joined {
+                        dns: dns.as_ref(),
+                        reverse: &reverse,
+                        ec2: &ec2,
+                        stale_before,
+                    };
+                    r.set("ptr", context.ptr(None));
+                    r.set("disagreements", context.disagreements(None));
+                    records.push(r);
+                }
+                for d in &details {
+                    let mut r = card(name, Some(d), dns.as_ref());
+                    r.set("ec2", json!(ec2_json));
+                    let context = Joined {
+                        dns: dns.as_ref(),
+                        reverse: &reverse,
+                        ec2: &ec2,
+                        stale_before,
+                    };
+                    r.set("ptr", context.ptr(Some(d)));
+                    let mut ports = Vec::new();
+                    for i in &d.interfaces {
+                        let Some(mac) = &i.mac else { continue };
+                        if let Some(mut p) = whatis::switch_port(&placer, &catalog, mac, &vendors)?
+                        {
+                            p["interface"] = json!(i.name);
+                            ports.push(p);
+                        }
+                    }
+                    r.set("switch_ports", ports);
+                    let mut seen: serde_json::Map<String, Value> = catalog
+                        .host_last_seen_by_source(d.host.id)?
+                        .into_iter()
+                        .map(|(source, t)| (source, json!(clock::format(t))))
+                        .collect();
+                    if let Some(t) = ec2.iter().map(|e| e.last_seen).max() {
+                        seen.insert("ec2".into(), json!(clock::format(t)));
+                    }
+                    r.set("last_seen_by", Value::Object(seen));
+                    r.set("disagreements", context.disagreements(Some(d)));
+                    records.push(r);
+                }
+            }
+            printer.print(&records, Shape::Card)?;
+        }
+        Ok(outcome)
+    }
+}
+
+/// Names answered per batch (DNS for a batch is asked concurrently).
+const BATCH: usize = 2000;
+
+/// A host name worth asking about: no control characters or whitespace (which no DNS name or
+/// hostname has, and which would garble a terminal if echoed back).
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// A host's own addresses worth a reverse lookup: not loopback, link-local or multicast.
+fn reverse_worthy(d: &HostDetails) -> Vec<IpAddr> {
+    d.interfaces
+        .iter()
+        .flat_map(|i| i.addresses.iter())
+        .filter_map(|a| a.address.parse::<IpAddr>().ok())
+        .filter(|ip| dns_worthy(*ip))
+        .collect()
+}
+
+/// Whether DNS is expected to know an address: loopback, link-local, multicast and
+/// unspecified addresses are never in it.
+fn dns_worthy(ip: IpAddr) -> bool {
+    !matches!(
+        kind::classify(ip).kind,
+        "loopback" | "link-local" | "multicast" | "unspecified"
+    )
+}
+
+/// What DNS and the catalog said about one name, for the fields that join them.
+struct Joined<'a> {
+    dns: Option<&'a AddressAnswer>,
+    reverse: &'a HashMap<IpAddr, ReverseAnswer>,
+    ec2: &'a [Ec2InstanceRow],
+    stale_before: i64,
+}
+
+impl Joined<'_> {
+    /// The addresses to show reverse DNS for: DNS's, then the host's own.
+    fn addresses(&self, host: Option<&HostDetails>) -> Vec<IpAddr> {
+        let mut all: Vec<IpAddr> = self.dns.map(|d| d.addresses.clone()).unwrap_or_default();
+        if let Some(h) = host {
+            for ip in reverse_worthy(h) {
+                if !all.contains(&ip) {
+                    all.push(ip);
+                }
             }
         }
-        printer.print(&records, Shape::Card)?;
-        Ok(outcome)
+        all
+    }
+
+    fn ptr(&self, host: Option<&HostDetails>) -> Value {
+        let mut rows = Vec::new();
+        for ip in self.addresses(host) {
+            let Some(answer) = self.reverse.get(&ip) else {
+                continue;
+            };
+            for p in &answer.names {
+                rows.push(json!({
+                    "address": ip.to_string(),
+                    "name": p.name,
+                    "confirmed": p.confirmed,
+                }));
+            }
+        }
+        Value::Array(rows)
+    }
+
+    fn disagreements(&self, host: Option<&HostDetails>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut reported: Vec<IpAddr> = host
+            .map(|h| {
+                h.interfaces
+                    .iter()
+                    .flat_map(|i| i.addresses.iter())
+                    .filter_map(|a| a.address.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        reported.sort();
+        if let (Some(dns), Some(h)) = (self.dns, host) {
+            let name = &h.host.name;
+            let missing: Vec<String> = dns
+                .addresses
+                .iter()
+                .filter(|a| !reported.contains(a))
+                .map(ToString::to_string)
+                .collect();
+            if !missing.is_empty() && !reported.is_empty() {
+                out.push(format!(
+                    "DNS gives {}, which {name} does not report on any interface",
+                    missing.join(", ")
+                ));
+            }
+            if dns.error.is_none() {
+                let unlisted: Vec<String> = reported
+                    .iter()
+                    .filter(|a| dns_worthy(**a) && !dns.addresses.contains(a))
+                    .map(ToString::to_string)
+                    .collect();
+                if !unlisted.is_empty() {
+                    out.push(format!(
+                        "{name} reports {}, which DNS does not give for the name",
+                        unlisted.join(", ")
+                    ));
+                }
+            }
+        }
+        for ip in self.addresses(host) {
+            let Some(answer) = self.reverse.get(&ip) else {
+                continue;
+            };
+            out.extend(whatis::ptr_disagreements(&ip.to_string(), answer));
+            if let Some(h) = host {
+                for p in answer.names.iter().filter(|p| p.confirmed) {
+                    if !whatis::same_host(&p.name, &h.host.name, h.host.fqdn.as_deref()) {
+                        out.push(format!("PTR of {ip} is {}, not {}", p.name, h.host.name));
+                    }
+                }
+            }
+        }
+        if let Some(h) = host
+            && h.host.last_seen < self.stale_before
+        {
+            out.push(format!(
+                "{} was last scanned at {}, longer ago than --stale",
+                h.host.name,
+                clock::format(h.host.last_seen)
+            ));
+        }
+        if let Some(dns) = self.dns {
+            for e in self.ec2.iter().filter(|e| {
+                matches!(
+                    e.state.as_deref(),
+                    Some("terminated" | "stopped" | "shutting-down")
+                )
+            }) {
+                for ip in [&e.private_ip, &e.public_ip].into_iter().flatten() {
+                    if dns.addresses.iter().any(|a| a.to_string() == *ip) {
+                        out.push(format!(
+                            "DNS gives {ip}, the address of EC2 instance {}, which is {}",
+                            e.instance_id,
+                            e.state.as_deref().unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -240,42 +522,29 @@ impl Tool for Args {
 fn ec2_instances(
     catalog: &crate::catalog::Catalog,
     name: &str,
-    hosts: &[crate::catalog::HostRow],
+    hosts: &[HostDetails],
     dns: Option<&AddressAnswer>,
-) -> Result<Vec<Value>> {
+) -> Result<Vec<Ec2InstanceRow>> {
     let mut rows = catalog.ec2_instances_by_name(name)?;
+    for host in hosts {
+        if host.host.name != name {
+            rows.extend(catalog.ec2_instances_by_name(&host.host.name)?);
+        }
+    }
     let mut addresses: Vec<String> = dns
         .map(|d| d.addresses.iter().map(ToString::to_string).collect())
         .unwrap_or_default();
     for host in hosts {
-        for interface in catalog.host_details(host.clone())?.interfaces {
-            addresses.extend(interface.addresses.into_iter().map(|a| a.address));
+        for interface in &host.interfaces {
+            addresses.extend(interface.addresses.iter().map(|a| a.address.clone()));
         }
     }
+    addresses.sort();
+    addresses.dedup();
     for a in &addresses {
         rows.extend(catalog.ec2_instances_by_address(a)?);
     }
-    rows.sort_by_key(|a| (!a.current, -a.last_seen));
-    let mut seen = std::collections::HashSet::new();
-    Ok(rows
-        .into_iter()
-        .filter(|r| seen.insert(r.instance_id.clone()))
-        .map(|r| {
-            json!({
-                "id": r.instance_id,
-                "name": r.name,
-                "state": r.state,
-                "region": r.region,
-                "az": r.az,
-                "type": r.instance_type,
-                "private_ip": r.private_ip,
-                "public_ip": r.public_ip,
-                "asg": r.asg_name,
-                "current": r.current,
-                "last_seen": clock::format(r.last_seen),
-            })
-        })
-        .collect())
+    Ok(whatis::latest_per_instance(rows))
 }
 
 /// Builds the card for one matched host (or for a name only DNS knows).
@@ -387,6 +656,7 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
         })),
     );
     put("dns_error", json!(dns.and_then(|d| d.error.clone())));
+    put("cnames", json!(dns.map(|d| &d.cnames)));
     let counts = details.map(|d| &d.package_counts[..]).unwrap_or(&[]);
     put(
         "packages",

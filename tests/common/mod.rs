@@ -15,12 +15,14 @@ use tempfile::TempDir;
 
 pub mod moto;
 pub mod sshd;
+pub mod whatis_lab;
 
 /// The path of one of opskit's binaries, as Cargo built it for this test run.
 pub fn bin(tool: &str) -> PathBuf {
     PathBuf::from(match tool {
         "scan-hosts" => env!("CARGO_BIN_EXE_scan-hosts"),
         "whatis-host" => env!("CARGO_BIN_EXE_whatis-host"),
+        "whatis-ip" => env!("CARGO_BIN_EXE_whatis-ip"),
         "pkg-where" => env!("CARGO_BIN_EXE_pkg-where"),
         "crawl-switches" => env!("CARGO_BIN_EXE_crawl-switches"),
         "which-switch" => env!("CARGO_BIN_EXE_which-switch"),
@@ -133,6 +135,42 @@ impl Env {
             cmd.env("DPKG_ADMINDIR", db.dir.path());
         }
         cmd
+    }
+
+    /// `scan-hosts --local` as a host named `hostname` with its own network: a new network
+    /// namespace holding an interface per entry, with the MAC and addresses given, so
+    /// the scan reports exactly those (the kernel's real view, through getifaddrs and
+    /// /sys/class/net, remounted for the namespace).
+    pub fn scan_with_interfaces(&self, hostname: &str, interfaces: &[TestInterface<'_>]) -> Output {
+        require_root();
+        require("unshare", "util-linux");
+        require("ip", "iproute2");
+        let mut setup = String::from("set -e; mount -t sysfs sysfs /sys; ip link set lo up; ");
+        for i in interfaces {
+            setup.push_str(&format!(
+                // A dummy interface where the kernel has the module, else a bridge with no
+                // ports: either is one interface whose MAC can be set.
+                "ip link add {n} type dummy 2>/dev/null || ip link add {n} type bridge; \
+                 ip link set {n} address {m}; ip link set {n} up; ",
+                n = i.name,
+                m = i.mac
+            ));
+            for a in i.addresses {
+                // nodad: an IPv6 address is usable (and listed) at once, not after DAD.
+                let extra = if a.contains(':') { " nodad" } else { "" };
+                setup.push_str(&format!("ip addr add {a} dev {}{extra}; ", i.name));
+            }
+        }
+        setup.push_str(
+            "exec python3 -c 'import os,socket,sys; socket.sethostname(sys.argv[1]); \
+             os.execv(sys.argv[2], sys.argv[2:])' \"$0\" \"$1\" --local",
+        );
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--uts", "--net", "--mount", "--", "sh", "-c", &setup])
+            .arg(hostname)
+            .arg(bin("scan-hosts"));
+        self.isolate(&mut cmd);
+        cmd.output().unwrap()
     }
 
     /// Runs one SQL query on the catalog and returns the first column of every row as text.
@@ -290,6 +328,14 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
+/// A network interface for [`Env::scan_with_interfaces`].
+pub struct TestInterface<'a> {
+    pub name: &'a str,
+    pub mac: &'a str,
+    /// ADDRESS/PREFIX, IPv4 or IPv6.
+    pub addresses: &'a [&'a str],
+}
+
 /// A real dnsmasq on 127.0.0.1 at a free port, serving only the records it is given.
 pub struct Dnsmasq {
     child: Child,
@@ -300,10 +346,16 @@ pub struct Dnsmasq {
 impl Dnsmasq {
     /// Starts dnsmasq with `--host-record`, `--cname` and `--ptr-record` style options.
     pub fn start(records: &[&str]) -> Dnsmasq {
+        Dnsmasq::start_with_hosts(records, "")
+    }
+
+    /// Starts dnsmasq with options and a hosts file (`ADDRESS NAME…` lines, which give both
+    /// the forward records and the PTRs, several addresses per name allowed).
+    pub fn start_with_hosts(records: &[&str], hosts_file: &str) -> Dnsmasq {
         require("dnsmasq", "dnsmasq-base");
         let dir = tempfile::tempdir().unwrap();
         let hosts = dir.path().join("hosts");
-        std::fs::write(&hosts, "").unwrap();
+        std::fs::write(&hosts, hosts_file).unwrap();
         for _attempt in 0..5 {
             let port = free_udp_port();
             let mut cmd = Command::new("dnsmasq");
