@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 #   rpm           rpmbuild and rpm databases for rpm hosts; rpm's own version order
 #   snmpd snmp    net-snmp's agent (SNMPv3 DES privacy) and snmpbulkwalk
 #   libssl-dev pkg-config  libssh2 (the ssh2 crate) links OpenSSL
+#   iproute2      ip: hosts with their own interfaces, in network namespaces, for whatis-ip
 packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data openssh-server openssh-client
-  rpm snmpd snmp libssl-dev pkg-config)
+  rpm snmpd snmp libssl-dev pkg-config iproute2)
 command -v python3 >/dev/null || packages+=(python3)
 
 missing=()
