@@ -314,49 +314,45 @@ impl Tool for Args {
             };
             for (name, dns, details, ec2) in found {
                 let ec2_json: Vec<Value> = ec2.iter().map(whatis::ec2_json).collect();
-                if details.is_empty() {
-                    let mut r = card(name, None, dns.as_ref());
+                let context = Joined {
+                    dns: dns.as_ref(),
+                    reverse: &reverse,
+                    ec2: &ec2,
+                    stale_before,
+                };
+                // One card per matching host; a name only DNS or EC2 knows gets one card too.
+                let cards: Vec<Option<&HostDetails>> = if details.is_empty() {
+                    vec![None]
+                } else {
+                    details.iter().map(Some).collect()
+                };
+                for d in cards {
+                    let mut r = card(name, d, dns.as_ref());
                     r.set("ec2", json!(ec2_json));
-                    let context = Joined {
-                        dns: dns.as_ref(),
-                        reverse: &reverse,
-                        ec2: &ec2,
-                        stale_before,
-                    };
-                    r.set("ptr", context.ptr(None));
-                    r.set("disagreements", context.disagreements(None));
-                    records.push(r);
-                }
-                for d in &details {
-                    let mut r = card(name, Some(d), dns.as_ref());
-                    r.set("ec2", json!(ec2_json));
-                    let context = Joined {
-                        dns: dns.as_ref(),
-                        reverse: &reverse,
-                        ec2: &ec2,
-                        stale_before,
-                    };
-                    r.set("ptr", context.ptr(Some(d)));
-                    let mut ports = Vec::new();
-                    for i in &d.interfaces {
-                        let Some(mac) = &i.mac else { continue };
-                        if let Some(mut p) = whatis::switch_port(&placer, &catalog, mac, &vendors)?
-                        {
-                            p["interface"] = json!(i.name);
-                            ports.push(p);
+                    r.set("ptr", context.ptr(d));
+                    r.set("disagreements", context.disagreements(d));
+                    if let Some(d) = d {
+                        let mut ports = Vec::new();
+                        for i in &d.interfaces {
+                            let Some(mac) = &i.mac else { continue };
+                            if let Some(mut p) =
+                                whatis::switch_port(&placer, &catalog, mac, &vendors)?
+                            {
+                                p["interface"] = json!(i.name);
+                                ports.push(p);
+                            }
                         }
+                        r.set("switch_ports", ports);
+                        let mut seen: serde_json::Map<String, Value> = catalog
+                            .host_last_seen_by_source(d.host.id)?
+                            .into_iter()
+                            .map(|(source, t)| (source, json!(clock::format(t))))
+                            .collect();
+                        if let Some(t) = ec2.iter().map(|e| e.last_seen).max() {
+                            seen.insert("ec2".into(), json!(clock::format(t)));
+                        }
+                        r.set("last_seen_by", Value::Object(seen));
                     }
-                    r.set("switch_ports", ports);
-                    let mut seen: serde_json::Map<String, Value> = catalog
-                        .host_last_seen_by_source(d.host.id)?
-                        .into_iter()
-                        .map(|(source, t)| (source, json!(clock::format(t))))
-                        .collect();
-                    if let Some(t) = ec2.iter().map(|e| e.last_seen).max() {
-                        seen.insert("ec2".into(), json!(clock::format(t)));
-                    }
-                    r.set("last_seen_by", Value::Object(seen));
-                    r.set("disagreements", context.disagreements(Some(d)));
                     records.push(r);
                 }
             }
