@@ -459,8 +459,12 @@ impl Context<'_> {
 
         // Hosts and MACs now, else the latest ones seen.
         let holders_now: Vec<&AddressHolder> = prefer_current(&fact.holders, |h| h.current);
-        let mut hosts: Vec<String> = holders_now.iter().map(|h| h.host.clone()).collect();
-        hosts.dedup();
+        let mut hosts: Vec<String> = Vec::new();
+        for h in &holders_now {
+            if !hosts.contains(&h.host) {
+                hosts.push(h.host.clone());
+            }
+        }
         r.set("host", hosts.clone());
         r.set(
             "interfaces",
