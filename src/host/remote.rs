@@ -117,11 +117,6 @@ s addresses; ip -o addr show 2>/dev/null
                 cmd = words.join(" ")
             ));
         }
-        // dpkg keeps no install time: its file lists' modification times stand in, as locally.
-        s.push_str(
-            "if has dpkg-query; then s dpkg-times; find \"${DPKG_ADMINDIR:-/var/lib/dpkg}/info\" \
-             -name '*.list' -printf '%f %T@\\n' 2>/dev/null; fi\n",
-        );
     }
     for (i, fact) in options.facts.iter().enumerate() {
         let words: Vec<String> = fact.command.iter().map(|w| sh_quote(w)).collect();
@@ -221,18 +216,7 @@ pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<Host
         };
         let failure = (r.status != 0).then(|| format!("exit status {}", r.status));
         match packages::inventory_from_output(manager, failure, r.stdout, r.stderr) {
-            Ok(Some(mut inv)) => {
-                if manager == Manager::Dpkg {
-                    let times = parse_dpkg_times(sec.get("dpkg-times").copied().unwrap_or(""));
-                    for p in &mut inv.packages {
-                        p.install_time = times
-                            .get(p.qualified_name.as_str())
-                            .or_else(|| times.get(p.name.as_str()))
-                            .copied();
-                    }
-                }
-                inventories.push(inv);
-            }
+            Ok(Some(inv)) => inventories.push(inv),
             Ok(None) => {}
             Err(e) => failed_managers.push((manager, e)),
         }
@@ -273,6 +257,29 @@ fn fact_value(fact: &FactConfig, r: &Ran<'_>) -> Result<Value> {
         ));
     }
     super::custom_fact_value(fact, r.stdout)
+}
+
+/// For a dpkg older than 1.19.3, which dates no package (see [`packages::needs_dpkg_times`]):
+/// the modification times of its file lists, as newer dpkg reports them. A second command on
+/// the same connection, run only for such hosts, under [`REMOTE_COMMAND`].
+pub fn dpkg_times_script() -> String {
+    "find \"${DPKG_ADMINDIR:-/var/lib/dpkg}/info\" -name '*.list' -printf '%f %T@\\n' 2>/dev/null\n"
+        .to_string()
+}
+
+/// Dates `snapshot`'s dpkg packages from what [`dpkg_times_script`] printed.
+pub fn add_dpkg_times(snapshot: &mut HostSnapshot, output: &str) {
+    let times = parse_dpkg_times(output);
+    let dpkg = snapshot
+        .inventories
+        .iter_mut()
+        .filter(|inv| inv.manager == Manager::Dpkg);
+    for p in dpkg.flat_map(|inv| inv.packages.iter_mut()) {
+        p.install_time = times
+            .get(p.qualified_name.as_str())
+            .or_else(|| times.get(p.name.as_str()))
+            .copied();
+    }
 }
 
 /// `name mtime` lines of `find … -printf '%f %T@\n'` over dpkg's info directory, keyed by the
@@ -468,13 +475,10 @@ mod tests {
                 ("files", "/proc/sys/kernel/hostname:web-1\n"),
                 (
                     "pkg.dpkg",
-                    "ii \tbash\t5.2.15-2\tamd64\tbash\nii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\n",
+                    "ii \tbash\t5.2.15-2\tamd64\tbash\t1700000000\n\
+                     ii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\t1600000000\n",
                 ),
                 ("pkg.dpkg.status", "0\n\n"),
-                (
-                    "dpkg-times",
-                    "bash.list 1700000000.5\nlibc6:amd64.list 1600000000.0\n",
-                ),
                 ("pkg.rpm", ""),
                 (
                     "pkg.rpm.status",
@@ -491,6 +495,43 @@ mod tests {
         let (manager, err) = &snap.failed_managers[0];
         assert_eq!(*manager, Manager::Rpm);
         assert!(err.to_string().contains("cannot open"), "{err}");
+    }
+
+    #[test]
+    fn an_old_dpkg_is_dated_from_its_file_lists() {
+        let m = "OPSKIT-x";
+        let text = output(
+            m,
+            &[
+                ("files", "/proc/sys/kernel/hostname:web-1\n"),
+                (
+                    "pkg.dpkg",
+                    "ii \tbash\t5.2.15-2\tamd64\tbash\t\n\
+                     ii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\t\n",
+                ),
+                ("pkg.dpkg.status", "0\n\n"),
+                ("end", ""),
+            ],
+        );
+        let mut snap = parse(m, &text, &ScriptOptions::default()).unwrap();
+        assert!(packages::needs_dpkg_times(&snap.inventories[0]));
+        // What the fallback prints, from a real shell over a real directory.
+        let admin = tempfile::tempdir().unwrap();
+        std::fs::create_dir(admin.path().join("info")).unwrap();
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        for list in ["bash.list", "libc6:amd64.list"] {
+            let file = std::fs::File::create(admin.path().join("info").join(list)).unwrap();
+            file.set_modified(when).unwrap();
+        }
+        let out = std::process::Command::new("sh")
+            .args(["-c", &dpkg_times_script()])
+            .env("DPKG_ADMINDIR", admin.path())
+            .output()
+            .unwrap();
+        add_dpkg_times(&mut snap, &String::from_utf8(out.stdout).unwrap());
+        let p = &snap.inventories[0].packages;
+        assert_eq!(p[0].install_time, Some(1_700_000_000));
+        assert_eq!(p[1].install_time, Some(1_700_000_000));
     }
 
     #[test]

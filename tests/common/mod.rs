@@ -236,6 +236,9 @@ impl DpkgDb {
     pub fn write<'a>(&self, packages: impl Iterator<Item = Pkg<'a>>) {
         let root = self.dir.path();
         std::fs::create_dir_all(root.join("info")).unwrap();
+        // The layout every dpkg since multi-arch (1.16.2) writes: files of Multi-Arch: same
+        // packages are named `NAME:ARCH.*`, and dpkg looks for them there.
+        std::fs::write(root.join("info/format"), "1\n").unwrap();
         std::fs::create_dir_all(root.join("updates")).unwrap();
         std::fs::write(root.join("status"), DpkgDb::status(packages)).unwrap();
     }
