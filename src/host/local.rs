@@ -153,6 +153,11 @@ fn local_inventory(manager: Manager) -> Result<Option<Inventory>> {
     let Some(path) = find_program(program) else {
         return Ok(None);
     };
+    if let Some(databases) = manager.database_paths()
+        && !databases.iter().any(|p| Path::new(p).exists())
+    {
+        return Ok(None);
+    }
     let output = Command::new(&path)
         .args(args)
         .env("LC_ALL", "C")

@@ -111,8 +111,19 @@ s addresses; ip -o addr show 2>/dev/null
                 .chain(args.iter().copied())
                 .map(sh_quote)
                 .collect();
+            // `[ -e … ]` is a shell builtin: a manager without a database costs no process.
+            let database = manager
+                .database_paths()
+                .map(|paths| {
+                    let tests: Vec<String> = paths
+                        .iter()
+                        .map(|p| format!("[ -e {} ]", sh_quote(p)))
+                        .collect();
+                    format!(" && {{ {}; }}", tests.join(" || "))
+                })
+                .unwrap_or_default();
             s.push_str(&format!(
-                "if has {program}; then run pkg.{name} {cmd}; fi\n",
+                "if has {program}{database}; then run pkg.{name} {cmd}; fi\n",
                 name = manager.name(),
                 cmd = words.join(" ")
             ));

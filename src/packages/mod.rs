@@ -73,6 +73,32 @@ impl Manager {
         }
     }
 
+    /// Paths of which at least one exists where this manager keeps a package database; `None`
+    /// for dpkg, which is asked whenever it is installed (`DPKG_ADMINDIR` can move its
+    /// database, and a Debian-family host always has one).
+    ///
+    /// A manager without a database is not started at all: scanning pays for every process on
+    /// every host. rpm's are where rpm-based systems keep them (`/var/lib/rpm`, or
+    /// `/usr/lib/sysimage/rpm` since Fedora 36 and openSUSE), in any of rpm's formats (sqlite,
+    /// Berkeley DB, ndb). Debian's own rpm, installed to build packages, keeps a per-user
+    /// database in `~/.rpmdb` and creates it on the first query: that is not the host's
+    /// package set, and a scan should not leave one behind.
+    pub fn database_paths(self) -> Option<&'static [&'static str]> {
+        match self {
+            Manager::Dpkg => None,
+            Manager::Rpm => Some(&[
+                "/var/lib/rpm/rpmdb.sqlite",
+                "/var/lib/rpm/Packages",
+                "/var/lib/rpm/Packages.db",
+                "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+                "/usr/lib/sysimage/rpm/Packages",
+                "/usr/lib/sysimage/rpm/Packages.db",
+            ]),
+            Manager::Apk => Some(&["/lib/apk/db/installed"]),
+            Manager::Pacman => Some(&["/var/lib/pacman/local"]),
+        }
+    }
+
     /// Formats a version the way this manager's own tools print it.
     pub fn full_version(self, epoch: &str, version: &str, release: &str) -> String {
         let mut out = String::new();

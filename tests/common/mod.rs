@@ -660,7 +660,8 @@ impl RpmDb {
 
 impl Env {
     /// `scan-hosts --local` as a host named `hostname` whose rpm database is `rpm`: the
-    /// database is bind-mounted, in a private mount namespace, where rpm looks by default, and
+    /// database is bind-mounted, in a private mount namespace, where rpm looks by default and
+    /// where an rpm-based system keeps it (/var/lib/rpm: Debian's rpm looks in ~/.rpmdb), and
     /// dpkg is pointed at an empty database so that only rpm reports packages.
     pub fn scan_rpm_as(&self, hostname: &str, rpm: &RpmDb) -> Output {
         require_root();
@@ -676,7 +677,8 @@ impl Env {
         let mut cmd = Command::new("unshare");
         cmd.args(["--uts", "--mount", "--", "sh", "-c"])
             .arg(
-                "mkdir -p \"$3\" && mount --bind \"$2\" \"$3\" && exec python3 -c \
+                "mkdir -p \"$3\" /var/lib/rpm && mount --bind \"$2\" \"$3\" \
+                 && mount --bind \"$2\" /var/lib/rpm && exec python3 -c \
                  'import os,socket,sys; socket.sethostname(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])' \
                  \"$1\" \"$4\" --local",
             )
