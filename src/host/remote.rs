@@ -21,9 +21,13 @@ use crate::packages::{self, Manager};
 
 use super::{DMI_FILES, HostSnapshot, SystemSources};
 
-/// The remote command that runs the script read from stdin. `LC_ALL=C` keeps the package
-/// managers' output in the form the parsers read.
-pub const REMOTE_COMMAND: &str = "env LC_ALL=C sh -s";
+/// The remote command that runs the script read from stdin: the login shell execs `sh` itself,
+/// with no `env` in between; the script sets `LC_ALL` (see [`SCRIPT_PROLOGUE`]).
+pub const REMOTE_COMMAND: &str = "sh -s";
+
+/// The first line of every script: `LC_ALL=C` keeps the package managers' output in the form
+/// the parsers read.
+const SCRIPT_PROLOGUE: &str = "LC_ALL=C; export LC_ALL\n";
 
 /// A fresh section marker: long and random enough that no file or command output contains it.
 pub fn new_marker() -> String {
@@ -66,6 +70,8 @@ const WHOLE_FILES: &[&str] = &[
     "/proc/sys/kernel/hostname",
     "/proc/sys/kernel/osrelease",
     "/proc/sys/kernel/version",
+    // `uname -m` without a process, on Linux 6.1 and later (older kernels: uname runs).
+    "/proc/sys/kernel/arch",
     "/etc/os-release",
     "/usr/lib/os-release",
     "/etc/machine-id",
@@ -83,6 +89,7 @@ const PROC_LINES: &str = "^(processor|model name|Hardware|cpu model|cpu|Processo
 /// The script for one host.
 pub fn script(marker: &str, options: &ScriptOptions) -> String {
     let mut s = String::with_capacity(4096);
+    s.push_str(SCRIPT_PROLOGUE);
     let mut whole: Vec<String> = WHOLE_FILES.iter().map(|f| f.to_string()).collect();
     whole.extend(
         DMI_FILES
@@ -98,7 +105,7 @@ has() {{ command -v "$1" >/dev/null 2>&1; }}
 s files; grep -H '' {whole} 2>/dev/null
 s proc; grep -H -E '{PROC_LINES}' /proc/cpuinfo /proc/meminfo /proc/stat 2>/dev/null
 s fqdn; hostname -f 2>/dev/null
-s arch; uname -m
+if [ ! -e /proc/sys/kernel/arch ]; then s arch; uname -m; fi
 s container; if [ -e /.dockerenv ] || [ -e /run/.containerenv ]; then echo yes; fi
 s addresses; ip -o addr show 2>/dev/null
 "#,
@@ -203,7 +210,7 @@ pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<Host
         os_release: file("/etc/os-release").or_else(|| file("/usr/lib/os-release")),
         kernel_release: file("/proc/sys/kernel/osrelease"),
         kernel_build: file("/proc/sys/kernel/version"),
-        arch: text("arch"),
+        arch: text("arch").or_else(|| file("/proc/sys/kernel/arch")),
         cpuinfo: procs.get("/proc/cpuinfo").cloned(),
         online_cpus: file("/sys/devices/system/cpu/online").and_then(|l| count_cpu_list(&l)),
         meminfo: procs.get("/proc/meminfo").cloned(),
@@ -274,8 +281,10 @@ fn fact_value(fact: &FactConfig, r: &Ran<'_>) -> Result<Value> {
 /// the modification times of its file lists, as newer dpkg reports them. A second command on
 /// the same connection, run only for such hosts, under [`REMOTE_COMMAND`].
 pub fn dpkg_times_script() -> String {
-    "find \"${DPKG_ADMINDIR:-/var/lib/dpkg}/info\" -name '*.list' -printf '%f %T@\\n' 2>/dev/null\n"
-        .to_string()
+    format!(
+        "{SCRIPT_PROLOGUE}find \"${{DPKG_ADMINDIR:-/var/lib/dpkg}}/info\" -name '*.list' \
+         -printf '%f %T@\\n' 2>/dev/null\n"
+    )
 }
 
 /// Dates `snapshot`'s dpkg packages from what [`dpkg_times_script`] printed.
@@ -463,6 +472,10 @@ mod tests {
             nix::unistd::gethostname().unwrap().to_string_lossy()
         );
         assert!(snap.interfaces.iter().any(|i| i.name == "lo"));
+        // From /proc/sys/kernel/arch where the kernel has it, else from uname: the same.
+        let uname = nix::sys::utsname::uname().unwrap();
+        let arch = snap.facts.iter().find(|(k, _)| k == "arch").unwrap();
+        assert_eq!(arch.1, Value::from(uname.machine().to_str().unwrap()));
         assert_eq!(snap.custom_facts[0].1, Value::from("it's $(not run)"));
         assert_eq!(snap.custom_facts[1].1, serde_json::json!({"a": [1, 2]}));
         let (name, err) = &snap.failed_facts[0];
