@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark of scan-hosts over SSH against what a user would otherwise run, on 50 real sshd
 # hosts (127.0.1.1-50, each in its own UTS namespace named bench-N, all sharing this machine's
-# dpkg database):
+# dpkg database; root's home is a fresh one with Debian's stock dotfiles, bind-mounted in each
+# host's mount namespace, so that every tool's remote commands source the rc files of a stock
+# fleet host, not this machine's: the login shell bash sources ~/.bashrc for every command run
+# over SSH, and a developer's (pyenv init, say) can cost more than everything else a host does;
+# OPSKIT_BENCH_MACHINE_HOME=1 keeps this machine's /root):
 #   scan-hosts --hosts-file HOSTS              (facts and packages of every host, into a catalog)
 #   ansible all -m package_facts -f 50         (Ansible's way to collect the packages)
 #   parallel-ssh -p 50 ... dpkg-query -W       (the shell way: just the package lists)
@@ -71,8 +75,15 @@ for _ in range(100):
 PY
 )
 
-# The hosts: one sshd each, with its own host key, in its own UTS namespace.
+# The hosts: one sshd each, with its own host key, in its own UTS namespace, and root's home
+# from Debian's skeleton (base-files) in its own mount namespace.
 mkdir -p /run/sshd
+roothome=$work/root-home
+mkdir -p "$roothome"
+chmod 700 "$roothome"
+cp /usr/share/base-files/dot.bashrc "$roothome/.bashrc"
+cp /usr/share/base-files/dot.profile "$roothome/.profile"
+[ -n "${OPSKIT_BENCH_MACHINE_HOME:-}" ] && roothome=/root
 ssh-keygen -q -t ed25519 -N '' -C bench -f "$work/home/.ssh/id_ed25519"
 key=$work/home/.ssh/id_ed25519
 known=$work/home/.ssh/known_hosts
@@ -109,8 +120,9 @@ MaxStartups 200
 MaxSessions 100
 Subsystem sftp internal-sftp
 EOF
-  unshare --uts -- sh -c 'printf %s "$1" > /proc/sys/kernel/hostname; exec /usr/sbin/sshd -D -e -f "$2"' \
-    sh "bench-$i" "$d/sshd_config" 2> "$d/sshd.log" &
+  unshare --uts --mount --propagation private -- sh -c \
+    'printf %s "$1" > /proc/sys/kernel/hostname; mount --bind "$3" /root; exec /usr/sbin/sshd -D -e -f "$2"' \
+    sh "bench-$i" "$d/sshd_config" "$roothome" 2> "$d/sshd.log" &
   pids+=($!)
 done
 for i in $(seq 1 $hosts); do

@@ -100,7 +100,8 @@ fn install_times_come_from_dpkg_file_lists() {
         version: "1.0",
         arch: "amd64",
     }]);
-    let list = db.dir.path().join("info/dated.list");
+    // Multi-Arch: same (as DpkgDb writes every non-`all` package), so arch-qualified.
+    let list = db.dir.path().join("info/dated:amd64.list");
     std::fs::write(&list, "/.\n/usr/bin/dated\n").unwrap();
     let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
     std::fs::File::options()

@@ -198,6 +198,43 @@ fn a_fleet_scan_stores_every_host_its_facts_and_exactly_its_packages() {
     // prints them; removed-but-not-purged dpkg packages are not installed.
     assert_eq!(stored_packages(&env), expected_packages(fleet.normal()));
 
+    // dpkg packages are dated by their file lists in the host's own /var/lib/dpkg/info, as
+    // dpkg-query's db-fsys:Last-Modified gives them.
+    for host in fleet
+        .normal()
+        .filter(|h| h.spec.os.manager() == sshd::Manager::Dpkg)
+    {
+        let info = host.dpkg_admindir().unwrap().join("info");
+        let expected: BTreeSet<String> = host
+            .installed()
+            .iter()
+            .map(|p| {
+                let list = match p.arch.as_str() {
+                    "all" => format!("{}.list", p.name),
+                    arch => format!("{}:{arch}.list", p.name),
+                };
+                let mtime = std::fs::metadata(info.join(list))
+                    .unwrap()
+                    .modified()
+                    .unwrap()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                format!("{} {} {mtime}", p.name, p.arch)
+            })
+            .collect();
+        let stored: BTreeSet<String> = env
+            .sql(&format!(
+                "SELECT n.name || ' ' || p.arch || ' ' || p.install_time FROM host_packages p \
+                 JOIN package_names n ON n.id = p.name_id JOIN hosts h ON h.id = p.host_id \
+                 WHERE h.name = '{}' AND p.current = 1",
+                host.name()
+            ))
+            .into_iter()
+            .collect();
+        assert_eq!(stored, expected, "{}", host.name());
+    }
+
     // Facts come from each host itself: its own hostname and os-release.
     for host in fleet.normal() {
         let out = env.run(

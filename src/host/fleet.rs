@@ -110,6 +110,18 @@ pub fn scan_one(
             ),
         }
     })?;
+    if snapshot
+        .inventories
+        .iter()
+        .any(crate::packages::needs_dpkg_times)
+    {
+        // Only a dpkg older than 1.19.3 gets here. Install times are extra: a host whose
+        // times cannot be read keeps its packages, undated.
+        let script = remote::dpkg_times_script();
+        if let Ok(out) = conn.run(remote::REMOTE_COMMAND, script.as_bytes()) {
+            remote::add_dpkg_times(&mut snapshot, &String::from_utf8_lossy(&out.stdout));
+        }
+    }
     if let Some(inventory) = report {
         snapshot.inventories.push(inventory);
     }

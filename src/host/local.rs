@@ -153,6 +153,11 @@ fn local_inventory(manager: Manager) -> Result<Option<Inventory>> {
     let Some(path) = find_program(program) else {
         return Ok(None);
     };
+    if let Some(databases) = manager.database_paths()
+        && !databases.iter().any(|p| Path::new(p).exists())
+    {
+        return Ok(None);
+    }
     let output = Command::new(&path)
         .args(args)
         .env("LC_ALL", "C")
@@ -163,15 +168,15 @@ fn local_inventory(manager: Manager) -> Result<Option<Inventory>> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut inventory = packages::inventory_from_output(manager, status, &stdout, &stderr)?;
     if let Some(inv) = inventory.as_mut()
-        && manager == Manager::Dpkg
+        && packages::needs_dpkg_times(inv)
     {
         add_dpkg_install_times(&mut inv.packages);
     }
     Ok(inventory)
 }
 
-/// dpkg keeps no install time; the modification time of the package's file list in
-/// `<admindir>/info/` is when it was last unpacked, which is what `ls -lt` users go by.
+/// For a dpkg too old to give `${db-fsys:Last-Modified}`: the modification time of each
+/// package's file list in `<admindir>/info/`, read here instead, as newer dpkg reads it.
 fn add_dpkg_install_times(packages: &mut [packages::Package]) {
     let admindir = std::env::var_os("DPKG_ADMINDIR")
         .map(PathBuf::from)

@@ -21,9 +21,13 @@ use crate::packages::{self, Manager};
 
 use super::{DMI_FILES, HostSnapshot, SystemSources};
 
-/// The remote command that runs the script read from stdin. `LC_ALL=C` keeps the package
-/// managers' output in the form the parsers read.
-pub const REMOTE_COMMAND: &str = "env LC_ALL=C sh -s";
+/// The remote command that runs the script read from stdin: the login shell execs `sh` itself,
+/// with no `env` in between; the script sets `LC_ALL` (see [`SCRIPT_PROLOGUE`]).
+pub const REMOTE_COMMAND: &str = "sh -s";
+
+/// The first line of every script: `LC_ALL=C` keeps the package managers' output in the form
+/// the parsers read.
+const SCRIPT_PROLOGUE: &str = "LC_ALL=C; export LC_ALL\n";
 
 /// A fresh section marker: long and random enough that no file or command output contains it.
 pub fn new_marker() -> String {
@@ -66,6 +70,8 @@ const WHOLE_FILES: &[&str] = &[
     "/proc/sys/kernel/hostname",
     "/proc/sys/kernel/osrelease",
     "/proc/sys/kernel/version",
+    // `uname -m` without a process, on Linux 6.1 and later (older kernels: uname runs).
+    "/proc/sys/kernel/arch",
     "/etc/os-release",
     "/usr/lib/os-release",
     "/etc/machine-id",
@@ -81,8 +87,15 @@ const WHOLE_FILES: &[&str] = &[
 const PROC_LINES: &str = "^(processor|model name|Hardware|cpu model|cpu|Processor|flags)[[:space:]]*:|^MemTotal:|^btime ";
 
 /// The script for one host.
+///
+/// The FQDN is what `hostname -f` resolves through the host's own name service, DNS included
+/// unless /etc/hosts names the host. glibc waits 5 s before it resends a lost query; resolvers
+/// drop queries under bursts (50 hosts asking one resolver at once lose about half), and a
+/// fleet scan waits for its slowest host, so a query is resent after 1 s instead
+/// (`RES_OPTIONS`, which the host's own options can still override): the same answer, sooner.
 pub fn script(marker: &str, options: &ScriptOptions) -> String {
     let mut s = String::with_capacity(4096);
+    s.push_str(SCRIPT_PROLOGUE);
     let mut whole: Vec<String> = WHOLE_FILES.iter().map(|f| f.to_string()).collect();
     whole.extend(
         DMI_FILES
@@ -97,8 +110,8 @@ run() {{ n=$1; shift; s "$n"; {{ e=$("$@" 2>&1 1>&3 3>&-); c=$?; }} 3>&1; s "$n.
 has() {{ command -v "$1" >/dev/null 2>&1; }}
 s files; grep -H '' {whole} 2>/dev/null
 s proc; grep -H -E '{PROC_LINES}' /proc/cpuinfo /proc/meminfo /proc/stat 2>/dev/null
-s fqdn; hostname -f 2>/dev/null
-s arch; uname -m
+s fqdn; RES_OPTIONS="timeout:1 attempts:2 ${{RES_OPTIONS:-}}" hostname -f 2>/dev/null
+if [ ! -e /proc/sys/kernel/arch ]; then s arch; uname -m; fi
 s container; if [ -e /.dockerenv ] || [ -e /run/.containerenv ]; then echo yes; fi
 s addresses; ip -o addr show 2>/dev/null
 "#,
@@ -111,17 +124,23 @@ s addresses; ip -o addr show 2>/dev/null
                 .chain(args.iter().copied())
                 .map(sh_quote)
                 .collect();
+            // `[ -e … ]` is a shell builtin: a manager without a database costs no process.
+            let database = manager
+                .database_paths()
+                .map(|paths| {
+                    let tests: Vec<String> = paths
+                        .iter()
+                        .map(|p| format!("[ -e {} ]", sh_quote(p)))
+                        .collect();
+                    format!(" && {{ {}; }}", tests.join(" || "))
+                })
+                .unwrap_or_default();
             s.push_str(&format!(
-                "if has {program}; then run pkg.{name} {cmd}; fi\n",
+                "if has {program}{database}; then run pkg.{name} {cmd}; fi\n",
                 name = manager.name(),
                 cmd = words.join(" ")
             ));
         }
-        // dpkg keeps no install time: its file lists' modification times stand in, as locally.
-        s.push_str(
-            "if has dpkg-query; then s dpkg-times; find \"${DPKG_ADMINDIR:-/var/lib/dpkg}/info\" \
-             -name '*.list' -printf '%f %T@\\n' 2>/dev/null; fi\n",
-        );
     }
     for (i, fact) in options.facts.iter().enumerate() {
         let words: Vec<String> = fact.command.iter().map(|w| sh_quote(w)).collect();
@@ -197,7 +216,7 @@ pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<Host
         os_release: file("/etc/os-release").or_else(|| file("/usr/lib/os-release")),
         kernel_release: file("/proc/sys/kernel/osrelease"),
         kernel_build: file("/proc/sys/kernel/version"),
-        arch: text("arch"),
+        arch: text("arch").or_else(|| file("/proc/sys/kernel/arch")),
         cpuinfo: procs.get("/proc/cpuinfo").cloned(),
         online_cpus: file("/sys/devices/system/cpu/online").and_then(|l| count_cpu_list(&l)),
         meminfo: procs.get("/proc/meminfo").cloned(),
@@ -221,18 +240,7 @@ pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<Host
         };
         let failure = (r.status != 0).then(|| format!("exit status {}", r.status));
         match packages::inventory_from_output(manager, failure, r.stdout, r.stderr) {
-            Ok(Some(mut inv)) => {
-                if manager == Manager::Dpkg {
-                    let times = parse_dpkg_times(sec.get("dpkg-times").copied().unwrap_or(""));
-                    for p in &mut inv.packages {
-                        p.install_time = times
-                            .get(p.qualified_name.as_str())
-                            .or_else(|| times.get(p.name.as_str()))
-                            .copied();
-                    }
-                }
-                inventories.push(inv);
-            }
+            Ok(Some(inv)) => inventories.push(inv),
             Ok(None) => {}
             Err(e) => failed_managers.push((manager, e)),
         }
@@ -273,6 +281,31 @@ fn fact_value(fact: &FactConfig, r: &Ran<'_>) -> Result<Value> {
         ));
     }
     super::custom_fact_value(fact, r.stdout)
+}
+
+/// For a dpkg older than 1.19.3, which dates no package (see [`packages::needs_dpkg_times`]):
+/// the modification times of its file lists, as newer dpkg reports them. A second command on
+/// the same connection, run only for such hosts, under [`REMOTE_COMMAND`].
+pub fn dpkg_times_script() -> String {
+    format!(
+        "{SCRIPT_PROLOGUE}find \"${{DPKG_ADMINDIR:-/var/lib/dpkg}}/info\" -name '*.list' \
+         -printf '%f %T@\\n' 2>/dev/null\n"
+    )
+}
+
+/// Dates `snapshot`'s dpkg packages from what [`dpkg_times_script`] printed.
+pub fn add_dpkg_times(snapshot: &mut HostSnapshot, output: &str) {
+    let times = parse_dpkg_times(output);
+    let dpkg = snapshot
+        .inventories
+        .iter_mut()
+        .filter(|inv| inv.manager == Manager::Dpkg);
+    for p in dpkg.flat_map(|inv| inv.packages.iter_mut()) {
+        p.install_time = times
+            .get(p.qualified_name.as_str())
+            .or_else(|| times.get(p.name.as_str()))
+            .copied();
+    }
 }
 
 /// `name mtime` lines of `find … -printf '%f %T@\n'` over dpkg's info directory, keyed by the
@@ -445,6 +478,10 @@ mod tests {
             nix::unistd::gethostname().unwrap().to_string_lossy()
         );
         assert!(snap.interfaces.iter().any(|i| i.name == "lo"));
+        // From /proc/sys/kernel/arch where the kernel has it, else from uname: the same.
+        let uname = nix::sys::utsname::uname().unwrap();
+        let arch = snap.facts.iter().find(|(k, _)| k == "arch").unwrap();
+        assert_eq!(arch.1, Value::from(uname.machine().to_str().unwrap()));
         assert_eq!(snap.custom_facts[0].1, Value::from("it's $(not run)"));
         assert_eq!(snap.custom_facts[1].1, serde_json::json!({"a": [1, 2]}));
         let (name, err) = &snap.failed_facts[0];
@@ -468,13 +505,10 @@ mod tests {
                 ("files", "/proc/sys/kernel/hostname:web-1\n"),
                 (
                     "pkg.dpkg",
-                    "ii \tbash\t5.2.15-2\tamd64\tbash\nii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\n",
+                    "ii \tbash\t5.2.15-2\tamd64\tbash\t1700000000\n\
+                     ii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\t1600000000\n",
                 ),
                 ("pkg.dpkg.status", "0\n\n"),
-                (
-                    "dpkg-times",
-                    "bash.list 1700000000.5\nlibc6:amd64.list 1600000000.0\n",
-                ),
                 ("pkg.rpm", ""),
                 (
                     "pkg.rpm.status",
@@ -491,6 +525,43 @@ mod tests {
         let (manager, err) = &snap.failed_managers[0];
         assert_eq!(*manager, Manager::Rpm);
         assert!(err.to_string().contains("cannot open"), "{err}");
+    }
+
+    #[test]
+    fn an_old_dpkg_is_dated_from_its_file_lists() {
+        let m = "OPSKIT-x";
+        let text = output(
+            m,
+            &[
+                ("files", "/proc/sys/kernel/hostname:web-1\n"),
+                (
+                    "pkg.dpkg",
+                    "ii \tbash\t5.2.15-2\tamd64\tbash\t\n\
+                     ii \tlibc6\t2.36-9\tamd64\tlibc6:amd64\t\n",
+                ),
+                ("pkg.dpkg.status", "0\n\n"),
+                ("end", ""),
+            ],
+        );
+        let mut snap = parse(m, &text, &ScriptOptions::default()).unwrap();
+        assert!(packages::needs_dpkg_times(&snap.inventories[0]));
+        // What the fallback prints, from a real shell over a real directory.
+        let admin = tempfile::tempdir().unwrap();
+        std::fs::create_dir(admin.path().join("info")).unwrap();
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        for list in ["bash.list", "libc6:amd64.list"] {
+            let file = std::fs::File::create(admin.path().join("info").join(list)).unwrap();
+            file.set_modified(when).unwrap();
+        }
+        let out = std::process::Command::new("sh")
+            .args(["-c", &dpkg_times_script()])
+            .env("DPKG_ADMINDIR", admin.path())
+            .output()
+            .unwrap();
+        add_dpkg_times(&mut snap, &String::from_utf8(out.stdout).unwrap());
+        let p = &snap.inventories[0].packages;
+        assert_eq!(p[0].install_time, Some(1_700_000_000));
+        assert_eq!(p[1].install_time, Some(1_700_000_000));
     }
 
     #[test]

@@ -45,13 +45,18 @@ impl Manager {
     }
 
     /// The program and arguments that list installed packages in the format [`parse`] reads.
+    ///
+    /// dpkg keeps no install time; `${db-fsys:Last-Modified}` (dpkg 1.19.3 and later) is the
+    /// modification time of the package's file list in `<admindir>/info/`, which is when it was
+    /// last unpacked. Asking dpkg-query for it costs a stat per package inside the one process
+    /// that lists them; older dpkg prints it empty, and [`needs_dpkg_times`] says so.
     pub fn query_command(self) -> (&'static str, &'static [&'static str]) {
         match self {
             Manager::Dpkg => (
                 "dpkg-query",
                 &[
                     "--show",
-                    "--showformat=${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\t${binary:Package}\\n",
+                    "--showformat=${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\t${binary:Package}\\t${db-fsys:Last-Modified}\\n",
                 ],
             ),
             Manager::Rpm => (
@@ -65,6 +70,32 @@ impl Manager {
             ),
             Manager::Apk => ("apk", &["list", "--installed"]),
             Manager::Pacman => ("pacman", &["--query", "--info"]),
+        }
+    }
+
+    /// Paths of which at least one exists where this manager keeps a package database; `None`
+    /// for dpkg, which is asked whenever it is installed (`DPKG_ADMINDIR` can move its
+    /// database, and a Debian-family host always has one).
+    ///
+    /// A manager without a database is not started at all: scanning pays for every process on
+    /// every host. rpm's are where rpm-based systems keep them (`/var/lib/rpm`, or
+    /// `/usr/lib/sysimage/rpm` since Fedora 36 and openSUSE), in any of rpm's formats (sqlite,
+    /// Berkeley DB, ndb). Debian's own rpm, installed to build packages, keeps a per-user
+    /// database in `~/.rpmdb` and creates it on the first query: that is not the host's
+    /// package set, and a scan should not leave one behind.
+    pub fn database_paths(self) -> Option<&'static [&'static str]> {
+        match self {
+            Manager::Dpkg => None,
+            Manager::Rpm => Some(&[
+                "/var/lib/rpm/rpmdb.sqlite",
+                "/var/lib/rpm/Packages",
+                "/var/lib/rpm/Packages.db",
+                "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+                "/usr/lib/sysimage/rpm/Packages",
+                "/usr/lib/sysimage/rpm/Packages.db",
+            ]),
+            Manager::Apk => Some(&["/lib/apk/db/installed"]),
+            Manager::Pacman => Some(&["/var/lib/pacman/local"]),
         }
     }
 
@@ -210,7 +241,7 @@ fn parse_dpkg(output: &str) -> Result<Vec<Package>, String> {
     let mut packages = Vec::new();
     for line in output.lines().filter(|l| !l.is_empty()) {
         let fields: Vec<&str> = line.split('\t').collect();
-        let [status, name, version, arch, qualified] = fields[..] else {
+        let [status, name, version, arch, qualified, modified] = fields[..] else {
             return Err(line.to_string());
         };
         // The second letter is the current state: n(ot-installed) and c(onfig-files only)
@@ -225,11 +256,21 @@ fn parse_dpkg(output: &str) -> Result<Vec<Package>, String> {
             version: upstream,
             release: revision,
             arch: arch.to_string(),
-            install_time: None,
+            install_time: modified.parse().ok(),
             qualified_name: qualified.to_string(),
         });
     }
     Ok(packages)
+}
+
+/// Whether a dpkg inventory came without install times because the host's dpkg is older than
+/// 1.19.3 (it prints `${db-fsys:Last-Modified}` empty for every package): the caller then reads
+/// the file lists' times itself. A newer dpkg leaves the field empty only for a package without
+/// a file list, which no other way would date either.
+pub fn needs_dpkg_times(inventory: &Inventory) -> bool {
+    inventory.manager == Manager::Dpkg
+        && !inventory.packages.is_empty()
+        && inventory.packages.iter().all(|p| p.install_time.is_none())
 }
 
 fn none_to_empty(s: &str) -> String {
@@ -341,16 +382,33 @@ mod tests {
 
     #[test]
     fn dpkg_output_skips_removed_packages() {
-        let out = "ii \tbash\t5.2.15-2+b2\tamd64\tbash\n\
-                   rc \told\t1.0-1\tamd64\told\n\
-                   ii \tlibc6\t2.36-9\ti386\tlibc6:i386\n";
+        let out = "ii \tbash\t5.2.15-2+b2\tamd64\tbash\t1700000000\n\
+                   rc \told\t1.0-1\tamd64\told\t\n\
+                   ii \tlibc6\t2.36-9\ti386\tlibc6:i386\t\n";
         let p = parse(Manager::Dpkg, out).unwrap();
         assert_eq!(p.len(), 2);
         assert_eq!(p[1].qualified_name, "libc6:i386");
+        assert_eq!(p[0].install_time, Some(1_700_000_000));
+        assert_eq!(p[1].install_time, None);
         assert_eq!(
             Manager::Dpkg.full_version(&p[0].epoch, &p[0].version, &p[0].release),
             "5.2.15-2+b2"
         );
+    }
+
+    #[test]
+    fn only_a_dpkg_that_dates_nothing_needs_the_file_lists_read() {
+        let inventory = |out: &str| Inventory {
+            manager: Manager::Dpkg,
+            packages: parse(Manager::Dpkg, out).unwrap(),
+        };
+        // dpkg before 1.19.3 prints the field it does not know empty.
+        assert!(needs_dpkg_times(&inventory(
+            "ii \ta\t1\tall\ta\t\nii \tb\t1\tall\tb\t\n"
+        )));
+        assert!(!needs_dpkg_times(&inventory(
+            "ii \ta\t1\tall\ta\t1700000000\nii \tb\t1\tall\tb\t\n"
+        )));
     }
 
     #[test]

@@ -274,6 +274,9 @@ impl DpkgDb {
     pub fn write<'a>(&self, packages: impl Iterator<Item = Pkg<'a>>) {
         let root = self.dir.path();
         std::fs::create_dir_all(root.join("info")).unwrap();
+        // The layout every dpkg since multi-arch (1.16.2) writes: files of Multi-Arch: same
+        // packages are named `NAME:ARCH.*`, and dpkg looks for them there.
+        std::fs::write(root.join("info/format"), "1\n").unwrap();
         std::fs::create_dir_all(root.join("updates")).unwrap();
         std::fs::write(root.join("status"), DpkgDb::status(packages)).unwrap();
     }
@@ -709,7 +712,8 @@ impl RpmDb {
 
 impl Env {
     /// `scan-hosts --local` as a host named `hostname` whose rpm database is `rpm`: the
-    /// database is bind-mounted, in a private mount namespace, where rpm looks by default, and
+    /// database is bind-mounted, in a private mount namespace, where rpm looks by default and
+    /// where an rpm-based system keeps it (/var/lib/rpm: Debian's rpm looks in ~/.rpmdb), and
     /// dpkg is pointed at an empty database so that only rpm reports packages.
     pub fn scan_rpm_as(&self, hostname: &str, rpm: &RpmDb) -> Output {
         require_root();
@@ -725,7 +729,8 @@ impl Env {
         let mut cmd = Command::new("unshare");
         cmd.args(["--uts", "--mount", "--", "sh", "-c"])
             .arg(
-                "mkdir -p \"$3\" && mount --bind \"$2\" \"$3\" && exec python3 -c \
+                "mkdir -p \"$3\" /var/lib/rpm && mount --bind \"$2\" \"$3\" \
+                 && mount --bind \"$2\" /var/lib/rpm && exec python3 -c \
                  'import os,socket,sys; socket.sethostname(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])' \
                  \"$1\" \"$4\" --local",
             )

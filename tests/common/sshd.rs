@@ -373,7 +373,8 @@ pub struct Host {
     child: Option<Child>,
     /// Holds the port of a NotListening host.
     _reserved: Option<OwnedFd>,
-    _dpkg: Option<DpkgDb>,
+    /// Its `/var/lib/dpkg`.
+    dpkg: Option<DpkgDb>,
 }
 
 impl Host {
@@ -395,6 +396,11 @@ impl Host {
     /// Its installed packages, sorted.
     pub fn installed(&self) -> Vec<Package> {
         self.spec.installed()
+    }
+
+    /// The directory mounted over its `/var/lib/dpkg`, if it runs.
+    pub fn dpkg_admindir(&self) -> Option<&Path> {
+        self.dpkg.as_ref().map(|db| db.dir.path())
     }
 
     /// What sshd wrote on stderr (`-e`): connections, authentication failures, errors.
@@ -761,7 +767,7 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
             dir,
             child: None,
             _reserved: Some(fd),
-            _dpkg: None,
+            dpkg: None,
         };
     }
     keygen(&dir.join("host_key"));
@@ -845,7 +851,7 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
                 dir,
                 child: Some(child),
                 _reserved: None,
-                _dpkg: Some(dpkg),
+                dpkg: Some(dpkg),
             };
         }
         let _ = child.kill();
