@@ -100,6 +100,15 @@ impl Catalog {
         )
         .map_err(wrap)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
+        // Query planner stability: without it SQLite re-prepares a cached statement whenever
+        // a bound value might change its plan (partial indexes, LIKE prefixes), which made
+        // parsing SQL the largest cost of answering ten thousand addresses in a row. Every
+        // query here is written for its index; the plan does not need the value.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(wrap)?;
         // Read the header before changing anything: a corrupt or foreign file must stay as it is.
         let (app_id, tables): (i32, i64) = conn
             .query_row(
