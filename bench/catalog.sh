@@ -30,60 +30,10 @@ cargo build --release --locked -q
 bin=$PWD/target/release
 [ -d "${CARGO_TARGET_DIR:-}" ] && bin=$CARGO_TARGET_DIR/release
 
-# opskit creates the schema (exit 1: nothing found in an empty catalog); the cached synthetic
-# catalog is named after the migrations' contents, so any schema change rebuilds it.
-rm -f "$work"/probe.db*
-"$bin/pkg-where" --catalog "$work/probe.db" none >/dev/null 2>&1 || true
-schema=$(cat src/catalog/migrations/*.sql | sha256sum | cut -c1-12)
-catalog=$work/catalog-${hosts}x${packages}-$schema.db
-if [ ! -s "$catalog" ]; then
-  rm -f "$catalog".tmp*
-  echo "building a synthetic catalog of $hosts hosts x $packages packages (once; cached in $work)" >&2
-  cp "$work/probe.db" "$catalog.tmp"
-  now=$(date +%s)
-  sqlite3 "$catalog.tmp" <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = OFF;
-PRAGMA cache_size = -1000000;
-BEGIN;
-INSERT INTO scans (id, collector, method, target, started_at, finished_at)
-  VALUES (1, 'bench', 'synthetic', 'all', $now, $now);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $hosts)
-INSERT INTO hosts (id, name, short_name, fqdn, first_seen, last_seen, last_scan_id)
-  SELECT i, printf('host-%05d', i), printf('host-%05d', i), printf('host-%05d.bench.example', i),
-         $now, $now, 1 FROM n;
-INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
-  SELECT h.id, 'system', f.name, f.value, $now, $now, 1, 1 FROM hosts h,
-    (SELECT 'os' AS name, '"Debian GNU/Linux 12 (bookworm)"' AS value
-     UNION ALL SELECT 'os_id', '"debian"' UNION ALL SELECT 'os_version', '"12"'
-     UNION ALL SELECT 'kernel', '"6.1.0-26-amd64"' UNION ALL SELECT 'arch', '"x86_64"'
-     UNION ALL SELECT 'cpu_model', '"AMD EPYC 7763 64-Core Processor"' UNION ALL SELECT 'cpu_count', '16'
-     UNION ALL SELECT 'memory_bytes', '68719476736' UNION ALL SELECT 'hw_vendor', '"Dell Inc."'
-     UNION ALL SELECT 'hw_product', '"PowerEdge R650"' UNION ALL SELECT 'boot_time', '1700000000') f;
-WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 3)
-INSERT INTO host_interfaces (host_id, name, mac, mtu, oper_state, speed_mbps, first_seen, last_seen, current, last_scan_id)
-  SELECT h.id, 'eth' || j, printf('02:00:%02x:%02x:00:%02x', h.id / 256, h.id % 256, j), 1500, 'up', 10000,
-         $now, $now, 1, 1 FROM hosts h, k;
-INSERT INTO host_addresses (host_id, interface, address, family, prefix_len, first_seen, last_seen, current, last_scan_id)
-  SELECT host_id, name, printf('10.%d.%d.%d', substr(name, 4), host_id / 256, host_id % 256), 4, 16, $now, $now, 1, 1
-    FROM host_interfaces
-  UNION ALL
-  SELECT host_id, name, printf('2001:db8:%x:%x::%x', substr(name, 4), host_id, host_id), 6, 64, $now, $now, 1, 1
-    FROM host_interfaces;
-WITH RECURSIVE p(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM p WHERE j < $packages - 1)
-INSERT INTO package_names (name) SELECT 'openssl' UNION ALL SELECT printf('pkg-%04d', j) FROM p;
-INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, install_time,
-                           first_seen, last_seen, current, last_scan_id)
-  SELECT h.id, 'dpkg', p.id, '', printf('%d.%d.%d', p.id % 7, p.id % 13, h.id % 3), '1+deb12u1', 'amd64',
-         $now - p.id * 60, $now, $now, 1, 1
-    FROM hosts h, package_names p;
-COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);
-ANALYZE;
-SQL
-  mv "$catalog.tmp" "$catalog"
-  rm -f "$catalog.tmp-wal" "$catalog.tmp-shm"
-fi
+# The synthetic catalog, shared with bench/whatis.sh (built once, cached in $work).
+# shellcheck source=bench/lib/synthetic_catalog.sh
+. bench/lib/synthetic_catalog.sh
+synthetic_catalog standard
 export OPSKIT_CATALOG=$catalog
 echo "catalog: $catalog ($(du -h "$catalog" | cut -f1))" >&2
 

@@ -28,51 +28,10 @@ cargo build --release --locked -q --bin pkg-where
 bin=$PWD/target/release
 [ -d "${CARGO_TARGET_DIR:-}" ] && bin=$CARGO_TARGET_DIR/release
 
-# opskit creates the schema; the cached catalog is named after the migrations' contents and
-# this script's data recipe, so a change to either rebuilds it.
-rm -f "$work"/probe-drift.db*
-"$bin/pkg-where" --catalog "$work/probe-drift.db" none >/dev/null 2>&1 || true
-recipe=$(cat src/catalog/migrations/*.sql "$0" | sha256sum | cut -c1-12)
-catalog=$work/drift-${hosts}x${packages}-$recipe.db
-if [ ! -s "$catalog" ]; then
-  rm -f "$catalog".tmp*
-  echo "building a synthetic fleet of $hosts hosts x $packages packages (once; cached in $work)" >&2
-  cp "$work/probe-drift.db" "$catalog.tmp"
-  now=$(date +%s)
-  sqlite3 "$catalog.tmp" <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = OFF;
-PRAGMA cache_size = -1000000;
-BEGIN;
-INSERT INTO scans (id, collector, method, target, started_at, finished_at)
-  VALUES (1, 'bench', 'synthetic', 'all', $now, $now);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $hosts)
-INSERT INTO hosts (id, name, short_name, fqdn, first_seen, last_seen, last_scan_id)
-  SELECT i, printf('host-%05d', i), printf('host-%05d', i), printf('host-%05d.bench.example', i),
-         $now, $now, 1 FROM n;
-WITH RECURSIVE p(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM p WHERE j < $packages - 1)
-INSERT INTO package_names (name) SELECT 'openssl' UNION ALL SELECT printf('pkg-%04d', j) FROM p;
-INSERT INTO package_names (name) VALUES ('extra-tool');
--- host-00001 is the golden host: every package at its standard version x.y.2.
-INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, install_time,
-                           first_seen, last_seen, current, last_scan_id)
-  SELECT h.id, 'dpkg', p.id, '',
-         printf('%d.%d.%d', p.id % 7, p.id % 13,
-                CASE WHEN h.id > 1 AND (h.id * 31 + p.id) % 997 = 0 THEN 1 ELSE 2 END),
-         '1+deb12u1', 'amd64', $now - p.id * 60, $now, $now, 1, 1
-    FROM hosts h, package_names p
-   WHERE p.name != 'extra-tool' AND NOT (h.id > 1 AND (h.id * 17 + p.id) % 1999 = 0);
-INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, install_time,
-                           first_seen, last_seen, current, last_scan_id)
-  SELECT h.id, 'dpkg', (SELECT id FROM package_names WHERE name = 'extra-tool'), '', '1.0', '1',
-         'amd64', $now, $now, $now, 1, 1 FROM hosts h WHERE h.id % 500 = 0;
-COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);
-ANALYZE;
-SQL
-  mv "$catalog.tmp" "$catalog"
-  rm -f "$catalog.tmp-wal" "$catalog.tmp-shm"
-fi
+# The synthetic fleet with drift (built once, cached in $work).
+# shellcheck source=bench/lib/synthetic_catalog.sh
+. bench/lib/synthetic_catalog.sh
+synthetic_catalog drift
 export OPSKIT_CATALOG=$catalog
 echo "catalog: $catalog ($(du -h "$catalog" | cut -f1))" >&2
 

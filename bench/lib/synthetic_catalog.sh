@@ -1,0 +1,120 @@
+# shellcheck shell=bash disable=SC2154 # work, bin, hosts, packages: set by the sourcing script
+# The synthetic catalogs of the benchmarks, built once with the sqlite3 shell and cached in
+# $work (OPSKIT_BENCH_DIR, default /var/tmp/opskit-bench). Sourced by bench/catalog.sh,
+# bench/pkg_where.sh and bench/whatis.sh, from the repository's root, after they have set
+# `work`, `bin` (the release directory, with pkg-where built), `hosts` and `packages`.
+#
+#   synthetic_catalog standard   hosts host-00001… (fqdn host-NNNNN.bench.example) with 11
+#                                system facts, 4 interfaces eth0-eth3 (MAC 02:00:HH:LL:00:0J),
+#                                each with 10.J.(id/256).(id%256)/16 and
+#                                2001:db8:J:<id hex>::<id hex>/64, and every package at
+#                                x.y.(id%3): bench/catalog.sh and bench/whatis.sh share it.
+#   synthetic_catalog drift      the same hosts, packages only: host-00001 is the golden host,
+#                                ~0.1% of the rows behind it, ~0.05% missing, every 500th host
+#                                with an extra package: bench/pkg_where.sh.
+#
+# Each sets `catalog` to the file's path. The file is named after the migrations' contents and
+# the recipe's text, so a change to either builds a new one (older ones are left alone: another
+# worktree may be using them). opskit creates the schema (pkg-where on an empty catalog exits
+# 1: nothing found).
+
+# The scan and the hosts, common to every recipe.
+_synthetic_hosts_sql() {
+  local now=$1
+  cat <<SQL
+INSERT INTO scans (id, collector, method, target, started_at, finished_at)
+  VALUES (1, 'bench', 'synthetic', 'all', $now, $now);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $hosts)
+INSERT INTO hosts (id, name, short_name, fqdn, first_seen, last_seen, last_scan_id)
+  SELECT i, printf('host-%05d', i), printf('host-%05d', i), printf('host-%05d.bench.example', i),
+         $now, $now, 1 FROM n;
+SQL
+}
+
+_synthetic_standard_sql() {
+  local now=$1
+  cat <<SQL
+INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
+  SELECT h.id, 'system', f.name, f.value, $now, $now, 1, 1 FROM hosts h,
+    (SELECT 'os' AS name, '"Debian GNU/Linux 12 (bookworm)"' AS value
+     UNION ALL SELECT 'os_id', '"debian"' UNION ALL SELECT 'os_version', '"12"'
+     UNION ALL SELECT 'kernel', '"6.1.0-26-amd64"' UNION ALL SELECT 'arch', '"x86_64"'
+     UNION ALL SELECT 'cpu_model', '"AMD EPYC 7763 64-Core Processor"' UNION ALL SELECT 'cpu_count', '16'
+     UNION ALL SELECT 'memory_bytes', '68719476736' UNION ALL SELECT 'hw_vendor', '"Dell Inc."'
+     UNION ALL SELECT 'hw_product', '"PowerEdge R650"' UNION ALL SELECT 'boot_time', '1700000000') f;
+WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 3)
+INSERT INTO host_interfaces (host_id, name, mac, mtu, oper_state, speed_mbps, first_seen, last_seen, current, last_scan_id)
+  SELECT h.id, 'eth' || j, printf('02:00:%02x:%02x:00:%02x', h.id / 256, h.id % 256, j), 1500, 'up', 10000,
+         $now, $now, 1, 1 FROM hosts h, k;
+INSERT INTO host_addresses (host_id, interface, address, family, prefix_len, first_seen, last_seen, current, last_scan_id)
+  SELECT host_id, name, printf('10.%d.%d.%d', substr(name, 4), host_id / 256, host_id % 256), 4, 16, $now, $now, 1, 1
+    FROM host_interfaces
+  UNION ALL
+  SELECT host_id, name, printf('2001:db8:%x:%x::%x', substr(name, 4), host_id, host_id), 6, 64, $now, $now, 1, 1
+    FROM host_interfaces;
+WITH RECURSIVE p(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM p WHERE j < $packages - 1)
+INSERT INTO package_names (name) SELECT 'openssl' UNION ALL SELECT printf('pkg-%04d', j) FROM p;
+INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, install_time,
+                           first_seen, last_seen, current, last_scan_id)
+  SELECT h.id, 'dpkg', p.id, '', printf('%d.%d.%d', p.id % 7, p.id % 13, h.id % 3), '1+deb12u1', 'amd64',
+         $now - p.id * 60, $now, $now, 1, 1
+    FROM hosts h, package_names p;
+SQL
+}
+
+_synthetic_drift_sql() {
+  local now=$1
+  cat <<SQL
+WITH RECURSIVE p(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM p WHERE j < $packages - 1)
+INSERT INTO package_names (name) SELECT 'openssl' UNION ALL SELECT printf('pkg-%04d', j) FROM p;
+INSERT INTO package_names (name) VALUES ('extra-tool');
+-- host-00001 is the golden host: every package at its standard version x.y.2.
+INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, install_time,
+                           first_seen, last_seen, current, last_scan_id)
+  SELECT h.id, 'dpkg', p.id, '',
+         printf('%d.%d.%d', p.id % 7, p.id % 13,
+                CASE WHEN h.id > 1 AND (h.id * 31 + p.id) % 997 = 0 THEN 1 ELSE 2 END),
+         '1+deb12u1', 'amd64', $now - p.id * 60, $now, $now, 1, 1
+    FROM hosts h, package_names p
+   WHERE p.name != 'extra-tool' AND NOT (h.id > 1 AND (h.id * 17 + p.id) % 1999 = 0);
+INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, install_time,
+                           first_seen, last_seen, current, last_scan_id)
+  SELECT h.id, 'dpkg', (SELECT id FROM package_names WHERE name = 'extra-tool'), '', '1.0', '1',
+         'amd64', $now, $now, $now, 1, 1 FROM hosts h WHERE h.id % 500 = 0;
+SQL
+}
+
+# synthetic_catalog RECIPE: sets `catalog` to the cached catalog of RECIPE (standard, drift),
+# building it first when it is not there.
+synthetic_catalog() {
+  local recipe=$1 prefix
+  case $recipe in
+    standard) prefix=catalog ;;
+    drift) prefix=drift ;;
+    *) echo "synthetic_catalog: unknown recipe $recipe" >&2; return 2 ;;
+  esac
+  local key
+  key=$( { cat src/catalog/migrations/*.sql; declare -f _synthetic_hosts_sql "_synthetic_${recipe}_sql"; } \
+         | sha256sum | cut -c1-12)
+  catalog=$work/$prefix-${hosts}x${packages}-$key.db
+  [ -s "$catalog" ] && return 0
+
+  local probe=$work/probe-$recipe.db
+  rm -f "$probe"* "$catalog".tmp*
+  "$bin/pkg-where" --catalog "$probe" none >/dev/null 2>&1 || true
+  [ -s "$probe" ] || { echo "pkg-where did not create the schema in $probe" >&2; return 1; }
+  echo "building the synthetic '$recipe' catalog of $hosts hosts x $packages packages (once; cached in $work)" >&2
+  cp "$probe" "$catalog.tmp"
+  rm -f "$probe"*
+  local now
+  now=$(date +%s)
+  {
+    printf '%s\n' 'PRAGMA journal_mode = WAL;' 'PRAGMA synchronous = OFF;' \
+      'PRAGMA cache_size = -1000000;' 'BEGIN;'
+    _synthetic_hosts_sql "$now"
+    "_synthetic_${recipe}_sql" "$now"
+    printf '%s\n' 'COMMIT;' 'PRAGMA wal_checkpoint(TRUNCATE);' 'ANALYZE;'
+  } | sqlite3 "$catalog.tmp" >/dev/null
+  mv "$catalog.tmp" "$catalog"
+  rm -f "$catalog.tmp-wal" "$catalog.tmp-shm"
+}
