@@ -410,6 +410,46 @@ fn expect_from_compares_the_fleet_with_a_golden_host() {
 }
 
 #[test]
+fn expect_from_accepts_several_installed_versions_of_one_package() {
+    // rpm hosts keep several kernels installed at once: a host with the same set as the golden
+    // host does not drift, one with a newer kernel only is ahead of it.
+    let env = Env::new();
+    let rhel = |pkgs: &[(&'static str, &'static str)]| {
+        RpmDb::new(
+            &pkgs
+                .iter()
+                .map(|(name, evr)| RpmPkg { name, evr })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let golden = rhel(&[
+        ("kernel", "5.14.0-1.el9"),
+        ("kernel", "5.14.0-2.el9"),
+        ("bash", "5.1.8-6.el9"),
+    ]);
+    let same = rhel(&[
+        ("kernel", "5.14.0-2.el9"),
+        ("kernel", "5.14.0-1.el9"),
+        ("bash", "5.1.8-6.el9"),
+    ]);
+    let newer = rhel(&[("kernel", "5.14.0-3.el9"), ("bash", "5.1.8-6.el9")]);
+    for (host, db) in [("k-1", &golden), ("k-2", &same), ("k-3", &newer)] {
+        assert_status(&env.scan_rpm_as(host, db), 0);
+    }
+    let out = env.run(
+        "pkg-where",
+        &[
+            "-f",
+            "host,package,status,installed",
+            "--expect-from",
+            "k-1",
+        ],
+    );
+    assert_status(&out, 1);
+    assert_eq!(stdout(&out), "k-3\tkernel\tahead\t5.14.0-3.el9\n");
+}
+
+#[test]
 fn changes_lists_installs_upgrades_downgrades_and_removals() {
     let env = Env::new();
     let db = DpkgDb::new(&[]);

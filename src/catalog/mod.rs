@@ -25,9 +25,7 @@ pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting}
 pub use ec2::{Ec2InstanceRow, Ec2Write};
 pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, HostWrite, InterfaceRow, ScanRow};
 pub use observations::SyncCounts;
-pub use packages::{
-    Differences, InventoryHost, PackageChange, PackageLocation, PackageRow, Shortfall,
-};
+pub use packages::{Differences, InventoryHost, PackageChange, PackageLocation, PackageRow};
 
 /// Marks a SQLite file as an opskit catalog ("opsk"), so another application's database is
 /// refused instead of being migrated into.
@@ -128,6 +126,14 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", true)
+            .map_err(wrap)?;
+        // Read pages through a memory map instead of one pread per page into a 2 MB cache: a
+        // pass over a fleet's packages (10,000 hosts x 1,000) re-read each page about ten
+        // times, 2.5 million system calls and more system time than work. SQLite caps the
+        // size at its compile-time maximum (2 GB) and falls back to reads past it; writes
+        // still go through the WAL as before.
+        conn.query_row("PRAGMA mmap_size = 1099511627776", [], |_| Ok(()))
+            .optional()
             .map_err(wrap)?;
         let mut catalog = Catalog {
             conn,

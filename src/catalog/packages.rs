@@ -104,20 +104,31 @@ pub type HostPackages = (i64, Vec<(String, PackageRow)>);
 pub struct Differences {
     /// Rows that differ from the golden host's, or that it does not have.
     pub differing: Vec<PackageRow>,
-    /// Hosts (by id) that lack some of the golden host's packages. A host with none of them
-    /// at all does not appear: callers compare against the hosts they consider.
-    pub shortfalls: Vec<(i64, Shortfall)>,
-    /// The golden packages: `(idx, name_id, arch)`, by idx.
-    pub golden: Vec<(i64, i64, String)>,
+    /// Hosts (by id) that lack some of the golden host's packages, each with the
+    /// `(name_id, arch)` pairs it lacks. A host with no packages of the manager at all does not
+    /// appear: callers compare against the hosts they consider.
+    pub lacking: Vec<(i64, Vec<(i64, String)>)>,
 }
 
-/// Which golden packages a host lacks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shortfall {
-    /// These golden indexes (one pass's sums identify up to two).
-    Known(Vec<i64>),
-    /// More than two: ask for the host's packages.
-    Unknown,
+/// Column `i` of `r` as the bytes SQLite holds, without copying them (NULL reads as empty).
+fn text_at<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a [u8]> {
+    match r.get_ref(i).map_err(sql_error)? {
+        rusqlite::types::ValueRef::Text(t) => Ok(t),
+        rusqlite::types::ValueRef::Null => Ok(b""),
+        _ => Err(sql_error(rusqlite::Error::InvalidColumnType(
+            i,
+            "package field".into(),
+            rusqlite::types::Type::Text,
+        ))),
+    }
+}
+
+/// One of the golden host's packages, as `differences_from` compares against it.
+struct GoldenPackage {
+    name_id: i64,
+    arch: String,
+    /// `(epoch, version, release)` of each installed version.
+    versions: Vec<(String, String, String)>,
 }
 
 /// A package version that appeared, or disappeared, on a host: one history row and, for a new
@@ -218,144 +229,115 @@ impl Catalog {
 
     /// The current packages of `manager` on every host other than `golden` that differ from
     /// `golden`'s (another version, or a name/arch `golden` does not have), and for each host
-    /// which of `golden`'s packages it lacks, as far as one pass can tell (see [`Shortfall`]).
+    /// which of `golden`'s packages it lacks.
     ///
-    /// The comparison runs inside SQLite in one pass over the packages, grouped by host, and
-    /// only differences leave it: on a homogeneous fleet that is a few rows out of millions.
+    /// One pass over the fleet's rows, compared here rather than in SQL: SQLite spent four
+    /// times as long evaluating a join and aggregate per row as reading the rows (10,000 hosts
+    /// x 1,000 packages: 14 s against 3.5 s). Only differences are copied out of SQLite's
+    /// buffers; on a homogeneous fleet that is a few rows out of millions.
     pub fn differences_from(&self, golden: i64, manager: Manager) -> Result<Differences> {
         let m = manager.name();
-        self.conn
-            .execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS golden (name_id INTEGER, arch TEXT, epoch TEXT, \
-                   version TEXT, release TEXT, idx INTEGER, PRIMARY KEY (name_id, arch)) \
-                   WITHOUT ROWID; \
-                 DELETE FROM temp.golden;",
-            )
-            .map_err(sql_error)?;
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO temp.golden \
-                 SELECT name_id, arch, epoch, version, release, \
-                        row_number() OVER (ORDER BY name_id, arch) \
-                 FROM host_packages WHERE host_id = ?1 AND current = 1 AND manager = ?2",
-                params![golden, m],
-            )
-            .map_err(sql_error)?;
-        // Per host: how many golden packages it has (any version), the sum of their indexes and
-        // of their squares (which name one or two missing ones exactly), and the ids of its
-        // rows that differ.
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT p.host_id, count(g.idx), coalesce(sum(g.idx), 0), \
-                        coalesce(sum(g.idx * g.idx), 0), \
-                        group_concat(CASE WHEN g.idx IS NULL OR g.version != p.version \
-                          OR g.release != p.release OR g.epoch != p.epoch THEN p.id END) \
-                 FROM host_packages p LEFT JOIN temp.golden g \
-                   ON g.name_id = p.name_id AND g.arch = p.arch \
-                 WHERE p.current = 1 AND p.manager = ?2 AND p.host_id != ?1 \
-                 GROUP BY p.host_id",
-            )
-            .map_err(sql_error)?;
-        let (n, total, total_sq): (i64, i64, i64) = self
-            .conn
-            .query_row(
-                "SELECT count(*), coalesce(sum(idx), 0), coalesce(sum(idx * idx), 0) \
-                 FROM temp.golden",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(sql_error)?;
-        let mut ids: Vec<i64> = Vec::new();
-        let mut shortfalls = Vec::new();
-        let mut rows = stmt.query(params![golden, m]).map_err(sql_error)?;
-        while let Some(r) = rows.next().map_err(sql_error)? {
-            let host_id: i64 = r.get(0).map_err(sql_error)?;
-            let count: i64 = r.get(1).map_err(sql_error)?;
-            let (sum, sum_sq): (i64, i64) =
-                (r.get(2).map_err(sql_error)?, r.get(3).map_err(sql_error)?);
-            if let Some(list) = r.get::<_, Option<String>>(4).map_err(sql_error)? {
-                ids.extend(list.split(',').filter_map(|i| i.parse::<i64>().ok()));
-            }
-            let shortfall = match n - count {
-                0 => continue,
-                1 => Shortfall::Known(vec![total - sum]),
-                2 => {
-                    // a + b = d1 and a² + b² = d2 have one solution with a < b.
-                    let (d1, d2) = (total - sum, total_sq - sum_sq);
-                    let root = ((2 * d2 - d1 * d1) as f64).sqrt().round() as i64;
-                    let (a, b) = ((d1 - root) / 2, (d1 + root) / 2);
-                    if a + b == d1 && a * a + b * b == d2 {
-                        Shortfall::Known(vec![a, b])
-                    } else {
-                        Shortfall::Unknown
-                    }
-                }
-                _ => Shortfall::Unknown,
-            };
-            shortfalls.push((host_id, shortfall));
-        }
-        drop(rows);
-        let mut fetch = self
-            .conn
-            .prepare_cached(
-                "SELECT host_id, name_id, epoch, version, release, arch FROM host_packages \
-                 WHERE id = ?1",
-            )
-            .map_err(sql_error)?;
-        let mut differing = Vec::with_capacity(ids.len());
-        for id in ids {
-            differing.push(
-                fetch
-                    .query_row([id], |r| {
-                        Ok(PackageRow {
-                            host_id: r.get(0)?,
-                            name_id: r.get(1)?,
-                            manager: m.to_string(),
-                            epoch: r.get(2)?,
-                            version: r.get(3)?,
-                            release: r.get(4)?,
-                            arch: r.get(5)?,
-                        })
-                    })
-                    .map_err(sql_error)?,
-            );
-        }
-        let mut golden_keys = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT idx, name_id, arch FROM temp.golden ORDER BY idx")
-            .map_err(sql_error)?;
-        let mut rows = stmt.query([]).map_err(sql_error)?;
-        while let Some(r) = rows.next().map_err(sql_error)? {
-            golden_keys.push((
-                r.get::<_, i64>(0).map_err(sql_error)?,
-                r.get::<_, i64>(1).map_err(sql_error)?,
-                r.get::<_, String>(2).map_err(sql_error)?,
-            ));
-        }
-        Ok(Differences {
-            differing,
-            shortfalls,
-            golden: golden_keys,
-        })
-    }
-
-    /// The current `(name_id, arch)` pairs of `manager` on one host.
-    pub fn host_package_keys(&self, host_id: i64, manager: Manager) -> Result<Vec<(i64, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT name_id, arch FROM host_packages \
+                "SELECT name_id, arch, epoch, version, release FROM host_packages \
                  WHERE host_id = ?1 AND current = 1 AND manager = ?2",
             )
             .map_err(sql_error)?;
-        stmt.query_map(params![host_id, manager.name()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .map_err(sql_error)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(sql_error)
+        // One entry per (name_id, arch), with every version the golden host has of it (rpm
+        // hosts keep several kernels installed at once).
+        let mut reference: Vec<GoldenPackage> = Vec::new();
+        // name_id → indexes into `reference`: one per arch the golden host has it for.
+        let mut by_name: HashMap<i64, Vec<usize>> = HashMap::new();
+        let mut rows = stmt.query(params![golden, m]).map_err(sql_error)?;
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            let name_id: i64 = r.get(0).map_err(sql_error)?;
+            let arch: String = r.get(1).map_err(sql_error)?;
+            let version = (
+                r.get(2).map_err(sql_error)?,
+                r.get(3).map_err(sql_error)?,
+                r.get(4).map_err(sql_error)?,
+            );
+            let idxs = by_name.entry(name_id).or_default();
+            match idxs.iter().find(|&&i| reference[i].arch == arch) {
+                Some(&i) => reference[i].versions.push(version),
+                None => {
+                    idxs.push(reference.len());
+                    reference.push(GoldenPackage {
+                        name_id,
+                        arch,
+                        versions: vec![version],
+                    });
+                }
+            }
+        }
+        drop(rows);
+
+        let mut diff = Differences::default();
+        // Per host, which of the golden packages it has been seen with: one bit per entry of
+        // `reference` (10,000 hosts x 1,000 packages: 1.3 MB).
+        let words = reference.len().div_ceil(64);
+        let mut seen: HashMap<i64, Vec<u64>> = HashMap::new();
+        // No ORDER BY: read in table order, SQLite scans the table front to back. Sorted by host
+        // it walks the (host_id, current, manager) index and seeks into the table once per row,
+        // four times slower (and a rescanned host's new rows are at the end of the table anyway).
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT host_id, name_id, arch, epoch, version, release FROM host_packages \
+                 WHERE current = 1 AND manager = ?2 AND host_id != ?1",
+            )
+            .map_err(sql_error)?;
+        let mut rows = stmt.query(params![golden, m]).map_err(sql_error)?;
+        let text = text_at;
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            let host: i64 = r.get(0).map_err(sql_error)?;
+            let bits = seen.entry(host).or_insert_with(|| vec![0; words]);
+            let name_id: i64 = r.get(1).map_err(sql_error)?;
+            let arch = text(r, 2)?;
+            let matching = by_name
+                .get(&name_id)
+                .and_then(|idxs| idxs.iter().find(|&&i| reference[i].arch.as_bytes() == arch));
+            let same_version = match matching {
+                Some(&i) => {
+                    bits[i / 64] |= 1 << (i % 64);
+                    let (epoch, version, release) = (text(r, 3)?, text(r, 4)?, text(r, 5)?);
+                    reference[i].versions.iter().any(|(e, v, rel)| {
+                        v.as_bytes() == version
+                            && rel.as_bytes() == release
+                            && e.as_bytes() == epoch
+                    })
+                }
+                None => false,
+            };
+            if !same_version {
+                let owned = |i: usize| -> Result<String> {
+                    Ok(String::from_utf8_lossy(text(r, i)?).into_owned())
+                };
+                diff.differing.push(PackageRow {
+                    host_id: host,
+                    name_id,
+                    manager: m.to_string(),
+                    epoch: owned(3)?,
+                    version: owned(4)?,
+                    release: owned(5)?,
+                    arch: owned(2)?,
+                });
+            }
+        }
+        for (host, bits) in seen {
+            let lacking: Vec<(i64, String)> = reference
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits[i / 64] & (1 << (i % 64)) == 0)
+                .map(|(_, g)| (g.name_id, g.arch.clone()))
+                .collect();
+            if !lacking.is_empty() {
+                diff.lacking.push((host, lacking));
+            }
+        }
+        diff.lacking.sort_unstable_by_key(|(host, _)| *host);
+        Ok(diff)
     }
 
     /// Package names by id, for the ids in `ids`.

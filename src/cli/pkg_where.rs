@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::catalog::{Catalog, InventoryHost, PackageChange, PackageLocation, Shortfall};
+use crate::catalog::{Catalog, InventoryHost, PackageChange, PackageLocation};
 use crate::clock;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::input::{self, glob_match};
@@ -761,37 +761,13 @@ fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Resul
                 }
             }
         }
-        // Golden packages a host lacks: named by the pass's sums when one or two are missing,
-        // else found by reading that host's packages.
-        let by_idx: HashMap<i64, (i64, &str)> = diff
-            .golden
-            .iter()
-            .map(|(idx, name_id, arch)| (*idx, (*name_id, arch.as_str())))
-            .collect();
-        for (host_id, shortfall) in &diff.shortfalls {
+        // Golden packages a host lacks.
+        for (host_id, lacking) in &diff.lacking {
             let Some(h) = considered.get(host_id) else {
                 continue;
             };
-            let lacking: Vec<(i64, String)> = match shortfall {
-                Shortfall::Known(idxs) => idxs
-                    .iter()
-                    .filter_map(|i| by_idx.get(i))
-                    .map(|(n, a)| (*n, a.to_string()))
-                    .collect(),
-                Shortfall::Unknown => {
-                    let have: HashSet<(i64, String)> = catalog
-                        .host_package_keys(*host_id, m)?
-                        .into_iter()
-                        .collect();
-                    diff.golden
-                        .iter()
-                        .filter(|(_, n, a)| !have.contains(&(*n, a.clone())))
-                        .map(|(_, n, a)| (*n, a.clone()))
-                        .collect()
-                }
-            };
             for (name_id, arch) in lacking {
-                if let Some((name, want)) = expected.get(&(name_id, arch.as_str())) {
+                if let Some((name, want)) = expected.get(&(*name_id, arch.as_str())) {
                     records.push(drift_record(
                         h,
                         name,
@@ -799,7 +775,7 @@ fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Resul
                         "",
                         &format!("={want}"),
                         m.name(),
-                        &arch,
+                        arch,
                         &rule,
                     ));
                 }
