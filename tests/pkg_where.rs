@@ -113,6 +113,51 @@ fn install_times_come_from_dpkg_file_lists() {
     assert_status(&env.scan_as("dated-1", Some(&db)), 0);
     let out = env.run("pkg-where", &["-f", "installed", "dated"]);
     assert_eq!(stdout(&out), "2023-11-14T22:13:20Z\n");
+
+    // A dpkg older than 1.19.3 has no ${db-fsys:Last-Modified} and, like any dpkg, prints an
+    // unknown field empty: the real dpkg-query, asked for a field no dpkg has instead, answers
+    // as the old one does, and the scanner dates the package from its file list itself.
+    let shim = tempfile::tempdir().unwrap();
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v dpkg-query"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap();
+    let script = shim.path().join("dpkg-query");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor a; do shift; set -- \"$@\" \"$(printf '%s' \"$a\" | \
+             sed 's/db-fsys:Last-Modified/No-Such-Field/')\"; done\nexec {} \"$@\"\n",
+            real.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&list)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        shim.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = env
+        .scan_as_cmd("old-dpkg-1", Some(&db))
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_status(&out, 0);
+    // The first host keeps the time its scan saw; the old-dpkg host has the list's new one.
+    let out = env.run("pkg-where", &["-f", "host,installed", "dated"]);
+    assert_eq!(
+        stdout(&out),
+        "dated-1\t2023-11-14T22:13:20Z\nold-dpkg-1\t2020-09-13T12:26:40Z\n"
+    );
 }
 
 /// A mixed fleet: three dpkg hosts and three rpm hosts, scanned from real databases.
