@@ -204,8 +204,23 @@ fn a_terminal_gets_a_card() {
         .find(|l| l.starts_with("host "))
         .unwrap_or_default();
     assert!(host_line.trim_end().ends_with("card-1"), "{screen}");
+    // Interfaces are a sub-table under a line of column names, a row per interface.
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("interfaces "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    let header: Vec<&str> = lines[at].split_whitespace().collect();
+    assert_eq!(
+        header[..4],
+        ["interfaces", "name", "mac", "state"],
+        "{screen}"
+    );
     assert!(
-        screen.lines().any(|l| l.starts_with("interfaces ")),
+        lines[at + 1..]
+            .iter()
+            .take_while(|l| l.starts_with(' '))
+            .any(|l| l.split_whitespace().next() == Some("lo")),
         "{screen}"
     );
     // Empty fields are left out of a card.

@@ -361,28 +361,43 @@ pub fn flatten(value: &Value) -> String {
     }
 }
 
-/// The lines a value takes in a card: a list of objects becomes an aligned sub-table.
+/// The lines a value takes in a card: a list of objects becomes an aligned sub-table under a
+/// line of its column names; a list of phrases (items with spaces, such as disagreements) takes
+/// a line per item, since joined with commas they could not be told apart; other lists are
+/// joined on one line.
 fn card_lines(value: &Value) -> Vec<String> {
     match value {
         Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => {
-            let rows: Vec<Vec<String>> = items
-                .iter()
-                .filter_map(Value::as_object)
-                .map(|o| {
-                    o.values()
-                        .map(|v| escape::for_terminal(&flatten(v)).into_owned())
-                        .collect()
-                })
+            // Columns in the order keys first appear, so that rows missing a key still line up.
+            let mut columns: Vec<&str> = Vec::new();
+            for o in items.iter().filter_map(Value::as_object) {
+                for k in o.keys() {
+                    if !columns.contains(&k.as_str()) {
+                        columns.push(k);
+                    }
+                }
+            }
+            let mut rows: Vec<Vec<String>> = vec![columns.iter().map(|c| c.to_string()).collect()];
+            rows.extend(items.iter().filter_map(Value::as_object).map(|o| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        o.get(*c).map_or_else(String::new, |v| {
+                            escape::for_terminal(&flatten(v)).into_owned()
+                        })
+                    })
+                    .collect()
+            }));
+            // A column empty in every row (a speed no interface reports) is left out.
+            let shown: Vec<usize> = (0..columns.len())
+                .filter(|&c| rows[1..].iter().any(|r| !r[c].is_empty()))
                 .collect();
-            let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-            let widths: Vec<usize> = (0..columns)
-                .map(|c| {
-                    rows.iter()
-                        .filter_map(|r| r.get(c))
-                        .map(|s| s.chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|r| shown.iter().map(|&c| r[c].clone()).collect())
+                .collect();
+            let widths: Vec<usize> = (0..shown.len())
+                .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
                 .collect();
             rows.iter()
                 .map(|row| {
@@ -400,7 +415,11 @@ fn card_lines(value: &Value) -> Vec<String> {
                 .iter()
                 .map(|v| escape::for_terminal(&flatten(v)).into_owned())
                 .collect();
-            vec![flat.join(", ")]
+            if flat.iter().any(|s| s.contains(' ')) {
+                flat
+            } else {
+                vec![flat.join(", ")]
+            }
         }
         Value::Object(map) => map
             .iter()
@@ -451,6 +470,26 @@ mod tests {
     #[test]
     fn card_aligns_lists_of_objects() {
         let lines = card_lines(&json!([{"n": "eth0", "a": "x"}, {"n": "lo", "a": "yy"}]));
-        assert_eq!(lines, ["eth0  x", "lo    yy"]);
+        assert_eq!(lines, ["n     a", "eth0  x", "lo    yy"]);
+        // A key only some rows have gets its own column, empty where it is missing.
+        let lines = card_lines(&json!([{"n": "eth0"}, {"n": "lo", "mac": "m"}]));
+        assert_eq!(lines, ["n     mac", "eth0", "lo    m"]);
+        let lines = card_lines(&json!([{"n": "eth0", "speed": null}, {"n": "lo", "speed": ""}]));
+        assert_eq!(lines, ["n", "eth0", "lo"]);
+    }
+
+    #[test]
+    fn card_puts_phrases_on_lines_of_their_own() {
+        assert_eq!(
+            card_lines(&json!(["10.0.0.1/8", "::1/128"])),
+            ["10.0.0.1/8, ::1/128"]
+        );
+        assert_eq!(
+            card_lines(&json!([
+                "h reports 10.0.0.1, ::1, which DNS does not give",
+                "stale"
+            ])),
+            ["h reports 10.0.0.1, ::1, which DNS does not give", "stale"]
+        );
     }
 }
