@@ -92,6 +92,16 @@ fn names_come_from_stdin_and_missing_ones_exit_1() {
     assert_status(&out, 0);
 }
 
+/// Sets a file's modification time, as dpkg's unpacking sets its file list's.
+fn set_mtime(path: &std::path::Path, unix_seconds: u64) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds))
+        .unwrap();
+}
+
 #[test]
 fn install_times_come_from_dpkg_file_lists() {
     let env = Env::new();
@@ -103,13 +113,7 @@ fn install_times_come_from_dpkg_file_lists() {
     // Multi-Arch: same (as DpkgDb writes every non-`all` package), so arch-qualified.
     let list = db.dir.path().join("info/dated:amd64.list");
     std::fs::write(&list, "/.\n/usr/bin/dated\n").unwrap();
-    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-    std::fs::File::options()
-        .write(true)
-        .open(&list)
-        .unwrap()
-        .set_modified(when)
-        .unwrap();
+    set_mtime(&list, 1_700_000_000);
     assert_status(&env.scan_as("dated-1", Some(&db)), 0);
     let out = env.run("pkg-where", &["-f", "installed", "dated"]);
     assert_eq!(stdout(&out), "2023-11-14T22:13:20Z\n");
@@ -134,13 +138,7 @@ fn install_times_come_from_dpkg_file_lists() {
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
-    std::fs::File::options()
-        .write(true)
-        .open(&list)
-        .unwrap()
-        .set_modified(when)
-        .unwrap();
+    set_mtime(&list, 1_600_000_000);
     let path = format!(
         "{}:{}",
         shim.path().display(),
@@ -158,6 +156,16 @@ fn install_times_come_from_dpkg_file_lists() {
         stdout(&out),
         "dated-1\t2023-11-14T22:13:20Z\nold-dpkg-1\t2020-09-13T12:26:40Z\n"
     );
+}
+
+/// A real rpm database of these `(name, [epoch:]version-release)` packages.
+fn rpm_db(pkgs: &[(&str, &str)]) -> RpmDb {
+    RpmDb::new(
+        &pkgs
+            .iter()
+            .map(|&(name, evr)| RpmPkg { name, evr })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// A mixed fleet: three dpkg hosts and three rpm hosts, scanned from real databases.
@@ -191,17 +199,9 @@ fn mixed_fleet(env: &Env) {
     for (host, db) in [("web-1", &web1), ("web-2", &web2), ("db-1", &db1)] {
         assert_status(&env.scan_as(host, Some(db)), 0);
     }
-    let rhel = |pkgs: &[(&'static str, &'static str)]| {
-        RpmDb::new(
-            &pkgs
-                .iter()
-                .map(|(name, evr)| RpmPkg { name, evr })
-                .collect::<Vec<_>>(),
-        )
-    };
-    let r1 = rhel(&[("openssl", "3.0.7-24.el9"), ("bash", "5.1.8-6.el9")]);
-    let r2 = rhel(&[("openssl", "3.0.7-27.el9"), ("bash", "5.1.8-6.el9")]);
-    let r3 = rhel(&[("openssl", "1:3.0.1-1.el9"), ("bash", "5.2~rc1-1.el9")]);
+    let r1 = rpm_db(&[("openssl", "3.0.7-24.el9"), ("bash", "5.1.8-6.el9")]);
+    let r2 = rpm_db(&[("openssl", "3.0.7-27.el9"), ("bash", "5.1.8-6.el9")]);
+    let r3 = rpm_db(&[("openssl", "1:3.0.1-1.el9"), ("bash", "5.2~rc1-1.el9")]);
     for (host, db) in [("rhel-1", &r1), ("rhel-2", &r2), ("rhel-3", &r3)] {
         assert_status(&env.scan_rpm_as(host, db), 0);
     }
@@ -459,25 +459,17 @@ fn expect_from_accepts_several_installed_versions_of_one_package() {
     // rpm hosts keep several kernels installed at once: a host with the same set as the golden
     // host does not drift, one with a newer kernel only is ahead of it.
     let env = Env::new();
-    let rhel = |pkgs: &[(&'static str, &'static str)]| {
-        RpmDb::new(
-            &pkgs
-                .iter()
-                .map(|(name, evr)| RpmPkg { name, evr })
-                .collect::<Vec<_>>(),
-        )
-    };
-    let golden = rhel(&[
+    let golden = rpm_db(&[
         ("kernel", "5.14.0-1.el9"),
         ("kernel", "5.14.0-2.el9"),
         ("bash", "5.1.8-6.el9"),
     ]);
-    let same = rhel(&[
+    let same = rpm_db(&[
         ("kernel", "5.14.0-2.el9"),
         ("kernel", "5.14.0-1.el9"),
         ("bash", "5.1.8-6.el9"),
     ]);
-    let newer = rhel(&[("kernel", "5.14.0-3.el9"), ("bash", "5.1.8-6.el9")]);
+    let newer = rpm_db(&[("kernel", "5.14.0-3.el9"), ("bash", "5.1.8-6.el9")]);
     for (host, db) in [("k-1", &golden), ("k-2", &same), ("k-3", &newer)] {
         assert_status(&env.scan_rpm_as(host, db), 0);
     }
