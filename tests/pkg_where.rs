@@ -92,16 +92,6 @@ fn names_come_from_stdin_and_missing_ones_exit_1() {
     assert_status(&out, 0);
 }
 
-/// Sets a file's modification time, as dpkg's unpacking sets its file list's.
-fn set_mtime(path: &std::path::Path, unix_seconds: u64) {
-    std::fs::File::options()
-        .write(true)
-        .open(path)
-        .unwrap()
-        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds))
-        .unwrap();
-}
-
 #[test]
 fn install_times_come_from_dpkg_file_lists() {
     let env = Env::new();
@@ -127,17 +117,10 @@ fn install_times_come_from_dpkg_file_lists() {
         .output()
         .unwrap();
     let real = String::from_utf8(real.stdout).unwrap();
-    let script = shim.path().join("dpkg-query");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nfor a; do shift; set -- \"$@\" \"$(printf '%s' \"$a\" | \
-             sed 's/db-fsys:Last-Modified/No-Such-Field/')\"; done\nexec {} \"$@\"\n",
-            real.trim()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    write_old_dpkg_query(
+        &shim.path().join("dpkg-query"),
+        std::path::Path::new(real.trim()),
+    );
     set_mtime(&list, 1_600_000_000);
     let path = format!(
         "{}:{}",

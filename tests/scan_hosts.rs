@@ -567,6 +567,37 @@ fn facts_with_role_missing(facts: &str) -> String {
 }
 
 #[test]
+fn install_times_over_ssh_come_from_dpkg_or_from_its_file_lists_on_an_old_dpkg() {
+    // Both run the machine's real dpkg-query over their own databases; on old-1 it answers as
+    // a dpkg before 1.19.3 does, with every ${db-fsys:Last-Modified} empty, so the scanner must
+    // read the file lists' times itself in a second command.
+    let fleet = Fleet::start(vec![
+        HostSpec::new("new-1", Os::Debian12).pkg("dated", "1.0-1"),
+        HostSpec::new("old-1", Os::Debian12)
+            .pkg("dated", "1.0-1")
+            .old_dpkg(),
+    ]);
+    let env = client_env(&fleet, KnownHosts::Plain);
+    for (host, unix_seconds) in fleet.hosts.iter().zip([1_700_000_000, 1_600_000_000]) {
+        let list = host
+            .dpkg_admindir()
+            .unwrap()
+            .join(format!("info/dated:{}.list", Os::Debian12.arch()));
+        set_mtime(&list, unix_seconds);
+    }
+    let targets: Vec<String> = fleet.hosts.iter().map(|h| h.target()).collect();
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+    let out = env.run("scan-hosts", &targets);
+    assert_status(&out, 0);
+    assert_eq!(stderr(&out), "");
+    let out = env.run("pkg-where", &["-f", "host,installed", "dated"]);
+    assert_eq!(
+        stdout(&out),
+        "new-1\t2023-11-14T22:13:20Z\nold-1\t2020-09-13T12:26:40Z\n"
+    );
+}
+
+#[test]
 fn an_enormous_package_list_is_stored_in_bounded_memory() {
     let fleet = Fleet::start(vec![HostSpec::huge("huge-1", 200_000)]);
     let env = client_env(&fleet, KnownHosts::Plain);

@@ -193,6 +193,33 @@ impl Env {
     }
 }
 
+/// Sets a file's modification time, as dpkg's unpacking sets its file list's.
+pub fn set_mtime(path: &Path, unix_seconds: u64) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(unix_seconds))
+        .unwrap();
+}
+
+/// Writes at `path` an executable dpkg-query that answers as a dpkg older than 1.19.3 does:
+/// such a dpkg has no `${db-fsys:Last-Modified}` and, like any dpkg, prints a field it does
+/// not know empty. It runs the real dpkg-query at `real`, asking it for a field no dpkg has
+/// instead, so everything else in the answer is the real one.
+pub fn write_old_dpkg_query(path: &Path, real: &Path) {
+    std::fs::write(
+        path,
+        format!(
+            "#!/bin/sh\nfor a; do shift; set -- \"$@\" \"$(printf '%s' \"$a\" | \
+             sed 's/db-fsys:Last-Modified/No-Such-Field/')\"; done\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
 /// Runs a command to completion with `input` on its stdin.
 pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
     let mut child = cmd

@@ -8,6 +8,8 @@
 //! (there is no network namespace: every host sees every 127.0.1.N). So the real `hostname`, `dpkg-query` and
 //! `rpm` that a scanner runs over SSH answer with that host's data, and SFTP reads its files.
 //! rpm databases are made by the real rpm from tiny packages built with `rpmbuild`.
+//! A dpkg host can also run the machine's dpkg-query as a dpkg older than 1.19.3 answers
+//! ([`HostSpec::old_dpkg`]).
 //!
 //! The fleet also writes the client side a user would have: a key, `known_hosts` (plain or
 //! hashed) and an `~/.ssh/config` with one alias per host. Some hosts misbehave on purpose
@@ -226,6 +228,8 @@ pub struct HostSpec {
     /// Extra files, by absolute path under `/root`, `/var/log` or `/var/backups`.
     pub files: Vec<(String, Vec<u8>)>,
     pub behaviour: Behaviour,
+    /// Its dpkg-query answers as one older than 1.19.3 (see [`HostSpec::old_dpkg`]).
+    pub old_dpkg: bool,
 }
 
 impl HostSpec {
@@ -243,6 +247,7 @@ impl HostSpec {
             generated: None,
             files: Vec::new(),
             behaviour: Behaviour::Normal,
+            old_dpkg: false,
         }
     }
 
@@ -277,6 +282,16 @@ impl HostSpec {
 
     pub fn behaviour(mut self, behaviour: Behaviour) -> HostSpec {
         self.behaviour = behaviour;
+        self
+    }
+
+    /// Makes its dpkg-query answer as a dpkg older than 1.19.3 does: with no
+    /// `${db-fsys:Last-Modified}`, printed empty like any field that dpkg does not know. Inside
+    /// its mount namespace a wrapper is mounted over the machine's dpkg-query; the wrapper asks
+    /// the real one for a field no dpkg has instead, so everything else is the real answer.
+    pub fn old_dpkg(mut self) -> HostSpec {
+        assert_eq!(self.os.manager(), Manager::Dpkg);
+        self.old_dpkg = true;
         self
     }
 
@@ -791,6 +806,11 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
         std::fs::create_dir_all(local.parent().unwrap()).unwrap();
         std::fs::write(local, contents).unwrap();
     }
+    if spec.old_dpkg {
+        // NAMESPACE_SCRIPT mounts the real dpkg-query on dpkg-query.real, then this over it.
+        std::fs::write(dir.join("dpkg-query.real"), "").unwrap();
+        super::write_old_dpkg_query(&dir.join("dpkg-query.old"), &dir.join("dpkg-query.real"));
+    }
 
     // Each host has both databases, like a machine with both tools installed: the one of its
     // OS holds its packages, the other is empty (lists nothing, exits 0).
@@ -881,6 +901,11 @@ mount --bind "$2/root/.rpmdb" /var/lib/rpm
 mount --bind "$2/log" /var/log
 mkdir -p /var/backups
 mount --bind "$2/backups" /var/backups
+if [ -e "$2/dpkg-query.old" ]; then
+    q=$(command -v dpkg-query)
+    mount --bind "$q" "$2/dpkg-query.real"
+    mount --bind "$2/dpkg-query.old" "$q"
+fi
 exec /usr/sbin/sshd -D -e -f "$2/sshd_config"
 "#;
 
