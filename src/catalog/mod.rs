@@ -198,6 +198,19 @@ impl Catalog {
         tx.commit().map_err(sql_error)
     }
 
+    /// Starts a read transaction: until the returned guard is dropped, every query sees the
+    /// catalog as it was at the first one, even while a collector commits alongside (WAL keeps
+    /// the old pages for us). A question answered from several queries (an address's holders,
+    /// its ARP entries, its instance) is then answered from one state of the catalog, not
+    /// from a host half before and half after a rescan. It also takes SQLite's read lock once
+    /// for the lot instead of once per statement. Only for reading: a write inside it would
+    /// have to upgrade a possibly stale snapshot, and may be refused as busy.
+    pub fn read_snapshot(&self) -> Result<ReadSnapshot<'_>> {
+        // BEGIN DEFERRED: the snapshot is taken by the first read, and nothing is locked yet.
+        let tx = self.conn.unchecked_transaction().map_err(sql_error)?;
+        Ok(ReadSnapshot { _tx: tx })
+    }
+
     /// Records the start of a collector's run against one source; returns the scan id.
     pub fn begin_scan(&self, collector: &str, method: &str, target: &str, now: i64) -> Result<i64> {
         self.conn
@@ -243,6 +256,12 @@ impl Catalog {
             .optional()
             .map_err(sql_error)
     }
+}
+
+/// A read transaction on the catalog, from [`Catalog::read_snapshot`]; ended (rolled back,
+/// as nothing was written) when dropped.
+pub struct ReadSnapshot<'a> {
+    _tx: rusqlite::Transaction<'a>,
 }
 
 /// Wraps a SQLite failure as a catalog error.

@@ -257,6 +257,8 @@ impl Tool for Args {
                 None => vec![None; valid.len()],
             };
             // Everything known of each name, then reverse DNS of all their addresses at once.
+            // The batch's catalog reads see one state of the catalog, even across a rescan.
+            let snapshot = catalog.read_snapshot()?;
             let mut found = Vec::new();
             for (name, dns) in valid.iter().zip(answers) {
                 let mut hosts = catalog.find_hosts(name)?;
@@ -356,6 +358,8 @@ impl Tool for Args {
                     records.push(r);
                 }
             }
+            // Not held while a slow reader of our output keeps us waiting.
+            drop(snapshot);
             printer.print(&records, Shape::Card)?;
         }
         Ok(outcome)

@@ -363,6 +363,8 @@ impl Context<'_> {
             Some(r) => r.reverse_many(&canonical).into_iter().map(Some).collect(),
             None => vec![None; queries.len()],
         };
+        // The batch's catalog reads, after its DNS questions: one consistent state, one lock.
+        let snapshot = self.catalog.read_snapshot()?;
         let mut facts = Vec::with_capacity(queries.len());
         let mut macs: Vec<Mac> = Vec::new();
         for ip in &canonical {
@@ -398,6 +400,8 @@ impl Context<'_> {
             }
             records.push(record);
         }
+        // Not held while a slow reader of our output keeps us waiting.
+        drop(snapshot);
         printer.print(&records, Shape::Card)?;
         Ok(outcome)
     }

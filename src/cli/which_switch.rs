@@ -248,6 +248,9 @@ impl Tool for Args {
         if self.live {
             live_crawl(&mut catalog, &config, &resolved)?;
         }
+        // Every MAC placed from one state of the catalog (a crawl may be committing
+        // alongside), and SQLite's read lock taken once rather than per statement.
+        let snapshot = catalog.read_snapshot()?;
         let placer = Placer::new(&catalog)?;
         let mut outcome = Outcome::Success;
         let mut rows: Vec<(String, String, Placed)> = Vec::new();
@@ -285,6 +288,7 @@ impl Tool for Args {
                 outcome = Outcome::NothingFound;
             }
         }
+        drop(snapshot);
         print_rows(&mut printer, rows, None)?;
         Ok(outcome)
     }
