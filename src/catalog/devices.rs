@@ -407,16 +407,19 @@ impl Catalog {
         let mut stmt = self
             .conn
             .prepare_cached(
-                // CROSS JOIN keeps the port's few entries as the outer loop: with many ports
-                // that have no MAC, the planner otherwise scans every device port.
-                "SELECT DISTINCT o.id FROM fdb_entries f \
-                 CROSS JOIN devices o ON o.base_mac = f.mac AND o.id != f.device_id \
-                 WHERE f.device_id = ?1 AND f.current = 1 AND f.if_index = ?2 \
+                // The port's MACs are read once (each is a seek into the table: the index
+                // has no MAC) and kept for both halves. CROSS JOIN keeps them as the outer
+                // loop: with many ports that have no MAC, the planner otherwise scans every
+                // device port.
+                "WITH f AS MATERIALIZED ( \
+                   SELECT mac FROM fdb_entries \
+                   WHERE device_id = ?1 AND current = 1 AND if_index = ?2) \
+                 SELECT o.id FROM f CROSS JOIN devices o ON o.base_mac = f.mac \
+                 WHERE o.id != ?1 \
                  UNION \
-                 SELECT DISTINCT p.device_id FROM fdb_entries f \
-                 CROSS JOIN device_ports p ON p.mac = f.mac AND p.current = 1 \
-                      AND p.device_id != f.device_id \
-                 WHERE f.device_id = ?1 AND f.current = 1 AND f.if_index = ?2",
+                 SELECT p.device_id FROM f CROSS JOIN device_ports p \
+                      ON p.mac = f.mac AND p.current = 1 \
+                 WHERE p.device_id != ?1",
             )
             .map_err(sql_error)?;
         let mut found = Vec::new();

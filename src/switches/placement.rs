@@ -6,6 +6,7 @@
 //! aggregate. A non-uplink port with many MACs is kept, labelled as shared (a hypervisor, an
 //! access point or an unmanaged switch behind it), because it may well be the answer.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::catalog::{Catalog, DeviceRow, NeighborRow, Sighting};
@@ -49,8 +50,8 @@ pub struct Placed {
 }
 
 /// What is known about the crawled devices, for telling uplinks from access ports.
-pub struct Evidence {
-    devices: Vec<DeviceRow>,
+pub struct Evidence<'a> {
+    devices: &'a [DeviceRow],
     /// The crawled device that owns the MAC being placed, if any.
     owner: Option<i64>,
     neighbors: Vec<NeighborRow>,
@@ -58,15 +59,15 @@ pub struct Evidence {
     learning: HashMap<(i64, i64), Vec<i64>>,
 }
 
-impl Evidence {
+impl<'a> Evidence<'a> {
     /// Builds the evidence from catalog lookups, for placing one MAC (whose owner, if it is a
     /// crawled device's own MAC, is `owner`).
     pub fn new(
-        devices: Vec<DeviceRow>,
+        devices: &'a [DeviceRow],
         owner: Option<i64>,
         neighbors: Vec<NeighborRow>,
         learning: Vec<(i64, i64, i64)>,
-    ) -> Evidence {
+    ) -> Evidence<'a> {
         let mut map: HashMap<(i64, i64), Vec<i64>> = HashMap::new();
         for (device, if_index, other) in learning {
             map.entry((device, if_index)).or_default().push(other);
@@ -209,8 +210,17 @@ pub fn choose(placed: &[Placed]) -> Option<usize> {
 
 /// Places MACs as which-switch does, for any tool: gathers the evidence about the ports a MAC
 /// is seen on from the catalog, with the device list read once however many MACs are placed.
+///
+/// What is learned about a port or a device is kept for the next MAC: in a real network a MAC
+/// is seen on the uplinks between it and the core, the same few ports for every MAC behind
+/// them, and a trunk's evidence (every MAC it learns, joined with the devices' own MACs) is
+/// the costly part. The cache lives as long as the Placer, one command's answer.
 pub struct Placer {
     devices: Vec<DeviceRow>,
+    /// (device, ifIndex) → the other crawled devices whose own MACs the port learns.
+    learning: RefCell<HashMap<(i64, i64), Vec<i64>>>,
+    /// Device → its current LLDP/CDP neighbours.
+    neighbors: RefCell<HashMap<i64, Vec<NeighborRow>>>,
 }
 
 impl Placer {
@@ -218,6 +228,8 @@ impl Placer {
     pub fn new(catalog: &Catalog) -> Result<Placer> {
         Ok(Placer {
             devices: catalog.devices()?,
+            learning: RefCell::new(HashMap::new()),
+            neighbors: RefCell::new(HashMap::new()),
         })
     }
 
@@ -242,12 +254,64 @@ impl Placer {
             None => None,
         };
         let evidence = Evidence::new(
-            self.devices.clone(),
+            &self.devices,
             owner,
-            catalog.neighbors_of(&ids)?,
-            catalog.ports_learning_devices(&ports)?,
+            self.neighbors_of(catalog, &ids)?,
+            self.ports_learning_devices(catalog, &ports)?,
         );
         Ok(evidence.classify(sightings))
+    }
+
+    /// [`Catalog::neighbors_of`], asked only for the devices not asked about before.
+    fn neighbors_of(&self, catalog: &Catalog, ids: &[i64]) -> Result<Vec<NeighborRow>> {
+        let mut cache = self.neighbors.borrow_mut();
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !cache.contains_key(id))
+            .collect();
+        if !missing.is_empty() {
+            for id in &missing {
+                cache.insert(*id, Vec::new());
+            }
+            for n in catalog.neighbors_of(&missing)? {
+                cache.entry(n.device_id).or_default().push(n);
+            }
+        }
+        Ok(ids
+            .iter()
+            .flat_map(|id| cache[id].iter().cloned())
+            .collect())
+    }
+
+    /// [`Catalog::ports_learning_devices`], asked only for the ports not asked about before.
+    fn ports_learning_devices(
+        &self,
+        catalog: &Catalog,
+        ports: &[(i64, i64)],
+    ) -> Result<Vec<(i64, i64, i64)>> {
+        let mut cache = self.learning.borrow_mut();
+        let missing: Vec<(i64, i64)> = ports
+            .iter()
+            .copied()
+            .filter(|p| !cache.contains_key(p))
+            .collect();
+        if !missing.is_empty() {
+            for port in &missing {
+                cache.insert(*port, Vec::new());
+            }
+            for (device, if_index, other) in catalog.ports_learning_devices(&missing)? {
+                cache.entry((device, if_index)).or_default().push(other);
+            }
+        }
+        Ok(ports
+            .iter()
+            .flat_map(|&(device, if_index)| {
+                cache[&(device, if_index)]
+                    .iter()
+                    .map(move |&other| (device, if_index, other))
+            })
+            .collect())
     }
 
     /// The one row that answers "where is this MAC plugged in", with its evidence in `why`;
