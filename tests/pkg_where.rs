@@ -88,8 +88,17 @@ fn names_come_from_stdin_and_missing_ones_exit_1() {
         stderr(&out),
         "pkg-where: nginx: not installed on any host in the catalog\n"
     );
-    let out = env.run_stdin("pkg-where", &["-f", "host", "-"], "openssl\n");
+    // `-` names stdin explicitly.
+    let out = env.run_stdin(
+        "pkg-where",
+        &["-f", "host,package", "-"],
+        "openssl\nlibssl3\n",
+    );
     assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "app-a\topenssl\napp-b\topenssl\napp-a\tlibssl3\napp-b\tlibssl3\n"
+    );
 }
 
 #[test]
@@ -117,7 +126,7 @@ fn install_times_come_from_dpkg_file_lists() {
         .output()
         .unwrap();
     let real = String::from_utf8(real.stdout).unwrap();
-    write_old_dpkg_query(
+    let calls = write_old_dpkg_query(
         &shim.path().join("dpkg-query"),
         std::path::Path::new(real.trim()),
     );
@@ -139,6 +148,9 @@ fn install_times_come_from_dpkg_file_lists() {
         stdout(&out),
         "dated-1\t2023-11-14T22:13:20Z\nold-dpkg-1\t2020-09-13T12:26:40Z\n"
     );
+    // The wrapper answered: the time came from the file list, not from the real dpkg-query.
+    let asked = std::fs::read_to_string(&calls).unwrap();
+    assert!(asked.contains("db-fsys:Last-Modified"), "{asked}");
 }
 
 /// A real rpm database of these `(name, [epoch:]version-release)` packages.
@@ -219,6 +231,12 @@ fn version_constraints_follow_each_managers_order() {
             "rhel-1\t3.0.7-24.el9\trpm\nrhel-2\t3.0.7-27.el9\trpm\n".into()
         )
     );
+    assert_eq!(
+        run("=2.36-9", "libc6"),
+        (Some(0), "web-1\t2.36-9\tdpkg\nweb-2\t2.36-9\tdpkg\n".into())
+    );
+    // dpkg compares the whole version: 2.36 without a revision is none of 2.36-9*.
+    assert_eq!(run("=2.36", "libc6"), (Some(1), String::new()));
     assert_eq!(
         run("==3.0.7-24.el9", "openssl"),
         (Some(0), "rhel-1\t3.0.7-24.el9\trpm\n".into())
@@ -309,6 +327,12 @@ hosts = ["WEB-*"]
 package = "libc6"
 version = "2.36-9+deb12u4"
 hosts = ["db-1"]
+
+# dbs names db-1 as user@host:port, as ssh targets are written: the group must still match it
+[[expect]]
+package = "openssl"
+version = ">=1:3.0.14"
+groups = ["dbs"]
 "#;
 
 #[test]
@@ -334,7 +358,8 @@ fn drift_reports_every_status_and_exits_1() {
     assert_status(&out, 1);
     assert_eq!(
         stdout(&out),
-        "rhel-3\topenssl\tahead\t1:3.0.1-1.el9\t<=3.0.7\trpm\n\
+        "db-1\topenssl\tbehind\t1:3.0.13-1~deb12u1\t>=1:3.0.14\tdpkg\n\
+         rhel-3\topenssl\tahead\t1:3.0.1-1.el9\t<=3.0.7\trpm\n\
          web-1\tcurl\tmissing\t\tany\tdpkg\n\
          web-1\ttelnetd\tunexpected\t0.17-44\tabsent\tdpkg\n\
          web-2\topenssl\tbehind\t3.0.11~rc1-1\t>=3.0.11\tdpkg\n"
@@ -495,6 +520,7 @@ fn changes_lists_installs_upgrades_downgrades_and_removals() {
     // The first scan is the baseline: nothing changed yet.
     let out = env.run("pkg-where", &["--changes"]);
     assert_status(&out, 1);
+    assert_eq!(stdout(&out), "");
     // Catalog times are seconds: let the second scan fall in a later one.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     db.write(
@@ -518,6 +544,8 @@ fn changes_lists_installs_upgrades_downgrades_and_removals() {
         ],
     );
     assert_status(&out, 0);
+    // Oldest first: a removal is dated by the last scan that saw the package (the first one),
+    // the rest by the scan that saw the change.
     assert_eq!(
         stdout(&out),
         "h1\tgone\tremoved\t1.0-1\t\tdpkg\n\
@@ -532,6 +560,9 @@ fn changes_lists_installs_upgrades_downgrades_and_removals() {
         &["--changes", "--since", "2099-01-01T00:00:00Z"],
     );
     assert_status(&out, 1);
+    assert_eq!(stdout(&out), "");
     let out = env.run("pkg-where", &["--changes", "--since", "yesterday"]);
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("yesterday"), "{}", stderr(&out));
 }

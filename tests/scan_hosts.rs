@@ -20,10 +20,13 @@ fn local_scan_matches_what_the_system_itself_reports() {
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(env.sql("SELECT name FROM hosts"), [hostname.trim()]);
 
-    // Every interface the kernel lists in sysfs is in the catalog.
+    // Every interface the kernel lists in sysfs is in the catalog (bonding_masters, there
+    // when the bonding module is loaded, is a control file, not an interface).
     let sys: BTreeSet<String> = std::fs::read_dir("/sys/class/net")
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("ifindex").exists())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     let stored: BTreeSet<String> = env
         .sql("SELECT name FROM host_interfaces WHERE current = 1")
@@ -275,6 +278,18 @@ fn a_fleet_scan_stores_every_host_its_facts_and_exactly_its_packages() {
     // --all rescans every host the way it was reached; nothing changes, nothing is retired.
     let out = env.run("scan-hosts", &["--all"]);
     assert_status(&out, 0);
+    let rescanned: Vec<String> = env.sql(
+        "SELECT target FROM scans WHERE method = 'ssh' AND error IS NULL \
+         GROUP BY target HAVING count(*) = 2",
+    );
+    assert_eq!(
+        rescanned.into_iter().collect::<BTreeSet<_>>(),
+        fleet.normal().map(|h| h.target()).collect::<BTreeSet<_>>()
+    );
+    assert_eq!(
+        env.sql("SELECT count(*) FROM scans WHERE method = 'ssh'"),
+        [(2 * fleet.normal().count()).to_string()]
+    );
     assert_eq!(stored_packages(&env), expected_packages(fleet.normal()));
     assert_eq!(
         env.sql("SELECT count(*) FROM host_packages WHERE current = 0"),
@@ -413,9 +428,10 @@ fn unknown_host_keys_are_refused_unless_accept_new() {
             .unwrap();
         assert_status(&out, 0);
     }
-    // And the next scan needs no --accept-new.
+    assert_eq!(known.lines().count(), 2, "{known}");
+    // And the next scan needs no --accept-new, and records nothing again.
     assert_status(&env.run("scan-hosts", &args), 0);
-    assert_eq!(known.lines().count(), 2);
+    assert_eq!(std::fs::read_to_string(&known_hosts).unwrap(), known);
 }
 
 #[test]
@@ -453,12 +469,24 @@ fn ssh_config_aliases_groups_and_stdin_name_the_hosts() {
 
 #[test]
 fn package_reports_are_read_over_sftp_instead_of_running_the_manager() {
-    let fleet = Fleet::start(
-        sshd::standard_fleet()
-            .into_iter()
-            .filter(|s| s.name == "legacy-1" || s.name == "web-8")
-            .collect(),
-    );
+    let mut specs: Vec<HostSpec> = sshd::standard_fleet()
+        .into_iter()
+        .filter(|s| s.name == "legacy-1" || s.name == "web-8")
+        .collect();
+    // web-8's copy is yesterday's: openssl was upgraded since. Seeing the older version proves
+    // the copy was read, not the live database.
+    for spec in specs.iter_mut().filter(|s| s.name == "web-8") {
+        for (path, text) in &mut spec.files {
+            if path == "/var/backups/dpkg.status.0" {
+                let copy = String::from_utf8(text.clone()).unwrap();
+                assert!(copy.contains("Version: 1.1.1w-0+deb11u1\n"), "{copy}");
+                *text = copy
+                    .replace("Version: 1.1.1w-0+deb11u1\n", "Version: 1.1.1v-0~deb11u1\n")
+                    .into_bytes();
+            }
+        }
+    }
+    let fleet = Fleet::start(specs);
     let env = client_env(&fleet, KnownHosts::Plain);
     fleet.install_ssh_config(&env.home);
     let config = write_config(
@@ -478,7 +506,7 @@ fn package_reports_are_read_over_sftp_instead_of_running_the_manager() {
     let out = env.run("pkg-where", &["-f", "host,version", "openssl"]);
     assert_eq!(
         stdout(&out),
-        "legacy-1\t1.0.2k-26.el7_9\nweb-8\t1.1.1w-0+deb11u1\n"
+        "legacy-1\t1.0.2k-26.el7_9\nweb-8\t1.1.1v-0~deb11u1\n"
     );
     let legacy = fleet.host("legacy-1");
     assert_eq!(
@@ -559,6 +587,29 @@ fn custom_facts_are_stored_with_history_and_shown() {
     let out = env.run("whatis-host", &["--no-dns", "--json", "facts-1"]);
     let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(card["custom_facts"]["role"], "frontend");
+
+    // A fact whose answer changes keeps the old one as history, and shows the new one.
+    let changed = facts.replace("\\\"sda\\\": 512", "\\\"sda\\\": 1024");
+    assert_ne!(changed, facts);
+    let config = write_config(&env, &changed);
+    let out = env.run(
+        "scan-hosts",
+        &["--config", config.to_str().unwrap(), &host.target()],
+    );
+    assert_status(&out, 0);
+    assert_eq!(
+        env.sql(
+            "SELECT current || ' ' || value FROM host_facts \
+             WHERE kind = 'custom' AND name = 'disks' ORDER BY first_seen, current"
+        ),
+        [
+            r#"0 {"sda":512,"sdb":[1,2]}"#,
+            r#"1 {"sda":1024,"sdb":[1,2]}"#
+        ]
+    );
+    let out = env.run("whatis-host", &["--no-dns", "--json", "facts-1"]);
+    let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(card["custom_facts"]["disks"]["sda"], 1024);
 }
 
 /// The same facts, with role reading a file that does not exist, so that it fails.
@@ -595,6 +646,10 @@ fn install_times_over_ssh_come_from_dpkg_or_from_its_file_lists_on_an_old_dpkg()
         stdout(&out),
         "new-1\t2023-11-14T22:13:20Z\nold-1\t2020-09-13T12:26:40Z\n"
     );
+    // On old-1 the wrapper answered, and only there.
+    let asked = fleet.hosts[1].old_dpkg_calls();
+    assert!(asked.contains("db-fsys:Last-Modified"), "{asked}");
+    assert_eq!(fleet.hosts[0].old_dpkg_calls(), "");
 }
 
 #[test]
@@ -661,8 +716,16 @@ fn keys_in_the_ssh_agent_are_used() {
             let _ = self.0.wait();
         }
     }
-    let _agent = Kill(agent);
+    let mut agent = Kill(agent);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !socket.exists() {
+        if let Some(status) = agent.0.try_wait().unwrap() {
+            panic!("ssh-agent exited ({status}) without making its socket");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ssh-agent made no socket in 10 s"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let add = Command::new("ssh-add")

@@ -180,6 +180,12 @@ fn bad_input_is_a_usage_error() {
         &["--no-dns", "--dns-server", "127.0.0.1", "x"],
     );
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("--no-dns") && stderr(&out).contains("--dns-server"),
+        "{}",
+        stderr(&out)
+    );
     // No names at all on stdin.
     let out = env.run_stdin("whatis-host", &["--no-dns"], "\n# only a comment\n");
     assert_status(&out, 2);

@@ -92,6 +92,8 @@ impl Env {
             "XDG_STATE_HOME",
             "NO_COLOR",
             "DPKG_ADMINDIR",
+            // The developer's agent would lend the tests keys they are not meant to have.
+            "SSH_AUTH_SOCK",
         ] {
             cmd.env_remove(var);
         }
@@ -206,18 +208,44 @@ pub fn set_mtime(path: &Path, unix_seconds: u64) {
 /// Writes at `path` an executable dpkg-query that answers as a dpkg older than 1.19.3 does:
 /// such a dpkg has no `${db-fsys:Last-Modified}` and, like any dpkg, prints a field it does
 /// not know empty. It runs the real dpkg-query at `real`, asking it for a field no dpkg has
-/// instead, so everything else in the answer is the real one.
-pub fn write_old_dpkg_query(path: &Path, real: &Path) {
+/// instead, so everything else in the answer is the real one. Each run appends a line to the
+/// returned file, so that a test can tell that the wrapper, not the real one, answered.
+pub fn write_old_dpkg_query(path: &Path, real: &Path) -> PathBuf {
+    let calls = path.with_extension("calls");
     std::fs::write(
         path,
         format!(
-            "#!/bin/sh\nfor a; do shift; set -- \"$@\" \"$(printf '%s' \"$a\" | \
+            "#!/bin/sh\necho \"$*\" >> '{}'\n\
+             for a; do shift; set -- \"$@\" \"$(printf '%s' \"$a\" | \
              sed 's/db-fsys:Last-Modified/No-Such-Field/')\"; done\nexec '{}' \"$@\"\n",
+            calls.display(),
             real.display()
         ),
     )
     .unwrap();
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    calls
+}
+
+/// Whether a DNS server answers on 127.0.0.1:`port`: one query (A of probe.opskit.invalid),
+/// any reply that carries its ID.
+fn answers_dns(port: u16) -> bool {
+    let Ok(socket) = UdpSocket::bind(("127.0.0.1", 0)) else {
+        return false;
+    };
+    let _ = socket.set_read_timeout(Some(Duration::from_millis(500)));
+    // Header: ID 0x6f70, RD, one question; then the name, type A, class IN.
+    let mut query = vec![0x6f, 0x70, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in ["probe", "opskit", "invalid"] {
+        query.push(label.len() as u8);
+        query.extend_from_slice(label.as_bytes());
+    }
+    query.extend_from_slice(&[0, 0, 1, 0, 1]);
+    if socket.send_to(&query, ("127.0.0.1", port)).is_err() {
+        return false;
+    }
+    let mut reply = [0u8; 512];
+    matches!(socket.recv(&mut reply), Ok(n) if n >= 12 && reply[..2] == query[..2] && reply[2] & 0x80 != 0)
 }
 
 /// Runs a command to completion with `input` on its stdin.
@@ -413,7 +441,12 @@ impl Dnsmasq {
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // exited: port taken or bad option; try again or report below
                 }
-                if UdpSocket::bind(("127.0.0.1", port)).is_err() {
+                // The port is taken, the taker answers DNS, and ours still runs after that
+                // round trip: ours has it (a dnsmasq that lost the port to another exits).
+                if UdpSocket::bind(("127.0.0.1", port)).is_err()
+                    && answers_dns(port)
+                    && matches!(child.try_wait(), Ok(None))
+                {
                     return Dnsmasq {
                         child,
                         port,

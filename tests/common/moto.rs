@@ -172,6 +172,26 @@ impl Moto {
             .unwrap();
     }
 
+    /// An instance's private address, as EC2 itself describes it.
+    pub fn private_ip(&self, region: &str, id: &str) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let out = rt
+            .block_on(
+                self.ec2(region)
+                    .describe_instances()
+                    .instance_ids(id)
+                    .send(),
+            )
+            .unwrap();
+        out.reservations()[0].instances()[0]
+            .private_ip_address()
+            .unwrap()
+            .to_string()
+    }
+
     /// Builds the fleet (takes a few seconds: launch times and group creation times must
     /// differ by at least a second).
     pub fn fleet(&self) -> Fleet {

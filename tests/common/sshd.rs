@@ -393,6 +393,12 @@ pub struct Host {
 }
 
 impl Host {
+    /// What the old-dpkg wrapper ([`HostSpec::old_dpkg`]) was asked, a line per run; empty
+    /// when it never ran.
+    pub fn old_dpkg_calls(&self) -> String {
+        std::fs::read_to_string(self.dir.join("dpkg-query.calls")).unwrap_or_default()
+    }
+
     /// Its hostname.
     pub fn name(&self) -> &str {
         &self.spec.name
