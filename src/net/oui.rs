@@ -61,16 +61,16 @@ pub fn vendors(dir: &Path, macs: &[Mac]) -> HashMap<Mac, String> {
             }
             continue;
         }
-        let Ok(bytes) = std::fs::read(dir.join(file)) else {
-            continue;
-        };
         // The wanted MACs by their prefix of this file's length: each record is one hash
         // lookup, not a comparison with every MAC (30,000 records x thousands of MACs).
         let mut wanted: HashMap<&str, Vec<Mac>> = HashMap::new();
         for (mac, h) in pending {
             wanted.entry(&h[..digits]).or_default().push(*mac);
         }
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        // Read through csv's own buffer, not into a copy of the whole file.
+        let Ok(mut reader) = csv::Reader::from_path(dir.join(file)) else {
+            continue;
+        };
         for row in reader.records().flatten() {
             let (Some(assignment), Some(org)) = (row.get(1), row.get(2)) else {
                 continue;
@@ -156,8 +156,8 @@ mod tests {
     fn lines_are_found_across_reads_and_at_the_end_without_a_newline() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("oui.csv");
-        // Lines of 40 bytes: the one of vendor 3276 (0CCC) straddles the end of the first read, and the file ends
-        // without a newline.
+        // Lines of 40 bytes: the one of vendor 3276 (0CCC) straddles the end of the first
+        // read, and the file ends without a newline.
         let mut text = String::new();
         for i in 0..10_000 {
             text.push_str(&format!("MA-L,{i:06X},Vendor number {i:08},x...\n"));

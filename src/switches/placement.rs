@@ -66,17 +66,13 @@ impl<'a> Evidence<'a> {
         devices: &'a [DeviceRow],
         owner: Option<i64>,
         neighbors: Vec<NeighborRow>,
-        learning: Vec<(i64, i64, i64)>,
+        learning: HashMap<(i64, i64), Vec<i64>>,
     ) -> Evidence<'a> {
-        let mut map: HashMap<(i64, i64), Vec<i64>> = HashMap::new();
-        for (device, if_index, other) in learning {
-            map.entry((device, if_index)).or_default().push(other);
-        }
         Evidence {
             devices,
             owner,
             neighbors,
-            learning: map,
+            learning,
         }
     }
 
@@ -265,53 +261,35 @@ impl Placer {
     /// [`Catalog::neighbors_of`], asked only for the devices not asked about before.
     fn neighbors_of(&self, catalog: &Catalog, ids: &[i64]) -> Result<Vec<NeighborRow>> {
         let mut cache = self.neighbors.borrow_mut();
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| !cache.contains_key(id))
-            .collect();
-        if !missing.is_empty() {
-            for id in &missing {
-                cache.insert(*id, Vec::new());
-            }
-            for n in catalog.neighbors_of(&missing)? {
-                cache.entry(n.device_id).or_default().push(n);
-            }
-        }
+        fill(&mut cache, ids, |missing| {
+            Ok(catalog
+                .neighbors_of(missing)?
+                .into_iter()
+                .map(|n| (n.device_id, n))
+                .collect())
+        })?;
         Ok(ids
             .iter()
             .flat_map(|id| cache[id].iter().cloned())
             .collect())
     }
 
-    /// [`Catalog::ports_learning_devices`], asked only for the ports not asked about before.
+    /// [`Catalog::ports_learning_devices`], asked only for the ports not asked about before:
+    /// (device, ifIndex) → the other devices whose own MACs the port learns.
     fn ports_learning_devices(
         &self,
         catalog: &Catalog,
         ports: &[(i64, i64)],
-    ) -> Result<Vec<(i64, i64, i64)>> {
+    ) -> Result<HashMap<(i64, i64), Vec<i64>>> {
         let mut cache = self.learning.borrow_mut();
-        let missing: Vec<(i64, i64)> = ports
-            .iter()
-            .copied()
-            .filter(|p| !cache.contains_key(p))
-            .collect();
-        if !missing.is_empty() {
-            for port in &missing {
-                cache.insert(*port, Vec::new());
-            }
-            for (device, if_index, other) in catalog.ports_learning_devices(&missing)? {
-                cache.entry((device, if_index)).or_default().push(other);
-            }
-        }
-        Ok(ports
-            .iter()
-            .flat_map(|&(device, if_index)| {
-                cache[&(device, if_index)]
-                    .iter()
-                    .map(move |&other| (device, if_index, other))
-            })
-            .collect())
+        fill(&mut cache, ports, |missing| {
+            Ok(catalog
+                .ports_learning_devices(missing)?
+                .into_iter()
+                .map(|(device, if_index, other)| ((device, if_index), other))
+                .collect())
+        })?;
+        Ok(ports.iter().map(|p| (*p, cache[p].clone())).collect())
     }
 
     /// The one row that answers "where is this MAC plugged in", with its evidence in `why`;
@@ -324,6 +302,30 @@ impl Placer {
         let placed = self.classify(catalog, sightings)?;
         Ok(select(placed, false, false).into_iter().next())
     }
+}
+
+/// Adds to `cache` the values of the `keys` it lacks, asking `fetch` for those keys at once.
+/// A key `fetch` returns nothing for is remembered as empty, so it is not asked again.
+fn fill<K: Copy + Eq + std::hash::Hash, V>(
+    cache: &mut HashMap<K, Vec<V>>,
+    keys: &[K],
+    fetch: impl FnOnce(&[K]) -> Result<Vec<(K, V)>>,
+) -> Result<()> {
+    let missing: Vec<K> = keys
+        .iter()
+        .copied()
+        .filter(|k| !cache.contains_key(k))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for (key, value) in fetch(&missing)? {
+        cache.entry(key).or_default().push(value);
+    }
+    for key in missing {
+        cache.entry(key).or_default();
+    }
+    Ok(())
 }
 
 /// The rows to show: the answer (default), every current place (`all`), or everything
