@@ -241,7 +241,7 @@ pub struct Ec2Config {
     /// sshec2's remote user when neither `user@` nor `-l` gives one (default: ssh's own).
     pub user: Option<String>,
     /// sshec2's address preference: `auto` (default), `public`, `private` or `ipv6`.
-    pub address: Option<crate::ec2::select::AddressKind>,
+    pub address: Option<crate::query::ec2::AddressKind>,
     /// Seconds to wait for a connection to AWS (default 3).
     pub timeout: Option<f64>,
 }
@@ -249,7 +249,7 @@ pub struct Ec2Config {
 impl Ec2Config {
     /// The connection timeout, bounded so a typo cannot make a run wait forever.
     pub fn timeout(&self) -> Duration {
-        self.timeout.map_or(crate::ec2::aws::DEFAULT_TIMEOUT, |t| {
+        self.timeout.map_or(crate::aws::DEFAULT_TIMEOUT, |t| {
             Duration::from_secs_f64(t.clamp(0.1, 60.0))
         })
     }
@@ -425,7 +425,7 @@ mod tests {
         assert_eq!(config.ec2.regions, ["eu-west-1", "us-east-1"]);
         assert_eq!(
             config.ec2.address,
-            Some(crate::ec2::select::AddressKind::Private)
+            Some(crate::query::ec2::AddressKind::Private)
         );
         assert!(parse("[ec2]\naddress = \"lan\"\n", Path::new("c"), 0o600).is_err());
     }

@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::{Command, Stdio};
 
 use ipnet::IpNet;
-use opskit::net::kind::{AddressKind, classify, special_prefixes};
+use opskit::model::address::{AddressKind, classify, special_prefixes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Attr {

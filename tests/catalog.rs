@@ -441,7 +441,7 @@ fn output_formats_and_field_selection() {
         .keys()
         .map(String::as_str)
         .collect();
-    let documented: Vec<&str> = opskit::cli::pkg_where::FIELDS
+    let documented: Vec<&str> = <opskit::cli::pkg_where::Row as opskit::output::Schema>::FIELDS
         .iter()
         .map(|f| f.name)
         .collect();

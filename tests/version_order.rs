@@ -14,8 +14,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::require;
-use opskit::packages::Manager;
-use opskit::packages::version::compare;
+use opskit::model::Manager;
+use opskit::model::version::compare;
 
 /// How many pairs each manager is checked on.
 const PAIRS: usize = 12_000;

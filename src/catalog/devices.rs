@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use crate::error::Result;
-use crate::switches::DeviceSnapshot;
+use crate::model::device::DeviceSnapshot;
 
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
 use super::{Catalog, sql_error};

@@ -12,8 +12,8 @@ use std::collections::HashSet;
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::ec2::{Asg, Instance};
 use crate::error::Result;
+use crate::model::ec2::{Asg, Instance};
 
 use super::observations::{Cell, Observed, Stamp, Table};
 use super::{Catalog, sql_error};

@@ -4,7 +4,7 @@ use rusqlite::params;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::host::HostSnapshot;
+use crate::model::host::HostSnapshot;
 
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
 use super::{Catalog, sql_error};

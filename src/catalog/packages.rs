@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::Result;
-use crate::packages::Manager;
+use crate::model::Manager;
 
 use super::{Catalog, sql_error};
 

@@ -2,9 +2,9 @@
 
 use std::io::IsTerminal;
 
+use crate::collect::switches as collect;
 use crate::config::SnmpConfig;
 use crate::error::{Error, Outcome, Result};
-use crate::switches::collect;
 
 use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
 
@@ -60,7 +60,6 @@ impl Tool for Args {
             ),
         ],
         fields: &[],
-        text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
         views: &[],
         environment: &[

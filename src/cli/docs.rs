@@ -86,7 +86,7 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
         let shown: Vec<&str> = doc
             .fields
             .iter()
-            .take(doc.text_fields)
+            .filter(|f| f.shown)
             .map(|f| f.name)
             .collect();
         if shown.len() < doc.fields.len() {
@@ -108,7 +108,7 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
             let shown: Vec<&str> = view
                 .fields
                 .iter()
-                .take(view.text_fields)
+                .filter(|f| f.shown)
                 .map(|f| f.name)
                 .collect();
             if shown.len() < view.fields.len() {

@@ -11,7 +11,6 @@ pub mod pkg_where;
 pub mod scan_hosts;
 pub mod sshec2;
 pub mod sync_ec2;
-pub mod whatis;
 pub mod whatis_host;
 pub mod whatis_ip;
 pub mod which_switch;
@@ -108,8 +107,6 @@ pub struct ToolDoc {
     pub examples: &'static [(&'static str, &'static str)],
     /// The output fields, in default order; empty for commands that print no records.
     pub fields: &'static [Field],
-    /// How many of the leading `fields` text formats show without `-f` (JSON shows all).
-    pub text_fields: usize,
     /// Exit statuses and what they mean.
     pub exit_status: &'static [(&'static str, &'static str)],
     /// Other views a flag switches to, each with its own fields (`pkg-where --drift`).
@@ -126,8 +123,6 @@ pub struct View {
     /// What the view lists, for the man page.
     pub about: &'static str,
     pub fields: &'static [Field],
-    /// How many of the leading `fields` text formats show without `-f`.
-    pub text_fields: usize,
 }
 
 /// The exit statuses of the query commands.

@@ -10,10 +10,10 @@ use crate::catalog::{Catalog, InventoryHost, PackageChange, PackageLocation};
 use crate::clock;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::input::{self, glob_match};
-use crate::output::{Field, OutputArgs, Printer, Record, Shape};
-use crate::packages::Manager;
-use crate::packages::expect::{self, Drift, Expectation};
-use crate::packages::version::{Constraint, compare};
+use crate::model::Manager;
+use crate::model::version::{Constraint, compare};
+use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
+use crate::query::expect::{self, Drift, Expectation};
 
 use super::{CommonArgs, Tool, ToolDoc, View, warn};
 
@@ -116,195 +116,129 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The output fields of pkg-where.
-pub const FIELDS: &[Field] = &[
-    Field {
-        name: "host",
-        about: "Hostname as the host reports it.",
-    },
-    Field {
-        name: "package",
-        about: "Package name.",
-    },
-    Field {
-        name: "version",
-        about: "Full version as the package manager prints it ([epoch:]version[-release]).",
-    },
-    Field {
-        name: "arch",
-        about: "Package architecture.",
-    },
-    Field {
-        name: "manager",
-        about: "Package manager: dpkg, rpm, apk or pacman.",
-    },
-    Field {
-        name: "installed",
-        about: "Install time as the package manager records it (RFC 3339, UTC); for dpkg, when its file list was last written.",
-    },
-    Field {
-        name: "last_seen",
-        about: "When a scan last saw this version on this host (RFC 3339, UTC).",
-    },
-    Field {
-        name: "first_seen",
-        about: "When a scan first saw this version on this host (RFC 3339, UTC).",
-    },
-    Field {
-        name: "epoch",
-        about: "Version epoch, empty when none.",
-    },
-    Field {
-        name: "upstream_version",
-        about: "Version without epoch and release.",
-    },
-    Field {
-        name: "release",
-        about: "Debian revision, rpm release, apk -rN or pacman pkgrel.",
-    },
-];
+crate::fields! {
+    /// The output fields of pkg-where.
+    pub Row {
+        HOST = "host", shown,
+            "Hostname as the host reports it.";
+        PACKAGE = "package", shown,
+            "Package name.";
+        VERSION = "version", shown,
+            "Full version as the package manager prints it ([epoch:]version[-release]).";
+        ARCH = "arch", shown,
+            "Package architecture.";
+        MANAGER = "manager", shown,
+            "Package manager: dpkg, rpm, apk or pacman.";
+        INSTALLED = "installed", shown,
+            "Install time as the package manager records it (RFC 3339, UTC); for dpkg, when its file list was last written.";
+        LAST_SEEN = "last_seen", shown,
+            "When a scan last saw this version on this host (RFC 3339, UTC).";
+        FIRST_SEEN = "first_seen", hidden,
+            "When a scan first saw this version on this host (RFC 3339, UTC).";
+        EPOCH = "epoch", hidden,
+            "Version epoch, empty when none.";
+        UPSTREAM_VERSION = "upstream_version", hidden,
+            "Version without epoch and release.";
+        RELEASE = "release", hidden,
+            "Debian revision, rpm release, apk -rN or pacman pkgrel.";
+    }
+}
 
-/// The fields of `--missing`.
-pub const MISSING_FIELDS: &[Field] = &[
-    Field {
-        name: "host",
-        about: "A host with a package inventory that lacks the package.",
-    },
-    Field {
-        name: "package",
-        about: "The name or glob asked for.",
-    },
-    Field {
-        name: "managers",
-        about: "The host's package managers under which the package is installed elsewhere.",
-    },
-    Field {
-        name: "last_seen",
-        about: "When the host was last scanned (RFC 3339, UTC).",
-    },
-];
+crate::fields! {
+    /// The fields of `--missing`.
+    pub MissingRow {
+        HOST = "host", shown,
+            "A host with a package inventory that lacks the package.";
+        PACKAGE = "package", shown,
+            "The name or glob asked for.";
+        MANAGERS = "managers", shown,
+            "The host's package managers under which the package is installed elsewhere.";
+        LAST_SEEN = "last_seen", shown,
+            "When the host was last scanned (RFC 3339, UTC).";
+    }
+}
 
-/// The fields of `--summary`.
-pub const SUMMARY_FIELDS: &[Field] = &[
-    Field {
-        name: "package",
-        about: "Package name.",
-    },
-    Field {
-        name: "version",
-        about: "Full version as the package manager prints it.",
-    },
-    Field {
-        name: "manager",
-        about: "Package manager whose version order sorts the rows.",
-    },
-    Field {
-        name: "hosts",
-        about: "How many hosts have this version (a host with two architectures of it counts once).",
-    },
-];
+crate::fields! {
+    /// The fields of `--summary`.
+    pub SummaryRow {
+        PACKAGE = "package", shown,
+            "Package name.";
+        VERSION = "version", shown,
+            "Full version as the package manager prints it.";
+        MANAGER = "manager", shown,
+            "Package manager whose version order sorts the rows.";
+        HOSTS = "hosts", shown,
+            "How many hosts have this version (a host with two architectures of it counts once).";
+    }
+}
 
-/// The fields of `--drift`.
-pub const DRIFT_FIELDS: &[Field] = &[
-    Field {
-        name: "host",
-        about: "Hostname.",
-    },
-    Field {
-        name: "package",
-        about: "Package name (for a missing package, the name or glob expected).",
-    },
-    Field {
-        name: "status",
-        about: "behind, ahead, missing, unexpected (installed but expected absent, or a version a != excludes), or extra (with --expect-from: installed but not on the golden host).",
-    },
-    Field {
-        name: "installed",
-        about: "Installed version; empty when missing.",
-    },
-    Field {
-        name: "expected",
-        about: "The constraint (=V for an exact version), any, or absent.",
-    },
-    Field {
-        name: "manager",
-        about: "Package manager of the installed package; for a missing one, the host's managers.",
-    },
-    Field {
-        name: "arch",
-        about: "Architecture of the installed (or, with --expect-from, expected) package.",
-    },
-    Field {
-        name: "rule",
-        about: "Where the expectation comes from: FILE:LINE of its [[expect]] entry, or expect-from:HOST.",
-    },
-    Field {
-        name: "last_seen",
-        about: "When the host was last scanned (RFC 3339, UTC).",
-    },
-];
+crate::fields! {
+    /// The fields of `--drift`.
+    pub DriftRow {
+        HOST = "host", shown,
+            "Hostname.";
+        PACKAGE = "package", shown,
+            "Package name (for a missing package, the name or glob expected).";
+        STATUS = "status", shown,
+            "behind, ahead, missing, unexpected (installed but expected absent, or a version a != excludes), or extra (with --expect-from: installed but not on the golden host).";
+        INSTALLED = "installed", shown,
+            "Installed version; empty when missing.";
+        EXPECTED = "expected", shown,
+            "The constraint (=V for an exact version), any, or absent.";
+        MANAGER = "manager", shown,
+            "Package manager of the installed package; for a missing one, the host's managers.";
+        ARCH = "arch", shown,
+            "Architecture of the installed (or, with --expect-from, expected) package.";
+        RULE = "rule", hidden,
+            "Where the expectation comes from: FILE:LINE of its [[expect]] entry, or expect-from:HOST.";
+        LAST_SEEN = "last_seen", hidden,
+            "When the host was last scanned (RFC 3339, UTC).";
+    }
+}
 
-/// The fields of `--changes`.
-pub const CHANGES_FIELDS: &[Field] = &[
-    Field {
-        name: "when",
-        about: "When the new version was first seen; for a removal, when the package was last seen (it was gone by the host's next scan).",
-    },
-    Field {
-        name: "host",
-        about: "Hostname.",
-    },
-    Field {
-        name: "package",
-        about: "Package name.",
-    },
-    Field {
-        name: "change",
-        about: "installed, upgraded, downgraded (by the manager's version order), changed (same order, other spelling) or removed.",
-    },
-    Field {
-        name: "from",
-        about: "Version before; empty for an install.",
-    },
-    Field {
-        name: "to",
-        about: "Version after; empty for a removal.",
-    },
-    Field {
-        name: "manager",
-        about: "Package manager.",
-    },
-    Field {
-        name: "arch",
-        about: "Package architecture.",
-    },
-];
+crate::fields! {
+    /// The fields of `--changes`.
+    pub ChangeRow {
+        WHEN = "when", shown,
+            "When the new version was first seen; for a removal, when the package was last seen (it was gone by the host's next scan).";
+        HOST = "host", shown,
+            "Hostname.";
+        PACKAGE = "package", shown,
+            "Package name.";
+        CHANGE = "change", shown,
+            "installed, upgraded, downgraded (by the manager's version order), changed (same order, other spelling) or removed.";
+        FROM = "from", shown,
+            "Version before; empty for an install.";
+        TO = "to", shown,
+            "Version after; empty for a removal.";
+        MANAGER = "manager", shown,
+            "Package manager.";
+        ARCH = "arch", hidden,
+            "Package architecture.";
+    }
+}
 
 /// The other views of pkg-where, for the man page.
 const VIEWS: &[View] = &[
     View {
         flag: "--missing",
         about: "One row per host that lacks a package.",
-        fields: MISSING_FIELDS,
-        text_fields: 4,
+        fields: MissingRow::FIELDS,
     },
     View {
         flag: "--summary",
         about: "One row per package, manager and version.",
-        fields: SUMMARY_FIELDS,
-        text_fields: 4,
+        fields: SummaryRow::FIELDS,
     },
     View {
         flag: "--drift",
         about: "One row per host and package that differs from what is expected.",
-        fields: DRIFT_FIELDS,
-        text_fields: 7,
+        fields: DriftRow::FIELDS,
     },
     View {
         flag: "--changes",
         about: "One row per package change on a host, oldest first.",
-        fields: CHANGES_FIELDS,
-        text_fields: 7,
+        fields: ChangeRow::FIELDS,
     },
 ];
 
@@ -366,8 +300,7 @@ impl Tool for Args {
                 "The daily report: installs, upgrades, downgrades and removals per host.",
             ),
         ],
-        fields: FIELDS,
-        text_fields: 7,
+        fields: Row::FIELDS,
         exit_status: EXIT_STATUS,
         views: VIEWS,
         environment: &[],
@@ -417,12 +350,13 @@ impl Tool for Args {
             found_all.push(found);
         }
         if self.summary {
-            let mut printer = Printer::new(&self.output, SUMMARY_FIELDS, 4)?;
-            let records: Vec<Record> = found_all.iter().flat_map(|f| summary(f)).collect();
+            let mut printer = Printer::new::<SummaryRow>(&self.output)?;
+            let records: Vec<Record<SummaryRow>> =
+                found_all.iter().flat_map(|f| summary(f)).collect();
             printer.print(&records, Shape::Table)?;
         } else {
-            let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
-            let records: Vec<Record> = found_all.iter().flatten().map(record).collect();
+            let mut printer = Printer::new::<Row>(&self.output)?;
+            let records: Vec<Record<Row>> = found_all.iter().flatten().map(record).collect();
             printer.print(&records, Shape::Table)?;
         }
         Ok(outcome)
@@ -434,7 +368,7 @@ impl Args {
     /// somewhere, that do not have it. A package seen only on dpkg hosts is not "missing" on
     /// rpm hosts: its name there is likely another.
     fn missing(&self, catalog: &Catalog, names: &[String]) -> Result<Outcome> {
-        let mut printer = Printer::new(&self.output, MISSING_FIELDS, 4)?;
+        let mut printer = Printer::new::<MissingRow>(&self.output)?;
         let hosts = catalog.inventory_hosts()?;
         let mut records = Vec::new();
         let mut outcome = Outcome::Success;
@@ -463,11 +397,11 @@ impl Args {
                 if shared.is_empty() || having.contains(h.name.as_str()) {
                     continue;
                 }
-                let mut r = Record::new(MISSING_FIELDS);
-                r.set("host", h.name.as_str())
-                    .set("package", name.as_str())
-                    .set("managers", shared.join(","))
-                    .set("last_seen", clock::format(h.last_seen));
+                let mut r = MissingRow::record();
+                r.set(MissingRow::HOST, h.name.as_str())
+                    .set(MissingRow::PACKAGE, name.as_str())
+                    .set(MissingRow::MANAGERS, shared.join(","))
+                    .set(MissingRow::LAST_SEEN, clock::format(h.last_seen));
                 records.push(r);
             }
             if records.len() == before {
@@ -486,7 +420,7 @@ impl Args {
                 "--drift and --expect-from cannot be combined with --summary, --missing or --version",
             ));
         }
-        let mut printer = Printer::new(&self.output, DRIFT_FIELDS, 7)?;
+        let mut printer = Printer::new::<DriftRow>(&self.output)?;
         let expectations = match &self.expect_from {
             Some(_) => Vec::new(),
             None => {
@@ -532,11 +466,11 @@ impl Args {
             }
         };
         records.sort_by(|a, b| {
-            let key = |r: &Record| {
+            let key = |r: &Record<DriftRow>| {
                 (
-                    r.get("host").as_str().unwrap_or("").to_string(),
-                    r.get("package").as_str().unwrap_or("").to_string(),
-                    r.get("arch").as_str().unwrap_or("").to_string(),
+                    r.get(DriftRow::HOST).as_str().unwrap_or("").to_string(),
+                    r.get(DriftRow::PACKAGE).as_str().unwrap_or("").to_string(),
+                    r.get(DriftRow::ARCH).as_str().unwrap_or("").to_string(),
                 )
             };
             key(a).cmp(&key(b))
@@ -557,7 +491,7 @@ impl Args {
             ));
         }
         let since = clock::parse_since(&self.since, clock::now())?;
-        let mut printer = Printer::new(&self.output, CHANGES_FIELDS, 7)?;
+        let mut printer = Printer::new::<ChangeRow>(&self.output)?;
         let catalog = self.common.open_catalog(config)?;
         let mut changes = Vec::new();
         if self.names.is_empty() {
@@ -570,7 +504,7 @@ impl Args {
         changes.sort_by(|a, b| {
             (a.when, &a.host, &a.package, &a.arch).cmp(&(b.when, &b.host, &b.package, &b.arch))
         });
-        let records: Vec<Record> = changes.iter().map(change_record).collect();
+        let records: Vec<Record<ChangeRow>> = changes.iter().map(change_record).collect();
         printer.print(&records, Shape::Table)?;
         Ok(if records.is_empty() {
             Outcome::NothingFound
@@ -591,7 +525,7 @@ fn full_version(p: &PackageLocation) -> String {
 }
 
 /// Hosts per package, manager and version, sorted by the manager's own order.
-fn summary(found: &[PackageLocation]) -> Vec<Record> {
+fn summary(found: &[PackageLocation]) -> Vec<Record<SummaryRow>> {
     let mut counts: HashMap<(String, String, String), HashSet<&str>> = HashMap::new();
     for p in found {
         counts
@@ -610,11 +544,11 @@ fn summary(found: &[PackageLocation]) -> Vec<Record> {
     });
     rows.into_iter()
         .map(|((package, manager, version), hosts)| {
-            let mut r = Record::new(SUMMARY_FIELDS);
-            r.set("package", package)
-                .set("version", version)
-                .set("manager", manager)
-                .set("hosts", hosts);
+            let mut r = SummaryRow::record();
+            r.set(SummaryRow::PACKAGE, package)
+                .set(SummaryRow::VERSION, version)
+                .set(SummaryRow::MANAGER, manager)
+                .set(SummaryRow::HOSTS, hosts);
             r
         })
         .collect()
@@ -625,7 +559,7 @@ fn drift_file(
     catalog: &Catalog,
     e: &Expectation,
     hosts: &[InventoryHost],
-    records: &mut Vec<Record>,
+    records: &mut Vec<Record<DriftRow>>,
 ) -> Result<()> {
     let covered: Vec<&InventoryHost> = hosts
         .iter()
@@ -678,7 +612,11 @@ fn drift_file(
 }
 
 /// Compares every host that shares a manager with `golden` against its packages.
-fn drift_from(catalog: &Catalog, golden: &str, hosts: &[InventoryHost]) -> Result<Vec<Record>> {
+fn drift_from(
+    catalog: &Catalog,
+    golden: &str,
+    hosts: &[InventoryHost],
+) -> Result<Vec<Record<DriftRow>>> {
     let (golden_id, packages) = catalog.host_packages(golden)?.ok_or_else(|| {
         Error::usage(format!(
             "--expect-from {golden}: no such host in the catalog"
@@ -795,21 +733,21 @@ fn drift_record(
     manager: &str,
     arch: &str,
     rule: &str,
-) -> Record {
-    let mut r = Record::new(DRIFT_FIELDS);
-    r.set("host", h.name.as_str())
-        .set("package", package)
-        .set("status", status.name())
-        .set("installed", installed)
-        .set("expected", expected)
-        .set("manager", manager)
-        .set("arch", arch)
-        .set("rule", rule)
-        .set("last_seen", clock::format(h.last_seen));
+) -> Record<DriftRow> {
+    let mut r = DriftRow::record();
+    r.set(DriftRow::HOST, h.name.as_str())
+        .set(DriftRow::PACKAGE, package)
+        .set(DriftRow::STATUS, status.name())
+        .set(DriftRow::INSTALLED, installed)
+        .set(DriftRow::EXPECTED, expected)
+        .set(DriftRow::MANAGER, manager)
+        .set(DriftRow::ARCH, arch)
+        .set(DriftRow::RULE, rule)
+        .set(DriftRow::LAST_SEEN, clock::format(h.last_seen));
     r
 }
 
-fn change_record(c: &PackageChange) -> Record {
+fn change_record(c: &PackageChange) -> Record<ChangeRow> {
     let manager = Manager::from_name(&c.manager);
     let text = |v: &Option<(String, String, String)>| {
         v.as_ref().map(|(e, ver, rel)| {
@@ -826,31 +764,31 @@ fn change_record(c: &PackageChange) -> Record {
             _ => "changed",
         },
     };
-    let mut r = Record::new(CHANGES_FIELDS);
-    r.set("when", clock::format(c.when))
-        .set("host", c.host.as_str())
-        .set("package", c.package.as_str())
-        .set("change", change)
-        .set("from", from.unwrap_or_default())
-        .set("to", to.unwrap_or_default())
-        .set("manager", c.manager.as_str())
-        .set("arch", c.arch.as_str());
+    let mut r = ChangeRow::record();
+    r.set(ChangeRow::WHEN, clock::format(c.when))
+        .set(ChangeRow::HOST, c.host.as_str())
+        .set(ChangeRow::PACKAGE, c.package.as_str())
+        .set(ChangeRow::CHANGE, change)
+        .set(ChangeRow::FROM, from.unwrap_or_default())
+        .set(ChangeRow::TO, to.unwrap_or_default())
+        .set(ChangeRow::MANAGER, c.manager.as_str())
+        .set(ChangeRow::ARCH, c.arch.as_str());
     r
 }
 
-fn record(p: &PackageLocation) -> Record {
+fn record(p: &PackageLocation) -> Record<Row> {
     let version = full_version(p);
-    let mut r = Record::new(FIELDS);
-    r.set("host", p.host.as_str())
-        .set("package", p.package.as_str())
-        .set("version", version)
-        .set("arch", p.arch.as_str())
-        .set("manager", p.manager.as_str())
-        .set("installed", p.install_time.map(clock::format))
-        .set("last_seen", clock::format(p.last_seen))
-        .set("first_seen", clock::format(p.first_seen))
-        .set("epoch", p.epoch.as_str())
-        .set("upstream_version", p.version.as_str())
-        .set("release", p.release.as_str());
+    let mut r = Row::record();
+    r.set(Row::HOST, p.host.as_str())
+        .set(Row::PACKAGE, p.package.as_str())
+        .set(Row::VERSION, version)
+        .set(Row::ARCH, p.arch.as_str())
+        .set(Row::MANAGER, p.manager.as_str())
+        .set(Row::INSTALLED, p.install_time.map(clock::format))
+        .set(Row::LAST_SEEN, clock::format(p.last_seen))
+        .set(Row::FIRST_SEEN, clock::format(p.first_seen))
+        .set(Row::EPOCH, p.epoch.as_str())
+        .set(Row::UPSTREAM_VERSION, p.version.as_str())
+        .set(Row::RELEASE, p.release.as_str());
     r
 }

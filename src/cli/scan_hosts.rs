@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use crate::catalog::Catalog;
 use crate::clock;
+use crate::collect::hosts::remote::ScriptOptions;
+use crate::collect::hosts::{self as host, fleet};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Outcome, Result};
-use crate::host::remote::ScriptOptions;
-use crate::host::{self, HostSnapshot, fleet};
+use crate::model::host::HostSnapshot;
 use crate::progress::Progress;
 use crate::ssh::{KnownHosts, Limits, Target, target::Resolver};
 
@@ -120,7 +121,6 @@ impl Tool for Args {
             ),
         ],
         fields: &[],
-        text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
         views: &[],
         environment: &[

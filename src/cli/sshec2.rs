@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::aws::{self, Options, Source};
 use crate::clock;
-use crate::ec2::aws::{self, Options, Source};
-use crate::ec2::select::{self, AddressKind, Pick, Target};
-use crate::ec2::{Asg, Instance};
 use crate::error::{Error, ErrorKind, Outcome, Result};
-use crate::output::{Field, OutputArgs, Printer, Record, Shape};
+use crate::model::ec2::{Asg, Instance};
+use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
+use crate::query::ec2::{self as select, AddressKind, Pick, Target};
 
 use super::{CommonArgs, Tool, ToolDoc, warn};
 
@@ -99,73 +99,43 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The fields of `--list`.
-pub const FIELDS: &[Field] = &[
-    Field {
-        name: "id",
-        about: "Instance id.",
-    },
-    Field {
-        name: "name",
-        about: "The Name tag.",
-    },
-    Field {
-        name: "state",
-        about: "Instance state (always running: only running instances qualify).",
-    },
-    Field {
-        name: "private_ip",
-        about: "Primary private IPv4 address.",
-    },
-    Field {
-        name: "public_ip",
-        about: "Public IPv4 address, if any.",
-    },
-    Field {
-        name: "az",
-        about: "Availability zone.",
-    },
-    Field {
-        name: "launched",
-        about: "Launch time (RFC 3339, UTC).",
-    },
-    Field {
-        name: "asg",
-        about: "Auto Scaling group, if the instance belongs to one.",
-    },
-    Field {
-        name: "region",
-        about: "Region (profile/region when a profile was named).",
-    },
-    Field {
-        name: "ipv6",
-        about: "IPv6 addresses.",
-    },
-    Field {
-        name: "type",
-        about: "Instance type.",
-    },
-    Field {
-        name: "vpc_id",
-        about: "VPC id.",
-    },
-    Field {
-        name: "subnet_id",
-        about: "Subnet id.",
-    },
-    Field {
-        name: "private_dns",
-        about: "Private DNS name.",
-    },
-    Field {
-        name: "public_dns",
-        about: "Public DNS name.",
-    },
-    Field {
-        name: "tags",
-        about: "All tags, as an object.",
-    },
-];
+crate::fields! {
+    /// The fields of `--list`.
+    pub Row {
+        ID = "id", shown,
+            "Instance id.";
+        NAME = "name", shown,
+            "The Name tag.";
+        STATE = "state", shown,
+            "Instance state (always running: only running instances qualify).";
+        PRIVATE_IP = "private_ip", shown,
+            "Primary private IPv4 address.";
+        PUBLIC_IP = "public_ip", shown,
+            "Public IPv4 address, if any.";
+        AZ = "az", shown,
+            "Availability zone.";
+        LAUNCHED = "launched", shown,
+            "Launch time (RFC 3339, UTC).";
+        ASG = "asg", shown,
+            "Auto Scaling group, if the instance belongs to one.";
+        REGION = "region", shown,
+            "Region (profile/region when a profile was named).";
+        IPV6 = "ipv6", hidden,
+            "IPv6 addresses.";
+        TYPE = "type", hidden,
+            "Instance type.";
+        VPC_ID = "vpc_id", hidden,
+            "VPC id.";
+        SUBNET_ID = "subnet_id", hidden,
+            "Subnet id.";
+        PRIVATE_DNS = "private_dns", hidden,
+            "Private DNS name.";
+        PUBLIC_DNS = "public_dns", hidden,
+            "Public DNS name.";
+        TAGS = "tags", hidden,
+            "All tags, as an object.";
+    }
+}
 
 /// The exit statuses of sshec2.
 const EXIT_STATUS: &[(&str, &str)] = &[
@@ -243,8 +213,7 @@ impl Tool for Args {
                 "In ~/.ssh/config (Host i-*): ssh by instance id.",
             ),
         ],
-        fields: FIELDS,
-        text_fields: 9,
+        fields: Row::FIELDS,
         exit_status: EXIT_STATUS,
         views: &[],
         environment: AWS_ENVIRONMENT,
@@ -270,7 +239,7 @@ impl Tool for Args {
             },
         };
         let mut printer = if self.list {
-            Some(Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?)
+            Some(Printer::new::<Row>(&self.output)?)
         } else {
             None
         };
@@ -298,7 +267,7 @@ impl Tool for Args {
         select::sort(&mut matches);
 
         if let Some(printer) = printer.as_mut() {
-            let records: Vec<Record> = matches.iter().map(record).collect();
+            let records: Vec<Record<Row>> = matches.iter().map(record).collect();
             printer.print(&records, Shape::Table)?;
             return Ok(Outcome::Success);
         }
@@ -647,24 +616,24 @@ fn exec(argv: &[String]) -> Error {
 }
 
 /// A `--list` row.
-fn record(i: &Instance) -> Record {
-    let mut r = Record::new(FIELDS);
-    r.set("id", i.id.as_str())
-        .set("name", i.name.clone())
-        .set("state", i.state.as_str())
-        .set("private_ip", i.private_ip.clone())
-        .set("public_ip", i.public_ip.clone())
-        .set("az", i.az.clone())
-        .set("launched", i.launch_time.map(clock::format))
-        .set("asg", i.asg.clone())
-        .set("region", i.source.as_str())
-        .set("ipv6", json!(i.ipv6))
-        .set("type", i.instance_type.clone())
-        .set("vpc_id", i.vpc_id.clone())
-        .set("subnet_id", i.subnet_id.clone())
-        .set("private_dns", i.private_dns.clone())
-        .set("public_dns", i.public_dns.clone())
-        .set("tags", json!(i.tags));
+fn record(i: &Instance) -> Record<Row> {
+    let mut r = Row::record();
+    r.set(Row::ID, i.id.as_str())
+        .set(Row::NAME, i.name.clone())
+        .set(Row::STATE, i.state.as_str())
+        .set(Row::PRIVATE_IP, i.private_ip.clone())
+        .set(Row::PUBLIC_IP, i.public_ip.clone())
+        .set(Row::AZ, i.az.clone())
+        .set(Row::LAUNCHED, i.launch_time.map(clock::format))
+        .set(Row::ASG, i.asg.clone())
+        .set(Row::REGION, i.source.as_str())
+        .set(Row::IPV6, json!(i.ipv6))
+        .set(Row::TYPE, i.instance_type.clone())
+        .set(Row::VPC_ID, i.vpc_id.clone())
+        .set(Row::SUBNET_ID, i.subnet_id.clone())
+        .set(Row::PRIVATE_DNS, i.private_dns.clone())
+        .set(Row::PUBLIC_DNS, i.public_dns.clone())
+        .set(Row::TAGS, json!(i.tags));
     r
 }
 

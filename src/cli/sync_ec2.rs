@@ -4,10 +4,10 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use crate::aws::{self, Options};
 use crate::clock;
-use crate::ec2::aws::{self, Options};
-use crate::ec2::{self as model, Asg, Instance};
 use crate::error::{Error, Outcome, Result};
+use crate::model::ec2::{self as model, Asg, Instance};
 
 use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
 
@@ -60,7 +60,6 @@ impl Tool for Args {
             ),
         ],
         fields: &[],
-        text_fields: 0,
         exit_status: COLLECTOR_EXIT_STATUS,
         views: &[],
         environment: super::sshec2::AWS_ENVIRONMENT,

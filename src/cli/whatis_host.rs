@@ -12,12 +12,13 @@ use crate::clock;
 use crate::dns::{AddressAnswer, Resolver, ReverseAnswer};
 use crate::error::{Outcome, Result};
 use crate::input;
-use crate::net::{Mac, kind, oui};
-use crate::output::{Field, OutputArgs, Printer, Record, Shape};
-use crate::switches::placement::Placer;
+use crate::model::{Mac, address as kind};
+use crate::net::oui;
+use crate::output::{Key, OutputArgs, Printer, Record, Schema, Shape};
+use crate::query::placement::Placer;
 
-use super::whatis;
 use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
+use crate::query::whatis;
 
 const NAME: &str = "whatis-host";
 
@@ -52,153 +53,83 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The output fields of whatis-host.
-pub const FIELDS: &[Field] = &[
-    Field {
-        name: "query",
-        about: "The name as given.",
-    },
-    Field {
-        name: "host",
-        about: "Hostname as the host reports it (null when only DNS knows the name).",
-    },
-    Field {
-        name: "fqdn",
-        about: "Canonical name the host resolves itself to.",
-    },
-    Field {
-        name: "os",
-        about: "Operating system (os-release PRETTY_NAME).",
-    },
-    Field {
-        name: "os_id",
-        about: "os-release ID (debian, rhel, alpine, …).",
-    },
-    Field {
-        name: "os_version",
-        about: "os-release VERSION_ID.",
-    },
-    Field {
-        name: "kernel",
-        about: "Kernel release (uname -r).",
-    },
-    Field {
-        name: "arch",
-        about: "Machine architecture (uname -m).",
-    },
-    Field {
-        name: "cpu_model",
-        about: "CPU model name.",
-    },
-    Field {
-        name: "cpu_count",
-        about: "Number of logical CPUs.",
-    },
-    Field {
-        name: "memory",
-        about: "Total memory, for people (GiB).",
-    },
-    Field {
-        name: "memory_bytes",
-        about: "Total memory in bytes.",
-    },
-    Field {
-        name: "hardware",
-        about: "DMI system vendor and product name.",
-    },
-    Field {
-        name: "serial",
-        about: "DMI product serial number (readable by root only).",
-    },
-    Field {
-        name: "bios_version",
-        about: "DMI BIOS version.",
-    },
-    Field {
-        name: "virtualization",
-        about: "vm, container, or null for bare metal / unknown.",
-    },
-    Field {
-        name: "machine_id",
-        about: "/etc/machine-id.",
-    },
-    Field {
-        name: "boot_time",
-        about: "When the host booted (RFC 3339, UTC).",
-    },
-    Field {
-        name: "interfaces",
-        about: "Network interfaces: objects with name, mac, state, mtu, speed_mbps, addresses.",
-    },
-    Field {
-        name: "addresses",
-        about: "Every address the host reports, as ADDRESS/PREFIX.",
-    },
-    Field {
-        name: "macs",
-        about: "Every MAC address the host reports.",
-    },
-    Field {
-        name: "dns_addresses",
-        about: "A and AAAA records of the name.",
-    },
-    Field {
-        name: "cnames",
-        about: "The CNAME chain from the name to its canonical name, each hop's target in order.",
-    },
-    Field {
-        name: "ptr",
-        about: "Reverse DNS of each address (DNS's and the host's own): address, name, confirmed (the name resolves back to the address).",
-    },
-    Field {
-        name: "dns_error",
-        about: "Why DNS gave no answer, when it failed (timeout, refused, …).",
-    },
-    Field {
-        name: "switch_ports",
-        about: "Where each interface's MAC is plugged in, as which-switch decides it: interface, mac, switch, port, vlan, role, current, last_seen, vendor, why.",
-    },
-    Field {
-        name: "packages",
-        about: "Number of installed packages per package manager (object).",
-    },
-    Field {
-        name: "package_count",
-        about: "Total number of installed packages.",
-    },
-    Field {
-        name: "custom_facts",
-        about: "Custom facts gathered by scan-hosts from the config's [[fact]] entries (object: name → value).",
-    },
-    Field {
-        name: "first_seen",
-        about: "When the host was first scanned (RFC 3339, UTC).",
-    },
-    Field {
-        name: "last_seen",
-        about: "When the host was last scanned (RFC 3339, UTC).",
-    },
-    Field {
-        name: "last_scan",
-        about: "How the last scan ran: collector and method (scan-hosts local, …).",
-    },
-    Field {
-        name: "last_scan_error",
-        about: "What failed in the last scan, if anything did.",
-    },
-    Field {
-        name: "ec2",
-        about: "EC2 instances (from sync-ec2) whose Name tag or id is the name, or that have one of its addresses: id, name, state, asg, region, az, type, private_ip, public_ip, current, last_seen, tags.",
-    },
-    Field {
-        name: "last_seen_by",
-        about: "When each source last saw the host (object): scan-hosts, switch forwarding tables (its MACs), router ARP/neighbour tables (its addresses), ec2.",
-    },
-    Field {
-        name: "disagreements",
-        about: "Where sources disagree: DNS addresses the host does not report, host addresses DNS does not give, PTRs that do not resolve back or name another host, a host not scanned for longer than --stale, DNS pointing at a stopped or terminated instance.",
-    },
-];
+crate::fields! {
+    /// The output fields of whatis-host.
+    pub Row {
+        QUERY = "query", shown,
+            "The name as given.";
+        HOST = "host", shown,
+            "Hostname as the host reports it (null when only DNS knows the name).";
+        FQDN = "fqdn", shown,
+            "Canonical name the host resolves itself to.";
+        OS = "os", shown,
+            "Operating system (os-release PRETTY_NAME).";
+        OS_ID = "os_id", shown,
+            "os-release ID (debian, rhel, alpine, …).";
+        OS_VERSION = "os_version", shown,
+            "os-release VERSION_ID.";
+        KERNEL = "kernel", shown,
+            "Kernel release (uname -r).";
+        ARCH = "arch", shown,
+            "Machine architecture (uname -m).";
+        CPU_MODEL = "cpu_model", shown,
+            "CPU model name.";
+        CPU_COUNT = "cpu_count", shown,
+            "Number of logical CPUs.";
+        MEMORY = "memory", shown,
+            "Total memory, for people (GiB).";
+        MEMORY_BYTES = "memory_bytes", shown,
+            "Total memory in bytes.";
+        HARDWARE = "hardware", shown,
+            "DMI system vendor and product name.";
+        SERIAL = "serial", shown,
+            "DMI product serial number (readable by root only).";
+        BIOS_VERSION = "bios_version", shown,
+            "DMI BIOS version.";
+        VIRTUALIZATION = "virtualization", shown,
+            "vm, container, or null for bare metal / unknown.";
+        MACHINE_ID = "machine_id", shown,
+            "/etc/machine-id.";
+        BOOT_TIME = "boot_time", shown,
+            "When the host booted (RFC 3339, UTC).";
+        INTERFACES = "interfaces", shown,
+            "Network interfaces: objects with name, mac, state, mtu, speed_mbps, addresses.";
+        ADDRESSES = "addresses", shown,
+            "Every address the host reports, as ADDRESS/PREFIX.";
+        MACS = "macs", shown,
+            "Every MAC address the host reports.";
+        DNS_ADDRESSES = "dns_addresses", shown,
+            "A and AAAA records of the name.";
+        CNAMES = "cnames", shown,
+            "The CNAME chain from the name to its canonical name, each hop's target in order.";
+        PTR = "ptr", shown,
+            "Reverse DNS of each address (DNS's and the host's own): address, name, confirmed (the name resolves back to the address).";
+        DNS_ERROR = "dns_error", shown,
+            "Why DNS gave no answer, when it failed (timeout, refused, …).";
+        SWITCH_PORTS = "switch_ports", shown,
+            "Where each interface's MAC is plugged in, as which-switch decides it: interface, mac, switch, port, vlan, role, current, last_seen, vendor, why.";
+        PACKAGES = "packages", shown,
+            "Number of installed packages per package manager (object).";
+        PACKAGE_COUNT = "package_count", shown,
+            "Total number of installed packages.";
+        CUSTOM_FACTS = "custom_facts", shown,
+            "Custom facts gathered by scan-hosts from the config's [[fact]] entries (object: name → value).";
+        FIRST_SEEN = "first_seen", shown,
+            "When the host was first scanned (RFC 3339, UTC).";
+        LAST_SEEN = "last_seen", shown,
+            "When the host was last scanned (RFC 3339, UTC).";
+        LAST_SCAN = "last_scan", shown,
+            "How the last scan ran: collector and method (scan-hosts local, …).";
+        LAST_SCAN_ERROR = "last_scan_error", shown,
+            "What failed in the last scan, if anything did.";
+        EC2 = "ec2", shown,
+            "EC2 instances (from sync-ec2) whose Name tag or id is the name, or that have one of its addresses: id, name, state, asg, region, az, type, private_ip, public_ip, current, last_seen, tags.";
+        LAST_SEEN_BY = "last_seen_by", shown,
+            "When each source last saw the host (object): scan-hosts, switch forwarding tables (its MACs), router ARP/neighbour tables (its addresses), ec2.";
+        DISAGREEMENTS = "disagreements", shown,
+            "Where sources disagree: DNS addresses the host does not report, host addresses DNS does not give, PTRs that do not resolve back or name another host, a host not scanned for longer than --stale, DNS pointing at a stopped or terminated instance.";
+    }
+}
 
 impl Tool for Args {
     const DOC: ToolDoc = ToolDoc {
@@ -218,15 +149,14 @@ impl Tool for Args {
                 "Ask a particular DNS server.",
             ),
         ],
-        fields: FIELDS,
-        text_fields: FIELDS.len(),
+        fields: Row::FIELDS,
         exit_status: QUERY_EXIT_STATUS,
         views: &[],
         environment: &[],
     };
 
     fn run(self) -> Result<Outcome> {
-        let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
+        let mut printer = Printer::new::<Row>(&self.output)?;
         let names = input::items(&self.names, "host names")?;
         let now = clock::now();
         let stale_before = clock::parse_since(&self.stale, now)?;
@@ -330,9 +260,9 @@ impl Tool for Args {
                 };
                 for d in cards {
                     let mut r = card(name, d, dns.as_ref());
-                    r.set("ec2", json!(ec2_json));
-                    r.set("ptr", context.ptr(d));
-                    r.set("disagreements", context.disagreements(d));
+                    r.set(Row::EC2, json!(ec2_json));
+                    r.set(Row::PTR, context.ptr(d));
+                    r.set(Row::DISAGREEMENTS, context.disagreements(d));
                     if let Some(d) = d {
                         let mut ports = Vec::new();
                         for i in &d.interfaces {
@@ -344,7 +274,7 @@ impl Tool for Args {
                                 ports.push(p);
                             }
                         }
-                        r.set("switch_ports", ports);
+                        r.set(Row::SWITCH_PORTS, ports);
                         let mut seen: serde_json::Map<String, Value> = catalog
                             .host_last_seen_by_source(d.host.id)?
                             .into_iter()
@@ -353,7 +283,7 @@ impl Tool for Args {
                         if let Some(t) = ec2.iter().map(|e| e.last_seen).max() {
                             seen.insert("ec2".into(), json!(clock::format(t)));
                         }
-                        r.set("last_seen_by", Value::Object(seen));
+                        r.set(Row::LAST_SEEN_BY, Value::Object(seen));
                     }
                     records.push(r);
                 }
@@ -548,12 +478,12 @@ fn ec2_instances(
 }
 
 /// Builds the card for one matched host (or for a name only DNS knows).
-fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>) -> Record {
-    let mut r = Record::new(FIELDS);
-    let mut put = |k: &str, v: Value| {
+fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>) -> Record<Row> {
+    let mut r = Row::record();
+    let mut put = |k: Key<Row>, v: Value| {
         r.set(k, v);
     };
-    put("query", json!(query));
+    put(Row::QUERY, json!(query));
     let fact = |name: &str| -> Value {
         details
             .and_then(|d| {
@@ -564,46 +494,46 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
             .map(|f| f.value.clone())
             .unwrap_or(Value::Null)
     };
-    put("host", json!(details.map(|d| &d.host.name)));
-    put("fqdn", json!(details.and_then(|d| d.host.fqdn.as_ref())));
-    for name in [
-        "os",
-        "os_id",
-        "os_version",
-        "kernel",
-        "arch",
-        "cpu_model",
-        "cpu_count",
+    put(Row::HOST, json!(details.map(|d| &d.host.name)));
+    put(Row::FQDN, json!(details.and_then(|d| d.host.fqdn.as_ref())));
+    for (key, name) in [
+        (Row::OS, "os"),
+        (Row::OS_ID, "os_id"),
+        (Row::OS_VERSION, "os_version"),
+        (Row::KERNEL, "kernel"),
+        (Row::ARCH, "arch"),
+        (Row::CPU_MODEL, "cpu_model"),
+        (Row::CPU_COUNT, "cpu_count"),
     ] {
-        put(name, fact(name));
+        put(key, fact(name));
     }
     let memory = fact("memory_bytes");
     put(
-        "memory",
+        Row::MEMORY,
         memory
             .as_f64()
             .map(|b| json!(format!("{:.1} GiB", b / (1u64 << 30) as f64)))
             .unwrap_or(Value::Null),
     );
-    put("memory_bytes", memory);
+    put(Row::MEMORY_BYTES, memory);
     let hardware: Vec<String> = ["hw_vendor", "hw_product"]
         .iter()
         .filter_map(|n| fact(n).as_str().map(str::to_string))
         .collect();
     put(
-        "hardware",
+        Row::HARDWARE,
         if hardware.is_empty() {
             Value::Null
         } else {
             json!(hardware.join(" "))
         },
     );
-    put("serial", fact("hw_serial"));
-    put("bios_version", fact("bios_version"));
-    put("virtualization", fact("virtualization"));
-    put("machine_id", fact("machine_id"));
+    put(Row::SERIAL, fact("hw_serial"));
+    put(Row::BIOS_VERSION, fact("bios_version"));
+    put(Row::VIRTUALIZATION, fact("virtualization"));
+    put(Row::MACHINE_ID, fact("machine_id"));
     put(
-        "boot_time",
+        Row::BOOT_TIME,
         fact("boot_time")
             .as_i64()
             .map(|t| json!(clock::format(t)))
@@ -611,7 +541,7 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
     );
     let interfaces = details.map(|d| &d.interfaces[..]).unwrap_or(&[]);
     put(
-        "interfaces",
+        Row::INTERFACES,
         Value::Array(
             interfaces
                 .iter()
@@ -629,7 +559,7 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
         ),
     );
     put(
-        "addresses",
+        Row::ADDRESSES,
         json!(
             interfaces
                 .iter()
@@ -638,7 +568,7 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
         ),
     );
     put(
-        "macs",
+        Row::MACS,
         json!(
             interfaces
                 .iter()
@@ -647,7 +577,7 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
         ),
     );
     put(
-        "dns_addresses",
+        Row::DNS_ADDRESSES,
         json!(dns.map(|d| {
             d.addresses
                 .iter()
@@ -655,19 +585,19 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
                 .collect::<Vec<_>>()
         })),
     );
-    put("dns_error", json!(dns.and_then(|d| d.error.clone())));
-    put("cnames", json!(dns.map(|d| &d.cnames)));
+    put(Row::DNS_ERROR, json!(dns.and_then(|d| d.error.clone())));
+    put(Row::CNAMES, json!(dns.map(|d| &d.cnames)));
     let counts = details.map(|d| &d.package_counts[..]).unwrap_or(&[]);
     put(
-        "packages",
+        Row::PACKAGES,
         Value::Object(counts.iter().map(|(m, n)| (m.clone(), json!(n))).collect()),
     );
     put(
-        "package_count",
+        Row::PACKAGE_COUNT,
         json!(details.map(|_| counts.iter().map(|(_, n)| n).sum::<i64>())),
     );
     put(
-        "custom_facts",
+        Row::CUSTOM_FACTS,
         Value::Object(
             details
                 .map(|d| &d.facts[..])
@@ -679,19 +609,22 @@ fn card(query: &str, details: Option<&HostDetails>, dns: Option<&AddressAnswer>)
         ),
     );
     put(
-        "first_seen",
+        Row::FIRST_SEEN,
         json!(details.map(|d| clock::format(d.host.first_seen))),
     );
     put(
-        "last_seen",
+        Row::LAST_SEEN,
         json!(details.map(|d| clock::format(d.host.last_seen))),
     );
     let scan = details.and_then(|d| d.last_scan.as_ref());
     put(
-        "last_scan",
+        Row::LAST_SCAN,
         json!(scan.map(|s| format!("{} {}", s.collector, s.method))),
     );
-    put("last_scan_error", json!(scan.and_then(|s| s.error.clone())));
+    put(
+        Row::LAST_SCAN_ERROR,
+        json!(scan.and_then(|s| s.error.clone())),
+    );
     r
 }
 

@@ -14,13 +14,14 @@ use crate::clock;
 use crate::dns::{Resolver, ReverseAnswer};
 use crate::error::{Outcome, Result};
 use crate::input;
+use crate::model::{Mac, address as kind};
+use crate::net::oui;
 use crate::net::subnets::Subnets;
-use crate::net::{Mac, kind, oui};
-use crate::output::{Field, OutputArgs, Printer, Record, Shape};
-use crate::switches::placement::Placer;
+use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
+use crate::query::placement::Placer;
 
-use super::whatis::{self, ec2_json, ptr_disagreements, ptr_json};
 use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
+use crate::query::whatis::{self, ec2_json, ptr_disagreements, ptr_json};
 
 const NAME: &str = "whatis-ip";
 
@@ -75,117 +76,65 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The output fields of whatis-ip.
-pub const FIELDS: &[Field] = &[
-    Field {
-        name: "query",
-        about: "The address or prefix as given.",
-    },
-    Field {
-        name: "address",
-        about: "The address in canonical form (RFC 5952 for IPv6; an IPv4-mapped IPv6 address as its IPv4 address).",
-    },
-    Field {
-        name: "kind",
-        about: "What kind of address: private, public, loopback, link-local, cgnat, multicast, documentation, unique-local, … (see kind_description).",
-    },
-    Field {
-        name: "dns_names",
-        about: "PTR names of the address; a name that does not resolve back to it is marked with a trailing \"(unconfirmed)\".",
-    },
-    Field {
-        name: "host",
-        about: "Hosts that report the address on an interface now (else the ones that did last).",
-    },
-    Field {
-        name: "mac",
-        about: "MACs the address is bound to now: hosts' interfaces and routers' ARP/neighbour tables (else the latest ones).",
-    },
-    Field {
-        name: "vendor",
-        about: "Vendors of those MACs (IEEE registry).",
-    },
-    Field {
-        name: "switch",
-        about: "Switch each MAC is plugged into, as which-switch decides it.",
-    },
-    Field {
-        name: "port",
-        about: "Its port (the aggregate for LAG members).",
-    },
-    Field {
-        name: "vlan",
-        about: "VLAN the MAC was learned in.",
-    },
-    Field {
-        name: "subnet",
-        about: "The most specific subnet from the subnets file containing it: name and prefix.",
-    },
-    Field {
-        name: "ec2_instance",
-        about: "The EC2 instance that has the address (the current one, else the latest).",
-    },
-    Field {
-        name: "last_seen",
-        about: "When any collector last saw the address (RFC 3339, UTC).",
-    },
-    Field {
-        name: "disagreements",
-        about: "Where sources disagree: a PTR that does not resolve back, two MACs at once, a PTR naming another host, DNS naming an address nothing has been seen on.",
-    },
-    Field {
-        name: "version",
-        about: "4 or 6.",
-    },
-    Field {
-        name: "kind_description",
-        about: "The kind for people, with its range and RFC.",
-    },
-    Field {
-        name: "global",
-        about: "Whether the address is globally reachable (IANA special-purpose registries).",
-    },
-    Field {
-        name: "embedded_ipv4",
-        about: "The IPv4 address inside an IPv4-mapped or NAT64 IPv6 address.",
-    },
-    Field {
-        name: "ptr",
-        about: "PTR names as objects: name, confirmed (forward-confirmed reverse DNS), forward (the name's addresses of the same family), error.",
-    },
-    Field {
-        name: "dns_error",
-        about: "Why reverse DNS gave no answer, when it failed (timeout, refused, …).",
-    },
-    Field {
-        name: "subnets",
-        about: "Every subnet containing the address, most specific first: prefix, name, vlan, site, description.",
-    },
-    Field {
-        name: "interfaces",
-        about: "Host interfaces that have or had the address: host, interface, mac, prefix_len, current, first_seen, last_seen.",
-    },
-    Field {
-        name: "arp",
-        about: "Routers' ARP and neighbour entries for it: router, interface, mac, current, first_seen, last_seen.",
-    },
-    Field {
-        name: "switch_ports",
-        about: "For each MAC, where it is plugged in, as which-switch decides it: mac, switch, port, vlan, role, current, last_seen, vendor, why.",
-    },
-    Field {
-        name: "ec2",
-        about: "EC2 instances that have or had the address (from sync-ec2), latest state of each: id, name, state, asg, region, az, type, private_ip, public_ip, current, last_seen, tags.",
-    },
-    Field {
-        name: "history",
-        about: "Who held the address over time (IP reuse), oldest first: mac, held_by, source, first_seen, last_seen, current.",
-    },
-    Field {
-        name: "first_seen",
-        about: "When any collector first saw the address (RFC 3339, UTC).",
-    },
-];
+crate::fields! {
+    /// The output fields of whatis-ip.
+    pub Row {
+        QUERY = "query", shown,
+            "The address or prefix as given.";
+        ADDRESS = "address", shown,
+            "The address in canonical form (RFC 5952 for IPv6; an IPv4-mapped IPv6 address as its IPv4 address).";
+        KIND = "kind", shown,
+            "What kind of address: private, public, loopback, link-local, cgnat, multicast, documentation, unique-local, … (see kind_description).";
+        DNS_NAMES = "dns_names", shown,
+            "PTR names of the address; a name that does not resolve back to it is marked with a trailing \"(unconfirmed)\".";
+        HOST = "host", shown,
+            "Hosts that report the address on an interface now (else the ones that did last).";
+        MAC = "mac", shown,
+            "MACs the address is bound to now: hosts' interfaces and routers' ARP/neighbour tables (else the latest ones).";
+        VENDOR = "vendor", shown,
+            "Vendors of those MACs (IEEE registry).";
+        SWITCH = "switch", shown,
+            "Switch each MAC is plugged into, as which-switch decides it.";
+        PORT = "port", shown,
+            "Its port (the aggregate for LAG members).";
+        VLAN = "vlan", shown,
+            "VLAN the MAC was learned in.";
+        SUBNET = "subnet", shown,
+            "The most specific subnet from the subnets file containing it: name and prefix.";
+        EC2_INSTANCE = "ec2_instance", shown,
+            "The EC2 instance that has the address (the current one, else the latest).";
+        LAST_SEEN = "last_seen", shown,
+            "When any collector last saw the address (RFC 3339, UTC).";
+        DISAGREEMENTS = "disagreements", shown,
+            "Where sources disagree: a PTR that does not resolve back, two MACs at once, a PTR naming another host, DNS naming an address nothing has been seen on.";
+        VERSION = "version", hidden,
+            "4 or 6.";
+        KIND_DESCRIPTION = "kind_description", hidden,
+            "The kind for people, with its range and RFC.";
+        GLOBAL = "global", hidden,
+            "Whether the address is globally reachable (IANA special-purpose registries).";
+        EMBEDDED_IPV4 = "embedded_ipv4", hidden,
+            "The IPv4 address inside an IPv4-mapped or NAT64 IPv6 address.";
+        PTR = "ptr", hidden,
+            "PTR names as objects: name, confirmed (forward-confirmed reverse DNS), forward (the name's addresses of the same family), error.";
+        DNS_ERROR = "dns_error", hidden,
+            "Why reverse DNS gave no answer, when it failed (timeout, refused, …).";
+        SUBNETS = "subnets", hidden,
+            "Every subnet containing the address, most specific first: prefix, name, vlan, site, description.";
+        INTERFACES = "interfaces", hidden,
+            "Host interfaces that have or had the address: host, interface, mac, prefix_len, current, first_seen, last_seen.";
+        ARP = "arp", hidden,
+            "Routers' ARP and neighbour entries for it: router, interface, mac, current, first_seen, last_seen.";
+        SWITCH_PORTS = "switch_ports", hidden,
+            "For each MAC, where it is plugged in, as which-switch decides it: mac, switch, port, vlan, role, current, last_seen, vendor, why.";
+        EC2 = "ec2", hidden,
+            "EC2 instances that have or had the address (from sync-ec2), latest state of each: id, name, state, asg, region, az, type, private_ip, public_ip, current, last_seen, tags.";
+        HISTORY = "history", hidden,
+            "Who held the address over time (IP reuse), oldest first: mac, held_by, source, first_seen, last_seen, current.";
+        FIRST_SEEN = "first_seen", hidden,
+            "When any collector first saw the address (RFC 3339, UTC).";
+    }
+}
 
 impl Tool for Args {
     const DOC: ToolDoc = ToolDoc {
@@ -209,15 +158,14 @@ impl Tool for Args {
                 "Thousands of addresses at once, with your subnets file and another DNS server.",
             ),
         ],
-        fields: FIELDS,
-        text_fields: 14,
+        fields: Row::FIELDS,
         exit_status: QUERY_EXIT_STATUS,
         views: &[],
         environment: &[],
     };
 
     fn run(self) -> Result<Outcome> {
-        let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
+        let mut printer = Printer::new::<Row>(&self.output)?;
         let items = input::items(&self.items, "addresses")?;
         let config = self.common.config()?;
         let subnets = whatis::load_subnets(self.subnets.as_ref(), &config)?;
@@ -415,22 +363,22 @@ impl Context<'_> {
         fact: Facts,
         dns: Option<&ReverseAnswer>,
         vendors: &HashMap<Mac, String>,
-    ) -> Result<(Record, bool)> {
+    ) -> Result<(Record<Row>, bool)> {
         let address = ip.to_string();
         let class = kind::classify(original);
         let containing = self.subnets.containing(ip);
-        let mut r = Record::new(FIELDS);
-        r.set("query", query)
-            .set("address", address.as_str())
-            .set("version", if ip.is_ipv4() { 4 } else { 6 })
-            .set("kind", class.kind)
-            .set("kind_description", class.description.as_str())
-            .set("global", class.global)
-            .set("embedded_ipv4", class.embedded_v4.map(|v| v.to_string()));
+        let mut r = Row::record();
+        r.set(Row::QUERY, query)
+            .set(Row::ADDRESS, address.as_str())
+            .set(Row::VERSION, if ip.is_ipv4() { 4 } else { 6 })
+            .set(Row::KIND, class.kind)
+            .set(Row::KIND_DESCRIPTION, class.description.as_str())
+            .set(Row::GLOBAL, class.global)
+            .set(Row::EMBEDDED_IPV4, class.embedded_v4.map(|v| v.to_string()));
 
         if let Some(d) = dns {
             r.set(
-                "dns_names",
+                Row::DNS_NAMES,
                 d.names
                     .iter()
                     .map(|p| {
@@ -442,19 +390,19 @@ impl Context<'_> {
                     })
                     .collect::<Vec<_>>(),
             )
-            .set("ptr", ptr_json(d))
-            .set("dns_error", d.error.clone());
+            .set(Row::PTR, ptr_json(d))
+            .set(Row::DNS_ERROR, d.error.clone());
         }
 
         r.set(
-            "subnet",
+            Row::SUBNET,
             containing.first().map(|s| match &s.name {
                 Some(name) => format!("{name} ({})", s.prefix),
                 None => s.prefix.to_string(),
             }),
         )
         .set(
-            "subnets",
+            Row::SUBNETS,
             containing
                 .iter()
                 .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
@@ -469,9 +417,9 @@ impl Context<'_> {
                 hosts.push(h.host.clone());
             }
         }
-        r.set("host", hosts.clone());
+        r.set(Row::HOST, hosts.clone());
         r.set(
-            "interfaces",
+            Row::INTERFACES,
             fact.holders
                 .iter()
                 .map(|h| {
@@ -488,7 +436,7 @@ impl Context<'_> {
                 .collect::<Vec<_>>(),
         );
         r.set(
-            "arp",
+            Row::ARP,
             fact.arp
                 .iter()
                 .map(|a| {
@@ -504,9 +452,9 @@ impl Context<'_> {
                 .collect::<Vec<_>>(),
         );
         let macs = fact.bound_macs();
-        r.set("mac", macs.clone());
+        r.set(Row::MAC, macs.clone());
         r.set(
-            "vendor",
+            Row::VENDOR,
             macs.iter()
                 .filter_map(|m| m.parse::<Mac>().ok())
                 .filter_map(|m| vendors.get(&m).cloned())
@@ -525,25 +473,25 @@ impl Context<'_> {
                 .filter(|v| !v.is_null())
                 .collect()
         };
-        r.set("switch", column("switch"))
-            .set("port", column("port"))
-            .set("vlan", column("vlan"));
-        r.set("switch_ports", ports);
+        r.set(Row::SWITCH, column("switch"))
+            .set(Row::PORT, column("port"))
+            .set(Row::VLAN, column("vlan"));
+        r.set(Row::SWITCH_PORTS, ports);
 
         let instances = whatis::latest_per_instance(fact.ec2.clone());
         r.set(
-            "ec2_instance",
+            Row::EC2_INSTANCE,
             instances.first().map(|i| i.instance_id.clone()),
         )
-        .set("ec2", instances.iter().map(ec2_json).collect::<Vec<_>>());
+        .set(Row::EC2, instances.iter().map(ec2_json).collect::<Vec<_>>());
 
         let history = fact.history();
         let first_seen = history.iter().map(|h| h.first_seen).min();
         let last_seen = history.iter().map(|h| h.last_seen).max();
-        r.set("first_seen", first_seen.map(clock::format))
-            .set("last_seen", last_seen.map(clock::format))
+        r.set(Row::FIRST_SEEN, first_seen.map(clock::format))
+            .set(Row::LAST_SEEN, last_seen.map(clock::format))
             .set(
-                "history",
+                Row::HISTORY,
                 history
                     .iter()
                     .map(|h| {
@@ -587,7 +535,7 @@ impl Context<'_> {
             }
         }
         disagreements.extend(conflicts(&history));
-        r.set("disagreements", disagreements);
+        r.set(Row::DISAGREEMENTS, disagreements);
 
         // A subnet says what the range is for, not that the address is in use: it does not
         // count as knowing the address.

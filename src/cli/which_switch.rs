@@ -6,14 +6,15 @@ use std::path::Path;
 
 use crate::catalog::Catalog;
 use crate::clock;
+use crate::collect::switches as collect;
 use crate::config::SnmpConfig;
 use crate::dns::{DnsOptions, Resolver};
 use crate::error::{Outcome, Result};
 use crate::input;
-use crate::net::{Mac, oui};
-use crate::output::{Field, OutputArgs, Printer, Record, Shape};
-use crate::switches::collect;
-use crate::switches::placement::{self, Placed, Placer};
+use crate::model::Mac;
+use crate::net::oui;
+use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
+use crate::query::placement::{self, Placed, Placer};
 
 use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
 
@@ -70,89 +71,53 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The output fields of which-switch.
-pub const FIELDS: &[Field] = &[
-    Field {
-        name: "query",
-        about: "The input as given.",
-    },
-    Field {
-        name: "mac",
-        about: "The MAC address (aa:bb:cc:dd:ee:ff).",
-    },
-    Field {
-        name: "switch",
-        about: "The switch's sysName (its address when it reports none).",
-    },
-    Field {
-        name: "port",
-        about: "The port's ifName (ifDescr when there is no ifName); a LAG member shows its aggregate.",
-    },
-    Field {
-        name: "vlan",
-        about: "The VLAN (Q-BRIDGE FDB id mapped through dot1qVlanFdbId).",
-    },
-    Field {
-        name: "role",
-        about: "access, shared (many MACs behind the port), uplink, or self (the switch's own MAC).",
-    },
-    Field {
-        name: "why",
-        about: "The evidence for the role, or why no access port was found.",
-    },
-    Field {
-        name: "last_seen",
-        about: "When a crawl last saw the MAC there (RFC 3339, UTC).",
-    },
-    Field {
-        name: "vendor",
-        about: "The MAC's vendor from the IEEE registry (ieee-data).",
-    },
-    Field {
-        name: "switch_address",
-        about: "The address the switch is crawled at.",
-    },
-    Field {
-        name: "port_alias",
-        about: "ifAlias: the port's description as configured on the switch.",
-    },
-    Field {
-        name: "port_descr",
-        about: "ifDescr.",
-    },
-    Field {
-        name: "if_index",
-        about: "The port's ifIndex.",
-    },
-    Field {
-        name: "member_port",
-        about: "The LAG member port the MAC was learned on, when rolled up to an aggregate.",
-    },
-    Field {
-        name: "port_status",
-        about: "ifOperStatus: up, down, …",
-    },
-    Field {
-        name: "speed_mbps",
-        about: "ifHighSpeed in Mbit/s.",
-    },
-    Field {
-        name: "macs_on_port",
-        about: "How many MACs the port has learned now.",
-    },
-    Field {
-        name: "current",
-        about: "Whether the latest crawl of the switch still sees it there.",
-    },
-    Field {
-        name: "first_seen",
-        about: "When a crawl first saw the MAC there (RFC 3339, UTC).",
-    },
-    Field {
-        name: "via",
-        about: "How the query led to the MAC: mac, arp (router), host (its interface) or dns.",
-    },
-];
+crate::fields! {
+    /// The output fields of which-switch.
+    pub Row {
+        QUERY = "query", shown,
+            "The input as given.";
+        MAC = "mac", shown,
+            "The MAC address (aa:bb:cc:dd:ee:ff).";
+        SWITCH = "switch", shown,
+            "The switch's sysName (its address when it reports none).";
+        PORT = "port", shown,
+            "The port's ifName (ifDescr when there is no ifName); a LAG member shows its aggregate.";
+        VLAN = "vlan", shown,
+            "The VLAN (Q-BRIDGE FDB id mapped through dot1qVlanFdbId).";
+        ROLE = "role", shown,
+            "access, shared (many MACs behind the port), uplink, or self (the switch's own MAC).";
+        WHY = "why", shown,
+            "The evidence for the role, or why no access port was found.";
+        LAST_SEEN = "last_seen", shown,
+            "When a crawl last saw the MAC there (RFC 3339, UTC).";
+        VENDOR = "vendor", hidden,
+            "The MAC's vendor from the IEEE registry (ieee-data).";
+        SWITCH_ADDRESS = "switch_address", hidden,
+            "The address the switch is crawled at.";
+        PORT_ALIAS = "port_alias", hidden,
+            "ifAlias: the port's description as configured on the switch.";
+        PORT_DESCR = "port_descr", hidden,
+            "ifDescr.";
+        IF_INDEX = "if_index", hidden,
+            "The port's ifIndex.";
+        MEMBER_PORT = "member_port", hidden,
+            "The LAG member port the MAC was learned on, when rolled up to an aggregate.";
+        PORT_STATUS = "port_status", hidden,
+            "ifOperStatus: up, down, …";
+        SPEED_MBPS = "speed_mbps", hidden,
+            "ifHighSpeed in Mbit/s.";
+        MACS_ON_PORT = "macs_on_port", hidden,
+            "How many MACs the port has learned now.";
+        CURRENT = "current", hidden,
+            "Whether the latest crawl of the switch still sees it there.";
+        FIRST_SEEN = "first_seen", hidden,
+            "When a crawl first saw the MAC there (RFC 3339, UTC).";
+        VIA = "via", hidden,
+            "How the query led to the MAC: mac, arp (router), host (its interface) or dns.";
+        MOVED_FROM = "moved_from", hidden,
+            "With --moves: the port of the same switch the MAC was on before.";
+    }
+}
 
 impl Tool for Args {
     const DOC: ToolDoc = ToolDoc {
@@ -175,8 +140,7 @@ impl Tool for Args {
                 "Where this MAC has been, over time.",
             ),
         ],
-        fields: FIELDS,
-        text_fields: 8,
+        fields: Row::FIELDS,
         exit_status: QUERY_EXIT_STATUS,
         views: &[],
         environment: &[(
@@ -186,7 +150,7 @@ impl Tool for Args {
     };
 
     fn run(self) -> Result<Outcome> {
-        let mut printer = Printer::new(&self.output, FIELDS, Self::DOC.text_fields)?;
+        let mut printer = Printer::new::<Row>(&self.output)?;
         let config = self.common.config()?;
         if let Some(port) = &self.port {
             let catalog = self.common.open_catalog(&config)?;
@@ -305,13 +269,13 @@ fn print_rows(
         .filter_map(|(_, _, p)| p.sighting.mac.parse().ok())
         .collect();
     let vendors = oui::vendors(Path::new(oui::REGISTRY_DIR), &macs);
-    let records: Vec<Record> = rows
+    let records: Vec<Record<Row>> = rows
         .iter()
         .enumerate()
         .map(|(i, (query, via, placed))| {
             let mut r = record(query, via, placed, &vendors);
             if let Some(from) = &moved_from {
-                r.set("moved_from", from[i].clone());
+                r.set(Row::MOVED_FROM, from[i].clone());
             }
             r
         })
@@ -420,7 +384,7 @@ fn macs_for(catalog: &Catalog, item: &str, resolver: &Lazy) -> Result<Vec<(Strin
     Ok(out)
 }
 
-fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String>) -> Record {
+fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String>) -> Record<Row> {
     let s = &placed.sighting;
     let member = s.port_name.clone().or_else(|| s.port_descr.clone());
     let (port, member_port) = match &s.lag_name {
@@ -432,31 +396,31 @@ fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String
         .parse::<Mac>()
         .ok()
         .and_then(|m| vendors.get(&m).cloned());
-    let mut r = Record::new(FIELDS);
-    r.set("query", query)
-        .set("mac", s.mac.as_str())
+    let mut r = Row::record();
+    r.set(Row::QUERY, query)
+        .set(Row::MAC, s.mac.as_str())
         .set(
-            "switch",
+            Row::SWITCH,
             s.device_name
                 .clone()
                 .unwrap_or_else(|| s.device_address.clone()),
         )
-        .set("port", port)
-        .set("vlan", s.vlan)
-        .set("role", placed.role.name())
-        .set("why", placed.why.as_str())
-        .set("last_seen", clock::format(s.last_seen))
-        .set("vendor", vendor)
-        .set("switch_address", s.device_address.as_str())
-        .set("port_alias", s.port_alias.clone())
-        .set("port_descr", s.port_descr.clone())
-        .set("if_index", s.if_index)
-        .set("member_port", member_port)
-        .set("port_status", s.oper_status.clone())
-        .set("speed_mbps", s.speed_mbps)
-        .set("macs_on_port", s.macs_on_port)
-        .set("current", s.current)
-        .set("first_seen", clock::format(s.first_seen))
-        .set("via", via);
+        .set(Row::PORT, port)
+        .set(Row::VLAN, s.vlan)
+        .set(Row::ROLE, placed.role.name())
+        .set(Row::WHY, placed.why.as_str())
+        .set(Row::LAST_SEEN, clock::format(s.last_seen))
+        .set(Row::VENDOR, vendor)
+        .set(Row::SWITCH_ADDRESS, s.device_address.as_str())
+        .set(Row::PORT_ALIAS, s.port_alias.clone())
+        .set(Row::PORT_DESCR, s.port_descr.clone())
+        .set(Row::IF_INDEX, s.if_index)
+        .set(Row::MEMBER_PORT, member_port)
+        .set(Row::PORT_STATUS, s.oper_status.clone())
+        .set(Row::SPEED_MBPS, s.speed_mbps)
+        .set(Row::MACS_ON_PORT, s.macs_on_port)
+        .set(Row::CURRENT, s.current)
+        .set(Row::FIRST_SEEN, clock::format(s.first_seen))
+        .set(Row::VIA, via);
     r
 }

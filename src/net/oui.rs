@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::Mac;
+use crate::model::Mac;
 
 /// Where Debian's ieee-data puts the registry.
 pub const REGISTRY_DIR: &str = "/usr/share/ieee-data";

@@ -139,7 +139,7 @@ impl Subnets {
     /// Every subnet containing `ip`, most specific (longest prefix) first. IPv4-mapped IPv6
     /// addresses match IPv4 subnets.
     pub fn containing(&self, ip: IpAddr) -> Vec<&Subnet> {
-        let ip = crate::net::kind::canonical(ip);
+        let ip = crate::model::address::canonical(ip);
         let (family, bits, width) = self.family_of(ip);
         family
             .lengths

@@ -8,6 +8,7 @@
 pub mod escape;
 
 use std::io::{self, IsTerminal, Write};
+use std::marker::PhantomData;
 
 use clap::ValueEnum;
 use comfy_table::{Attribute, Cell, ContentArrangement, Table, presets};
@@ -15,53 +16,163 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// One answer row: a value for each field of the command's schema, in schema order. Values
-/// are stored by position, not in a map, because a listing of ten thousand rows spent most of
-/// its time allocating and hashing field names.
-#[derive(Debug, Clone)]
-pub struct Record {
-    schema: &'static [Field],
-    values: Vec<Value>,
+/// The fields of one kind of output row, declared once by [`fields!`](crate::fields): each
+/// field's name, what it holds, and whether text formats show it without `-f`.
+pub trait Schema: 'static {
+    /// The fields, in default order.
+    const FIELDS: &'static [Field];
+
+    /// A record of this schema with every field null.
+    fn record() -> Record<Self>
+    where
+        Self: Sized,
+    {
+        Record::new()
+    }
 }
 
-impl Record {
+/// A field of schema `S`, by position. Keys are made only by [`fields!`](crate::fields), from
+/// the same list the documentation is generated from, so a record cannot be given a field its
+/// command does not document: a misspelt name does not compile.
+pub struct Key<S> {
+    index: usize,
+    schema: PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for Key<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Key<S> {}
+
+impl<S: Schema> Key<S> {
+    /// The key of the field named `name`; a name not in the schema stops the build (keys are
+    /// made in constants, where this runs at compile time).
+    pub const fn named(name: &str) -> Key<S> {
+        let fields = S::FIELDS;
+        let mut i = 0;
+        while i < fields.len() {
+            if str_eq(fields[i].name, name) {
+                return Key {
+                    index: i,
+                    schema: PhantomData,
+                };
+            }
+            i += 1;
+        }
+        panic!("no such field in the schema");
+    }
+
+    /// The field's name.
+    pub fn name(self) -> &'static str {
+        S::FIELDS[self.index].name
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Declares a schema: a unit type implementing [`Schema`], with one [`Key`] constant per field.
+///
+/// ```text
+/// opskit::fields! {
+///     /// pkg-where's rows.
+///     pub Row {
+///         HOST = "host", shown, "The host's name.";
+///         ARCH = "arch", hidden, "The package's architecture.";
+///     }
+/// }
+/// record.set(Row::HOST, "web-1");
+/// ```
+///
+/// `shown` fields make the tables, tsv and csv a user gets without `-f`; JSON and cards show
+/// every field.
+#[macro_export]
+macro_rules! fields {
+    ($(#[$attr:meta])* $vis:vis $name:ident {
+        $($key:ident = $field:literal, $show:ident, $about:literal;)*
+    }) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+
+        impl $crate::output::Schema for $name {
+            const FIELDS: &'static [$crate::output::Field] = &[
+                $($crate::output::Field {
+                    name: $field,
+                    about: $about,
+                    shown: $crate::fields!(@shown $show),
+                },)*
+            ];
+        }
+
+        #[allow(dead_code)]
+        impl $name {
+            $(pub const $key: $crate::output::Key<$name> = $crate::output::Key::named($field);)*
+        }
+    };
+    (@shown shown) => { true };
+    (@shown hidden) => { false };
+}
+
+/// One answer row: a value for each field of schema `S`, in schema order. Values are stored by
+/// position, not in a map, because a listing of ten thousand rows spent most of its time
+/// allocating and hashing field names.
+#[derive(Debug, Clone)]
+pub struct Record<S> {
+    values: Vec<Value>,
+    schema: PhantomData<fn() -> S>,
+}
+
+impl<S: Schema> Record<S> {
     /// A record with every field null.
-    pub fn new(schema: &'static [Field]) -> Record {
+    pub fn new() -> Record<S> {
         Record {
-            schema,
-            values: vec![Value::Null; schema.len()],
+            values: vec![Value::Null; S::FIELDS.len()],
+            schema: PhantomData,
         }
     }
 
-    /// Sets a field. The names are the program's own, so an unknown one is a bug in the
-    /// command (caught by its tests), never something a user or the network can cause.
-    pub fn set(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
-        let index = self
-            .schema
-            .iter()
-            .position(|f| f.name == name)
-            .unwrap_or_else(|| panic!("field {name:?} is not in the schema"));
-        self.values[index] = value.into();
+    /// Sets a field.
+    pub fn set(&mut self, key: Key<S>, value: impl Into<Value>) -> &mut Self {
+        self.values[key.index] = value.into();
         self
     }
 
-    /// A field's value; null when unset or unknown.
-    pub fn get(&self, name: &str) -> &Value {
-        self.schema
-            .iter()
-            .position(|f| f.name == name)
-            .map_or(&Value::Null, |i| &self.values[i])
+    /// A field's value; null when unset.
+    pub fn get(&self, key: Key<S>) -> &Value {
+        &self.values[key.index]
+    }
+}
+
+impl<S: Schema> Default for Record<S> {
+    fn default() -> Self {
+        Record::new()
     }
 }
 
 /// A record's selected fields as a JSON object, serialized without building a map.
-struct Projected<'a> {
+struct Projected<'a, S> {
     fields: &'a [(usize, &'static str)],
-    record: &'a Record,
+    record: &'a Record<S>,
 }
 
-impl serde::Serialize for Projected<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl<S> serde::Serialize for Projected<'_, S> {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.fields.len()))?;
         for &(i, name) in self.fields {
@@ -71,13 +182,16 @@ impl serde::Serialize for Projected<'_> {
     }
 }
 
-/// A documented output field: its stable name (also the JSON key) and what it holds.
+/// A documented output field: its stable name (also the JSON key), what it holds, and whether
+/// text formats show it without `-f`. Declared with [`fields!`](crate::fields).
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     /// The field's name in JSON, in `-f` and in table headers.
     pub name: &'static str,
     /// One line for the man page.
     pub about: &'static str,
+    /// Shown by tables, tsv and csv without `-f`.
+    pub shown: bool,
 }
 
 /// How records are laid out on a terminal.
@@ -137,10 +251,11 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// Prepares a printer for a command whose records follow `schema`; rejects unknown `-f` names.
-    /// Without `-f`, tables, tsv and csv show the first `text_fields` fields; cards and JSON
-    /// show them all, so that lines stay readable while scripts and people still get everything.
-    pub fn new(args: &OutputArgs, schema: &'static [Field], text_fields: usize) -> Result<Self> {
+    /// Prepares a printer for records of schema `S`; rejects unknown `-f` names. Without `-f`,
+    /// tables, tsv and csv show the fields marked shown; cards and JSON show them all, so that
+    /// lines stay readable while scripts and people still get everything.
+    pub fn new<S: Schema>(args: &OutputArgs) -> Result<Self> {
+        let schema = S::FIELDS;
         let tty = io::stdout().is_terminal();
         let format = match (args.json, args.format) {
             (true, _) => Format::Jsonl,
@@ -151,7 +266,7 @@ impl Printer {
         let mut fields = select_fields(&args.fields, schema)?;
         let card_fields = fields.clone();
         if args.fields.is_empty() && !matches!(format, Format::Json | Format::Jsonl) {
-            fields.truncate(text_fields);
+            fields.retain(|&(i, _)| schema[i].shown);
         }
         let colour = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Ok(Printer {
@@ -166,7 +281,7 @@ impl Printer {
     }
 
     /// Prints all records in the chosen format.
-    pub fn print(&mut self, records: &[Record], shape: Shape) -> Result<()> {
+    pub fn print<S>(&mut self, records: &[Record<S>], shape: Shape) -> Result<()> {
         let res = match self.format {
             Format::Table if shape == Shape::Card => self.card(records),
             Format::Table => self.table(records),
@@ -179,7 +294,7 @@ impl Printer {
             .map_err(|e| Error::io("writing output", e))
     }
 
-    fn table(&mut self, records: &[Record]) -> io::Result<()> {
+    fn table<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
         let mut table = Table::new();
         table.load_style(presets::NOTHING);
         if self.tty {
@@ -212,7 +327,7 @@ impl Printer {
         writeln!(self.out, "{table}")
     }
 
-    fn card(&mut self, records: &[Record]) -> io::Result<()> {
+    fn card<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
         let width = self
             .card_fields
             .iter()
@@ -242,7 +357,7 @@ impl Printer {
         Ok(())
     }
 
-    fn tsv(&mut self, records: &[Record]) -> io::Result<()> {
+    fn tsv<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
         if self.header {
             let names: Vec<&str> = self.fields.iter().map(|(_, n)| *n).collect();
             writeln!(self.out, "{}", names.join("\t"))?;
@@ -256,7 +371,7 @@ impl Printer {
         Ok(())
     }
 
-    fn csv(&mut self, records: &[Record]) -> io::Result<()> {
+    fn csv<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
         let mut writer = csv::Writer::from_writer(&mut self.out);
         if self.header {
             writer.write_record(self.fields.iter().map(|(_, n)| n))?;
@@ -272,8 +387,8 @@ impl Printer {
         writer.flush()
     }
 
-    fn json(&mut self, records: &[Record]) -> io::Result<()> {
-        let projected: Vec<Projected<'_>> = records
+    fn json<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
+        let projected: Vec<Projected<'_, S>> = records
             .iter()
             .map(|record| Projected {
                 fields: &self.fields,
@@ -284,7 +399,7 @@ impl Printer {
         writeln!(self.out)
     }
 
-    fn jsonl(&mut self, records: &[Record]) -> io::Result<()> {
+    fn jsonl<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
         for record in records {
             let projected = Projected {
                 fields: &self.fields,
@@ -298,10 +413,10 @@ impl Printer {
 }
 
 /// The selected fields of a record, in order.
-fn project<'f, 'r>(
+fn project<'f, 'r, S>(
     fields: &'f [(usize, &'static str)],
-    record: &'r Record,
-) -> impl Iterator<Item = (&'static str, &'r Value)> + use<'f, 'r> {
+    record: &'r Record<S>,
+) -> impl Iterator<Item = (&'static str, &'r Value)> + use<'f, 'r, S> {
     fields
         .iter()
         .map(move |&(i, name)| (name, &record.values[i]))
@@ -435,16 +550,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    static SCHEMA: &[Field] = &[
-        Field {
-            name: "host",
-            about: "",
-        },
-        Field {
-            name: "version",
-            about: "",
-        },
-    ];
+    crate::fields! {
+        Test {
+            HOST = "host", shown, "";
+            VERSION = "version", hidden, "";
+        }
+    }
+    static SCHEMA: &[Field] = Test::FIELDS;
+
+    #[test]
+    fn keys_index_their_own_field() {
+        let mut r = Test::record();
+        r.set(Test::VERSION, "1.0");
+        assert_eq!(r.get(Test::VERSION), "1.0");
+        assert!(r.get(Test::HOST).is_null());
+        assert_eq!(
+            (Test::HOST.name(), Test::VERSION.name()),
+            ("host", "version")
+        );
+    }
 
     #[test]
     fn unknown_fields_are_a_usage_error_that_lists_the_known_ones() {

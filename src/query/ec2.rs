@@ -12,8 +12,8 @@ use clap::ValueEnum;
 
 use crate::error::{Error, Result};
 
-use super::Instance;
-use super::aws::FilterSpec;
+use crate::aws::FilterSpec;
+use crate::model::ec2::Instance;
 
 /// What a positional target names.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,9 @@
 //! socket per address family, and each device's snapshot stored in its own transaction.
 //! Shared by crawl-switches and which-switch --live.
 
+pub mod crawl;
+pub mod mibs;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -15,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Progress;
 use crate::snmp;
 
-use super::{DeviceSnapshot, crawl};
+use crate::model::device::DeviceSnapshot;
 
 /// One device to crawl, with its merged settings.
 #[derive(Debug, Clone)]

@@ -1,14 +1,9 @@
-//! Switches and routers: what a crawl learns from one device over SNMP, and how the port a
-//! MAC address is really plugged into is told apart from the uplinks it is also seen on.
-
-pub mod collect;
-pub mod crawl;
-pub mod mibs;
-pub mod placement;
+//! Switches and routers: everything one crawl learned about one device over SNMP (system
+//! group, ports, MAC table, ARP/neighbour entries, LLDP/CDP neighbours).
 
 use std::net::IpAddr;
 
-use crate::net::Mac;
+use super::Mac;
 
 /// Everything one crawl learned about one device.
 #[derive(Debug, Default, Clone)]

@@ -14,10 +14,10 @@ use futures_util::future::{try_join, try_join_all};
 use tokio::sync::Semaphore;
 
 use super::mibs::*;
-use super::{ArpEntry, DeviceSnapshot, FdbEntry, Neighbor, Port};
 use crate::config::SnmpConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::net::Mac;
+use crate::model::Mac;
+use crate::model::device::{ArpEntry, DeviceSnapshot, FdbEntry, Neighbor, Port};
 use crate::snmp::{self, Row, SnmpClient, bytes, int, text};
 use async_snmp::transport::UdpTransport;
 use std::net::SocketAddr;

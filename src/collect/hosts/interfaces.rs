@@ -9,26 +9,8 @@ use nix::ifaddrs::getifaddrs;
 
 use crate::error::{Error, ErrorKind, Result};
 
-use super::Mac;
-
-/// An interface and everything the kernel says about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface {
-    pub name: String,
-    pub mac: Option<Mac>,
-    pub mtu: Option<i64>,
-    /// `up`, `down`, `unknown`, … as /sys/class/net/*/operstate says.
-    pub oper_state: Option<String>,
-    pub speed_mbps: Option<i64>,
-    pub addresses: Vec<Address>,
-}
-
-/// An address on an interface, with its prefix length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Address {
-    pub ip: IpAddr,
-    pub prefix_len: Option<u8>,
-}
+use crate::model::Mac;
+use crate::model::host::{Address, Interface};
 
 /// Lists this machine's interfaces, sorted by name, each with all its IPv4 and IPv6 addresses.
 pub fn local() -> Result<Vec<Interface>> {

@@ -9,12 +9,12 @@ use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
 
 use crate::clock;
+use crate::collect::packages::report::{self, ReportFormat};
 use crate::error::{Error, ErrorKind, Result};
-use crate::packages::report::{self, ReportFormat};
 use crate::ssh::{Connection, Endpoint, KnownHosts, Limits};
 
-use super::HostSnapshot;
 use super::remote::{self, ScriptOptions};
+use crate::model::host::HostSnapshot;
 
 /// One host's result.
 pub struct HostResult {
@@ -101,7 +101,8 @@ pub fn scan_one(
     let mut snapshot = remote::parse(&marker, &stdout, &options).map_err(|e| {
         // The script ends with exit status 0 by construction; a failure before its end is the
         // login shell refusing (nologin, a forced command) or sh missing: its stderr says why.
-        let said = crate::packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr));
+        let said =
+            crate::collect::packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr));
         match (out.exit_status, said.is_empty()) {
             (0, true) => e,
             (status, _) => Error::new(
@@ -113,7 +114,7 @@ pub fn scan_one(
     if snapshot
         .inventories
         .iter()
-        .any(crate::packages::needs_dpkg_times)
+        .any(crate::collect::packages::needs_dpkg_times)
     {
         // Only a dpkg older than 1.19.3 gets here. Install times are extra: a host whose
         // times cannot be read keeps its packages, undated.

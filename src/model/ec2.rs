@@ -1,11 +1,9 @@
-//! EC2 and Auto Scaling: what an instance and a group are to opskit, and how they are read from
-//! AWS. Shared by `sshec2` (asks AWS live, then execs ssh) and `sync-ec2` (fills the catalog).
+//! EC2 and Auto Scaling: what an instance and a group are to opskit. Shared by `sshec2` (asks
+//! AWS live, then execs ssh), `sync-ec2` (fills the catalog) and the queries that join them.
 //!
-//! The AWS types stay inside [`aws`]; everything else works on the plain [`Instance`] and
-//! [`Asg`] here, so that selection, picking and storage can be tested without a network.
-
-pub mod aws;
-pub mod select;
+//! The AWS SDK's types stay inside [`crate::aws`]; everything else works on the plain
+//! [`Instance`] and [`Asg`] here, so that selection, picking and storage can be tested without
+//! a network.
 
 use std::collections::BTreeMap;
 

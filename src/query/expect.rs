@@ -26,8 +26,8 @@ use toml::Spanned;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::glob_match;
 
-use super::Manager;
-use super::version::{Constraint, Verdict};
+use crate::model::Manager;
+use crate::model::version::{Constraint, Verdict};
 
 /// What an expectation wants of its hosts.
 #[derive(Debug, Clone)]

@@ -7,7 +7,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 
-use super::{Inventory, Manager, Package, split_dpkg_version, split_name_version_release};
+use super::{split_dpkg_version, split_name_version_release};
+use crate::model::package::{Inventory, Manager, Package};
 
 /// The report formats opskit reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

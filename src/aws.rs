@@ -26,7 +26,7 @@ use aws_sdk_ec2::types::Filter;
 
 use crate::error::{Error, ErrorKind, Result};
 
-use super::{ASG_TAG, Asg, Instance, Interface, Member};
+use crate::model::ec2::{ASG_TAG, Asg, Instance, Interface, Member};
 
 /// Where to look: profiles (`None` is the default chain) and regions (empty: each profile's
 /// default region), and how long to wait.

@@ -8,12 +8,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::collect::packages;
 use crate::config::FactConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::net::interfaces;
-use crate::packages::{self, Inventory, Manager};
+use crate::model::package::{Inventory, Manager};
 
-use super::{HostSnapshot, SystemSources};
+use super::{SystemSources, interfaces};
+use crate::model::host::HostSnapshot;
 
 /// Takes a snapshot of this machine, with the custom facts in `facts`.
 pub fn scan(custom: &[FactConfig]) -> Result<HostSnapshot> {
@@ -177,7 +178,7 @@ fn local_inventory(manager: Manager) -> Result<Option<Inventory>> {
 
 /// For a dpkg too old to give `${db-fsys:Last-Modified}`: the modification time of each
 /// package's file list in `<admindir>/info/`, read here instead, as newer dpkg reads it.
-fn add_dpkg_install_times(packages: &mut [packages::Package]) {
+fn add_dpkg_install_times(packages: &mut [crate::model::package::Package]) {
     let admindir = std::env::var_os("DPKG_ADMINDIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/var/lib/dpkg"));

@@ -13,13 +13,15 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
+use crate::collect::packages;
 use crate::config::FactConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::net::Mac;
-use crate::net::interfaces::{Address, Interface};
-use crate::packages::{self, Manager};
+use crate::model::Mac;
+use crate::model::Manager;
+use crate::model::host::{Address, Interface};
 
-use super::{DMI_FILES, HostSnapshot, SystemSources};
+use super::{DMI_FILES, SystemSources};
+use crate::model::host::HostSnapshot;
 
 /// The remote command that runs the script read from stdin: the login shell execs `sh` itself,
 /// with no `env` in between; the script sets `LC_ALL` (see [`SCRIPT_PROLOGUE`]).

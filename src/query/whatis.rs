@@ -11,9 +11,9 @@ use crate::clock;
 use crate::config::Config;
 use crate::dns::ReverseAnswer;
 use crate::error::Result;
-use crate::net::Mac;
+use crate::model::Mac;
 use crate::net::subnets::Subnets;
-use crate::switches::placement::{Placed, Placer};
+use crate::query::placement::{Placed, Placer};
 
 /// The subnets file: `--subnets`, else `[whatis] subnets` in the config, else the default
 /// path when it exists; no file at all is an empty list, not an error.

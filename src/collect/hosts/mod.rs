@@ -5,6 +5,7 @@
 //! of `cat` over SSH.
 
 pub mod fleet;
+pub mod interfaces;
 pub mod local;
 pub mod remote;
 
@@ -12,28 +13,6 @@ use serde_json::{Value, json};
 
 use crate::config::FactConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::net::interfaces::Interface;
-use crate::packages::{Inventory, Manager};
-
-/// Everything one scan learned about one host.
-#[derive(Debug)]
-pub struct HostSnapshot {
-    /// The hostname as the host reports it; the host's identity in the catalog.
-    pub hostname: String,
-    /// The canonical name the host resolves itself to, if it differs from the hostname.
-    pub fqdn: Option<String>,
-    /// System facts, name → JSON value, in a stable order.
-    pub facts: Vec<(String, Value)>,
-    /// Custom facts (the config's `[[fact]]`s) that were gathered.
-    pub custom_facts: Vec<(String, Value)>,
-    /// Custom facts whose command failed: their previous values are kept.
-    pub failed_facts: Vec<(String, Error)>,
-    pub interfaces: Vec<Interface>,
-    /// One inventory per package manager that answered.
-    pub inventories: Vec<Inventory>,
-    /// Package managers that are present but failed: their previous packages are kept.
-    pub failed_managers: Vec<(Manager, Error)>,
-}
 
 /// The raw text a Linux host exposes about itself, read from local files or over SSH; turned
 /// into facts by [`system_facts`], so that both ways of scanning report the same facts.

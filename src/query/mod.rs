@@ -1,0 +1,7 @@
+//! Queries: everything that reads the catalog, joins its sources and returns typed answers
+//! for the commands to print.
+
+pub mod ec2;
+pub mod expect;
+pub mod placement;
+pub mod whatis;
