@@ -38,9 +38,6 @@ pub struct Options {
     pub timeout: Duration,
 }
 
-/// The default connection timeout: AWS endpoints answer in milliseconds, so three seconds
-/// without a connection means the network or the endpoint is down.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One place instances are read from: an account (through a profile) in one region.
 #[derive(Debug, Clone)]

@@ -227,6 +227,10 @@ pub struct FactConfig {
     pub format: Option<String>,
 }
 
+/// The default AWS connection timeout: AWS endpoints answer in milliseconds, so three seconds
+/// without a connection means the network or the endpoint is down.
+pub const EC2_DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// `[ec2]` section. Credentials are never here: they come from the AWS chain (environment,
 /// `~/.aws`, SSO, instance role), which has its own protections.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -241,7 +245,7 @@ pub struct Ec2Config {
     /// sshec2's remote user when neither `user@` nor `-l` gives one (default: ssh's own).
     pub user: Option<String>,
     /// sshec2's address preference: `auto` (default), `public`, `private` or `ipv6`.
-    pub address: Option<crate::query::ec2::AddressKind>,
+    pub address: Option<crate::model::ec2::AddressKind>,
     /// Seconds to wait for a connection to AWS (default 3).
     pub timeout: Option<f64>,
 }
@@ -249,7 +253,7 @@ pub struct Ec2Config {
 impl Ec2Config {
     /// The connection timeout, bounded so a typo cannot make a run wait forever.
     pub fn timeout(&self) -> Duration {
-        self.timeout.map_or(crate::aws::DEFAULT_TIMEOUT, |t| {
+        self.timeout.map_or(EC2_DEFAULT_TIMEOUT, |t| {
             Duration::from_secs_f64(t.clamp(0.1, 60.0))
         })
     }
@@ -425,7 +429,7 @@ mod tests {
         assert_eq!(config.ec2.regions, ["eu-west-1", "us-east-1"]);
         assert_eq!(
             config.ec2.address,
-            Some(crate::query::ec2::AddressKind::Private)
+            Some(crate::model::ec2::AddressKind::Private)
         );
         assert!(parse("[ec2]\naddress = \"lan\"\n", Path::new("c"), 0o600).is_err());
     }

@@ -12,6 +12,20 @@ use serde::Serialize;
 /// The tag AWS puts on every instance an Auto Scaling group launches.
 pub const ASG_TAG: &str = "aws:autoscaling:groupName";
 
+/// Which of an instance's addresses to connect to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AddressKind {
+    /// The public IPv4 address if there is one, else the private one.
+    Auto,
+    /// The public IPv4 address.
+    Public,
+    /// The primary private IPv4 address.
+    Private,
+    /// The first IPv6 address.
+    Ipv6,
+}
+
 /// One EC2 instance as opskit sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Instance {

@@ -13,6 +13,7 @@ use clap::ValueEnum;
 use crate::error::{Error, Result};
 
 use crate::aws::FilterSpec;
+pub use crate::model::ec2::AddressKind;
 use crate::model::ec2::Instance;
 
 /// What a positional target names.
@@ -214,20 +215,6 @@ pub fn random_below(n: usize) -> usize {
             .unwrap_or(0),
     );
     (h.finish() % n as u64) as usize
-}
-
-/// Which of an instance's addresses to connect to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AddressKind {
-    /// The public IPv4 address if there is one, else the private one.
-    Auto,
-    /// The public IPv4 address.
-    Public,
-    /// The primary private IPv4 address.
-    Private,
-    /// The first IPv6 address.
-    Ipv6,
 }
 
 /// The address to connect to, or why there is none.
