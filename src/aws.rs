@@ -38,7 +38,6 @@ pub struct Options {
     pub timeout: Duration,
 }
 
-
 /// One place instances are read from: an account (through a profile) in one region.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -449,12 +448,4 @@ where
             (s, r)
         })
         .collect()
-}
-
-/// A runtime for one command's AWS calls: one thread is plenty for a few concurrent requests.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("starting the AWS runtime", e))
 }

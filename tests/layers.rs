@@ -125,7 +125,12 @@ fn violations(src: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for file in files {
         let rel = file.strip_prefix(src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
         let module = first.trim_end_matches(".rs").to_string();
         let text = std::fs::read_to_string(&file).unwrap();
         if module == "bin" {
@@ -182,10 +187,7 @@ fn the_reader_sees_grouped_and_inline_paths() {
     let text = "use crate::{catalog::Catalog, error::{Error, Result}};\n\
                 // crate::cli in a comment is not an import\n\
                 fn f() { crate::query::placement::select(); }\n";
-    let got: Vec<(usize, String)> = edges(text)
-        .into_iter()
-        .map(|e| (e.line, e.to))
-        .collect();
+    let got: Vec<(usize, String)> = edges(text).into_iter().map(|e| (e.line, e.to)).collect();
     assert_eq!(
         got,
         [

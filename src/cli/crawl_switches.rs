@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 
 use crate::collect::switches as collect;
-use crate::config::SnmpConfig;
 use crate::error::{Error, Outcome, Result};
 
 use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
@@ -76,19 +75,14 @@ impl Tool for Args {
 
     fn run(self) -> Result<Outcome> {
         let config = self.common.config()?;
-        let overrides = SnmpConfig {
-            timeout: self.timeout,
-            retries: self.retries,
-            concurrency: self.concurrency,
-            ..SnmpConfig::default()
-        };
+        let (overrides, concurrency) =
+            super::settings::snmp(&config, self.timeout, self.retries, self.concurrency);
         let targets = collect::targets(&config, &self.addresses, &overrides)?;
         if targets.is_empty() {
             return Err(Error::usage(
                 "nothing to crawl: give ADDRESSes or add [[switch]] entries to the configuration",
             ));
         }
-        let concurrency = overrides.or(&config.snmp).concurrency.unwrap_or(32);
         let mut catalog = self.common.open_catalog(&config)?;
         let report = collect::crawl_and_store(&mut catalog, targets, concurrency, NAME)?;
         for (device, why) in &report.failures {

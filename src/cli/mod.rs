@@ -9,6 +9,7 @@ pub mod crawl_switches;
 pub mod docs;
 pub mod pkg_where;
 pub mod scan_hosts;
+pub mod settings;
 pub mod sshec2;
 pub mod sync_ec2;
 pub mod whatis_host;
@@ -82,19 +83,12 @@ pub struct DnsArgs {
 impl DnsArgs {
     /// Where and how to ask DNS, flags first, then the config's `[dns]`; `None` with --no-dns.
     pub fn options(&self, config: &Config) -> Result<Option<crate::dns::DnsOptions>> {
-        if self.no_dns {
-            return Ok(None);
-        }
-        let server = match self.dns_server.as_deref().or(config.dns.server.as_deref()) {
-            Some(s) => Some(crate::dns::parse_server(s)?),
-            None => None,
-        };
-        let mut dns = config.dns.clone();
-        dns.timeout = self.dns_timeout.or(dns.timeout);
-        Ok(Some(crate::dns::DnsOptions {
-            server,
-            timeout: dns.timeout(),
-        }))
+        settings::dns(
+            config,
+            self.no_dns,
+            self.dns_server.as_deref(),
+            self.dns_timeout,
+        )
     }
 }
 

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::catalog::Catalog;
 use crate::clock;
@@ -14,7 +13,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::model::host::HostSnapshot;
 use crate::progress::Progress;
-use crate::ssh::{KnownHosts, Limits, Target, target::Resolver};
+use crate::ssh::{KnownHosts, Target, target::Resolver};
 
 use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn, warn_line};
 
@@ -167,35 +166,17 @@ impl Args {
             self.user.clone(),
         )?;
         let endpoints: Vec<_> = targets.iter().map(|t| resolver.resolve(t)).collect();
-        let known_hosts_path = self
-            .known_hosts
-            .clone()
-            .or_else(|| config.ssh.known_hosts.clone())
-            .or_else(|| {
-                std::env::var_os("HOME")
-                    .filter(|h| !h.is_empty())
-                    .map(|h| PathBuf::from(h).join(".ssh/known_hosts"))
-            })
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Config,
-                    "no known_hosts file: set $HOME or --known-hosts",
-                )
-            })?;
-        let known = KnownHosts::load(&known_hosts_path, self.accept_new)?;
-        let seconds = |flag: Option<f64>, configured: Option<f64>, default: f64| {
-            Duration::from_secs_f64(flag.or(configured).unwrap_or(default).clamp(0.1, 86_400.0))
-        };
-        let limits = Limits {
-            connect_timeout: seconds(self.connect_timeout, config.ssh.connect_timeout, 10.0),
-            command_timeout: seconds(self.command_timeout, config.ssh.command_timeout, 120.0),
-            ..Limits::default()
-        };
-        let concurrency = self
-            .concurrency
-            .or(config.ssh.concurrency)
-            .unwrap_or(64)
-            .max(1);
+        let ssh = super::settings::ssh(
+            config,
+            super::settings::SshFlags {
+                known_hosts: self.known_hosts.as_deref(),
+                connect_timeout: self.connect_timeout,
+                command_timeout: self.command_timeout,
+                concurrency: self.concurrency,
+            },
+        )?;
+        let known = KnownHosts::load(&ssh.known_hosts, self.accept_new)?;
+        let (limits, concurrency) = (ssh.limits, ssh.concurrency);
         let options = ScriptOptions {
             packages: true,
             facts: config.facts.clone(),

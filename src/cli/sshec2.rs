@@ -2,11 +2,10 @@
 //! when several match, and replaces itself with the system `ssh`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::time::Duration;
 
 use serde_json::json;
 
-use crate::aws::{self, Options, Source};
+use crate::aws::{self, Source};
 use crate::clock;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::model::ec2::{Asg, Instance};
@@ -222,29 +221,15 @@ impl Tool for Args {
     fn run(self) -> Result<Outcome> {
         let config = self.common.config()?;
         let (target_user, wanted) = self.wanted()?;
-        let options = Options {
-            profiles: match &self.profile {
-                Some(p) => vec![Some(p.clone())],
-                None => config.ec2.profiles.iter().cloned().map(Some).collect(),
-            },
-            regions: if self.region.is_empty() {
-                config.ec2.regions.clone()
-            } else {
-                self.region.clone()
-            },
-            timeout: match self.timeout {
-                Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t.min(60.0)),
-                Some(t) => return Err(Error::usage(format!("bad --timeout {t}"))),
-                None => config.ec2.timeout(),
-            },
-        };
+        let profiles: Vec<String> = self.profile.iter().cloned().collect();
+        let options = super::settings::aws(&config, &profiles, &self.region, self.timeout)?;
         let mut printer = if self.list {
             Some(Printer::new::<Row>(&self.output)?)
         } else {
             None
         };
 
-        let runtime = aws::runtime()?;
+        let runtime = super::settings::runtime()?;
         let found = runtime.block_on(async {
             let sources = aws::sources(&options).await?;
             find(&sources, &wanted, &self.tags).await

@@ -2,9 +2,8 @@
 //! tools can tie an address or a name to its instance.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
-use crate::aws::{self, Options};
+use crate::aws;
 use crate::clock;
 use crate::error::{Error, Outcome, Result};
 use crate::model::ec2::{self as model, Asg, Instance};
@@ -67,27 +66,10 @@ impl Tool for Args {
 
     fn run(self) -> Result<Outcome> {
         let config = self.common.config()?;
-        let profiles: Vec<String> = if self.profile.is_empty() {
-            config.ec2.profiles.clone()
-        } else {
-            self.profile.clone()
-        };
-        let options = Options {
-            profiles: profiles.into_iter().map(Some).collect(),
-            regions: if self.region.is_empty() {
-                config.ec2.regions.clone()
-            } else {
-                self.region.clone()
-            },
-            timeout: match self.timeout {
-                Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t.min(60.0)),
-                Some(t) => return Err(Error::usage(format!("bad --timeout {t}"))),
-                None => config.ec2.timeout(),
-            },
-        };
+        let options = super::settings::aws(&config, &self.profile, &self.region, self.timeout)?;
         // Open the catalog first: a catalog problem is fatal and should not wait for AWS.
         let mut catalog = self.common.open_catalog(&config)?;
-        let runtime = aws::runtime()?;
+        let runtime = super::settings::runtime()?;
         let results = runtime.block_on(async {
             let sources = aws::sources(&options).await?;
             let started = clock::now();
