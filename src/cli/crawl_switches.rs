@@ -1,11 +1,13 @@
 //! `crawl-switches`: read switches' and routers' tables over SNMP into the catalog.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
-use crate::collect::switches as collect;
+use crate::collect;
+use crate::collect::switches::{self as switches, Switches};
 use crate::error::{Error, Outcome, Result};
 
-use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
+use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc};
 
 const NAME: &str = "crawl-switches";
 
@@ -77,29 +79,26 @@ impl Tool for Args {
         let config = self.common.config()?;
         let (overrides, concurrency) =
             super::settings::snmp(&config, self.timeout, self.retries, self.concurrency);
-        let targets = collect::targets(&config, &self.addresses, &overrides)?;
+        let targets = switches::targets(&config, &self.addresses, &overrides)?;
         if targets.is_empty() {
             return Err(Error::usage(
                 "nothing to crawl: give ADDRESSes or add [[switch]] entries to the configuration",
             ));
         }
         let mut catalog = self.common.open_catalog(&config)?;
-        let report = collect::crawl_and_store(&mut catalog, targets, concurrency, NAME)?;
-        for (device, why) in &report.failures {
-            warn(NAME, format!("{device}: {why}"));
-        }
+        let runtime = super::settings::runtime()?;
+        let report = runtime.block_on(async {
+            let collector = Switches::new(NAME, "", &targets, catalog.path()).await?;
+            collect::run(Arc::new(collector), &mut catalog, targets, concurrency).await
+        })?;
         if std::io::stderr().is_terminal() {
             eprintln!(
                 "{NAME}: {} devices crawled, {} failed, into {}",
-                report.stored,
-                report.failures.len(),
+                report.stored - report.with_problems,
+                report.failed + report.with_problems,
                 catalog.path().display()
             );
         }
-        Ok(if report.failures.is_empty() {
-            Outcome::Success
-        } else {
-            Outcome::SomeSourcesFailed
-        })
+        Ok(report.outcome())
     }
 }

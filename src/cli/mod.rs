@@ -226,8 +226,5 @@ pub fn warn(tool: &str, message: impl std::fmt::Display) {
 
 /// The line [`warn`] prints, for printing through a progress bar.
 pub fn warn_line(tool: &str, message: impl std::fmt::Display) -> String {
-    format!(
-        "{tool}: {}",
-        crate::output::escape::for_terminal(&message.to_string())
-    )
+    crate::output::warning(tool, message)
 }

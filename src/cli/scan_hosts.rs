@@ -4,20 +4,17 @@
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use crate::catalog::Catalog;
-use crate::clock;
+use crate::collect;
+use crate::collect::hosts::collector::{self, NAME};
 use crate::collect::hosts::remote::ScriptOptions;
-use crate::collect::hosts::{self as host, fleet};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Outcome, Result};
-use crate::model::host::HostSnapshot;
-use crate::progress::Progress;
 use crate::ssh::{KnownHosts, Target, target::Resolver};
 
-use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn, warn_line};
-
-const NAME: &str = "scan-hosts";
+use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc};
 
 /// Gather host facts, network interfaces and installed packages into the catalog.
 ///
@@ -177,54 +174,26 @@ impl Args {
         )?;
         let known = KnownHosts::load(&ssh.known_hosts, self.accept_new)?;
         let (limits, concurrency) = (ssh.limits, ssh.concurrency);
-        let options = ScriptOptions {
-            packages: true,
-            facts: config.facts.clone(),
-        };
-        let total = endpoints.len();
-        let progress = Progress::new(total as u64, NAME);
-        let (mut scanned, mut failed) = (0usize, 0usize);
-        let mut outcome = Outcome::Success;
-        fleet::scan(
-            endpoints,
-            &known,
-            &limits,
-            &options,
-            concurrency,
-            |result| {
-                let label = result.endpoint.label.clone();
-                let scan_id = catalog.begin_scan(NAME, "ssh", &label, result.started_at)?;
-                match result.snapshot {
-                    Ok(snapshot) => {
-                        scanned += 1;
-                        let problems = record(catalog, scan_id, &label, &snapshot)?;
-                        for p in &problems {
-                            progress.println(warn_line(NAME, p));
-                        }
-                        if !problems.is_empty() {
-                            outcome = Outcome::SomeSourcesFailed;
-                        }
-                        progress.done(&label, problems.is_empty());
-                    }
-                    Err(e) => {
-                        failed += 1;
-                        catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
-                        progress.println(warn_line(NAME, e.context(&label)));
-                        progress.done(&label, false);
-                        outcome = Outcome::SomeSourcesFailed;
-                    }
-                }
-                Ok(())
+        let collector = Arc::new(collector::Ssh {
+            known,
+            limits,
+            options: ScriptOptions {
+                packages: true,
+                facts: config.facts.clone(),
             },
-        )?;
-        progress.finish();
+        });
+        let total = endpoints.len();
+        let runtime = super::settings::runtime()?;
+        let report = runtime.block_on(collect::run(collector, catalog, endpoints, concurrency))?;
         if std::io::stderr().is_terminal() {
             eprintln!(
-                "{NAME}: {scanned} of {total} hosts scanned, {failed} failed, into {}",
+                "{NAME}: {} of {total} hosts scanned, {} failed, into {}",
+                report.stored,
+                report.failed,
                 catalog.path().display()
             );
         }
-        Ok(outcome)
+        Ok(report.outcome())
     }
 
     /// The targets as words: arguments, --hosts-file lines, --all, or stdin.
@@ -251,62 +220,28 @@ impl Args {
 
 /// Scans this machine.
 fn scan_local(catalog: &mut Catalog, config: &Config) -> Result<Outcome> {
-    let scan_id = catalog.begin_scan(NAME, "local", "localhost", clock::now())?;
-    let snapshot = match host::local::scan(&config.facts) {
-        Ok(s) => s,
-        Err(e) => {
-            catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
-            warn(NAME, e.context("localhost"));
-            return Ok(Outcome::SomeSourcesFailed);
-        }
-    };
-    let problems = record(catalog, scan_id, &snapshot.hostname, &snapshot)?;
-    for p in &problems {
-        warn(NAME, p);
-    }
-    if std::io::stderr().is_terminal() {
-        let packages: usize = snapshot.inventories.iter().map(|i| i.packages.len()).sum();
+    let collector = Arc::new(collector::Local {
+        facts: config.facts.clone(),
+        scanned: Mutex::new(None),
+    });
+    let runtime = super::settings::runtime()?;
+    let report = runtime.block_on(collect::run(
+        collector.clone(),
+        catalog,
+        vec![collector::LOCALHOST],
+        1,
+    ))?;
+    let scanned = collector.scanned.lock().ok().and_then(|s| s.clone());
+    if let Some((hostname, interfaces, packages)) = scanned
+        && std::io::stderr().is_terminal()
+    {
         eprintln!(
-            "{NAME}: {}: {} interfaces, {packages} packages into {}",
-            crate::output::escape::for_terminal(&snapshot.hostname),
-            snapshot.interfaces.len(),
+            "{NAME}: {}: {interfaces} interfaces, {packages} packages into {}",
+            crate::output::escape::for_terminal(&hostname),
             catalog.path().display()
         );
     }
-    Ok(if problems.is_empty() {
-        Outcome::Success
-    } else {
-        Outcome::SomeSourcesFailed
-    })
-}
-
-/// Stores one host's snapshot and closes its scan. Returns what failed (package managers,
-/// custom facts), one line each, naming the host.
-fn record(
-    catalog: &mut Catalog,
-    scan_id: i64,
-    label: &str,
-    snap: &HostSnapshot,
-) -> Result<Vec<String>> {
-    catalog.store_host(scan_id, clock::now(), snap)?;
-    let who = if label == snap.hostname {
-        label.to_string()
-    } else {
-        format!("{label} ({})", snap.hostname)
-    };
-    let mut problems = Vec::new();
-    for (manager, error) in &snap.failed_managers {
-        problems.push(format!("{manager}: {error}"));
-    }
-    for (fact, error) in &snap.failed_facts {
-        problems.push(format!("fact {fact}: {error}"));
-    }
-    let problem = (!problems.is_empty()).then(|| problems.join("; "));
-    catalog.finish_scan(scan_id, clock::now(), problem.as_deref())?;
-    Ok(problems
-        .into_iter()
-        .map(|p| format!("{who}: {p}"))
-        .collect())
+    Ok(report.outcome())
 }
 
 /// The hosts of a hosts file: one per line, blank lines and `#` comments ignored.

@@ -2,13 +2,14 @@
 //! tools can tie an address or a name to its instance.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::aws;
-use crate::clock;
-use crate::error::{Error, Outcome, Result};
-use crate::model::ec2::{self as model, Asg, Instance};
+use crate::collect::{self, ec2::Ec2};
+use crate::error::{Outcome, Result};
 
-use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc, warn};
+use super::{COLLECTOR_EXIT_STATUS, CommonArgs, Tool, ToolDoc};
 
 const NAME: &str = "sync-ec2";
 
@@ -69,58 +70,22 @@ impl Tool for Args {
         let options = super::settings::aws(&config, &self.profile, &self.region, self.timeout)?;
         // Open the catalog first: a catalog problem is fatal and should not wait for AWS.
         let mut catalog = self.common.open_catalog(&config)?;
+        let collector = Arc::new(Ec2::default());
         let runtime = super::settings::runtime()?;
-        let results = runtime.block_on(async {
+        let report = runtime.block_on(async {
             let sources = aws::sources(&options).await?;
-            let started = clock::now();
-            let read = aws::across(&sources, |source| async move {
-                // Instances and groups of one region are read at the same time.
-                let (instances, groups) = tokio::join!(source.instances(&[]), source.groups(&[]));
-                Ok::<(Vec<Instance>, Vec<Asg>), Error>((instances?, groups?))
-            })
-            .await;
-            Ok::<_, Error>((started, read))
+            let concurrency = sources.len();
+            collect::run(collector.clone(), &mut catalog, sources, concurrency).await
         })?;
-        drop(runtime);
-
-        let (started, read) = results;
-        let mut failed = 0;
-        let (mut instances_total, mut groups_total) = (0, 0);
-        for (source, result) in read {
-            let scan_id = catalog.begin_scan(NAME, "aws", &source.label, started)?;
-            match result {
-                Ok((mut instances, groups)) => {
-                    model::attach_groups(&mut instances, &groups);
-                    let write = catalog.store_ec2(
-                        scan_id,
-                        clock::now(),
-                        &source.label,
-                        &source.region,
-                        &instances,
-                        &groups,
-                    )?;
-                    catalog.finish_scan(scan_id, clock::now(), None)?;
-                    instances_total += write.instances;
-                    groups_total += write.groups;
-                }
-                Err(e) => {
-                    catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
-                    warn(NAME, &e);
-                    failed += 1;
-                }
-            }
-        }
         if std::io::stderr().is_terminal() {
             eprintln!(
-                "{NAME}: {instances_total} instances and {groups_total} Auto Scaling groups \
-                 stored, {failed} regions failed, into {}",
+                "{NAME}: {} instances and {} Auto Scaling groups stored, {} regions failed, into {}",
+                collector.instances.load(Ordering::Relaxed),
+                collector.groups.load(Ordering::Relaxed),
+                report.failed,
                 catalog.path().display()
             );
         }
-        Ok(if failed == 0 {
-            Outcome::Success
-        } else {
-            Outcome::SomeSourcesFailed
-        })
+        Ok(report.outcome())
     }
 }

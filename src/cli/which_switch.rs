@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::clock;
-use crate::collect::switches as collect;
-use crate::config::SnmpConfig;
+use crate::collect;
+use crate::collect::switches::{self as switches, Switches};
+
 use crate::dns::{DnsOptions, Resolver};
 use crate::error::{Outcome, Result};
 use crate::input;
@@ -309,12 +311,13 @@ fn live_crawl(
     if addresses.is_empty() {
         return Ok(());
     }
-    let targets = collect::targets(config, &addresses, &SnmpConfig::default())?;
-    let concurrency = config.snmp.concurrency.unwrap_or(32);
-    let report = collect::crawl_and_store(catalog, targets, concurrency, NAME)?;
-    for (device, why) in report.failures {
-        warn(NAME, format!("--live: {device}: {why}"));
-    }
+    let (overrides, concurrency) = super::settings::snmp(config, None, None, None);
+    let targets = switches::targets(config, &addresses, &overrides)?;
+    let runtime = super::settings::runtime()?;
+    runtime.block_on(async {
+        let collector = Switches::new(NAME, "--live: ", &targets, catalog.path()).await?;
+        collect::run(Arc::new(collector), catalog, targets, concurrency).await
+    })?;
     Ok(())
 }
 

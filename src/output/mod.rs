@@ -194,6 +194,12 @@ pub struct Field {
     pub shown: bool,
 }
 
+/// A warning line for stderr, `tool: message`. Messages often quote names from the network, so
+/// control characters are escaped.
+pub fn warning(tool: &str, message: impl std::fmt::Display) -> String {
+    format!("{tool}: {}", escape::for_terminal(&message.to_string()))
+}
+
 /// How records are laid out on a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {

@@ -1,78 +1,12 @@
-//! Scanning many hosts over SSH at once: one connection and one script per host, a bounded
-//! number of hosts in flight, and results handed back one by one so the caller can write each
-//! host in its own transaction as soon as it is done.
-//!
-//! Workers are threads (libssh2 is blocking); the channel back to the caller is bounded, so a
-//! slow catalog write holds the workers back instead of piling snapshots up in memory.
+//! Scanning one host over SSH: one connection, its package report if it has one, and one
+//! fixed script. The collector loop ([`crate::collect::run`]) runs many at once.
 
-use std::sync::Mutex;
-use std::sync::mpsc::sync_channel;
-
-use crate::clock;
 use crate::collect::packages::report::{self, ReportFormat};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ssh::{Connection, Endpoint, KnownHosts, Limits};
 
 use super::remote::{self, ScriptOptions};
 use crate::model::host::HostSnapshot;
-
-/// One host's result.
-pub struct HostResult {
-    pub endpoint: Endpoint,
-    /// When the scan of this host started (Unix seconds).
-    pub started_at: i64,
-    pub snapshot: Result<HostSnapshot>,
-}
-
-/// Scans `endpoints` with at most `concurrency` at once, calling `done` on the caller's thread
-/// for each host as it finishes (in completion order).
-pub fn scan(
-    endpoints: Vec<Endpoint>,
-    known: &KnownHosts,
-    limits: &Limits,
-    options: &ScriptOptions,
-    concurrency: usize,
-    mut done: impl FnMut(HostResult) -> Result<()>,
-) -> Result<()> {
-    let workers = concurrency.clamp(1, 1024).min(endpoints.len().max(1));
-    let queue = Mutex::new(endpoints.into_iter());
-    let (tx, rx) = sync_channel::<HostResult>(workers);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let tx = tx.clone();
-            let queue = &queue;
-            std::thread::Builder::new()
-                .stack_size(512 << 10)
-                .spawn_scoped(scope, move || {
-                    loop {
-                        let next = queue.lock().ok().and_then(|mut q| q.next());
-                        let Some(endpoint) = next else { break };
-                        let started_at = clock::now();
-                        let snapshot = scan_one(&endpoint, known, limits, options);
-                        let result = HostResult {
-                            endpoint,
-                            started_at,
-                            snapshot,
-                        };
-                        if tx.send(result).is_err() {
-                            break; // the caller stopped listening: a fatal error there
-                        }
-                    }
-                })
-                .map_err(|e| Error::with_source(ErrorKind::Fatal, "starting a scan thread", e))?;
-        }
-        drop(tx);
-        let mut outcome = Ok(());
-        for result in rx {
-            if let Err(e) = done(result) {
-                outcome = Err(e);
-                // Drain nothing more: dropping the receiver stops the workers after their host.
-                break;
-            }
-        }
-        outcome
-    })
-}
 
 /// Scans one host: connect, read its package report if it has one, run the script.
 pub fn scan_one(

@@ -4,6 +4,7 @@
 //! The parsers take text, not paths, so that the same code reads a file locally or the output
 //! of `cat` over SSH.
 
+pub mod collector;
 pub mod fleet;
 pub mod interfaces;
 pub mod local;

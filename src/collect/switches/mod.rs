@@ -1,21 +1,22 @@
-//! Running crawls: configuration into targets, targets crawled concurrently over one UDP
-//! socket per address family, and each device's snapshot stored in its own transaction.
-//! Shared by crawl-switches and which-switch --live.
+//! crawl-switches as a collector: configuration into targets, targets crawled concurrently over
+//! one UDP socket per address family, and each device's snapshot stored in its own
+//! transaction. Shared by crawl-switches and which-switch --live.
 
 pub mod crawl;
 pub mod mibs;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use async_snmp::transport::UdpTransport;
-use tokio::sync::Semaphore;
 
 use crate::catalog::Catalog;
 use crate::clock;
+use crate::collect::{Collector, Stored};
 use crate::config::{Config, SnmpConfig, SwitchConfig};
 use crate::error::{Error, ErrorKind, Result};
-use crate::progress::Progress;
 use crate::snmp;
 
 use crate::model::device::DeviceSnapshot;
@@ -74,12 +75,61 @@ pub fn targets(
     Ok(targets)
 }
 
-/// What a round of crawls did.
-#[derive(Debug, Default)]
-pub struct CrawlReport {
-    pub stored: usize,
-    /// (device, why) for every device that failed, in address order.
-    pub failures: Vec<(String, String)>,
+/// Switches and routers over SNMP: every device of a run is crawled over one UDP socket per
+/// address family.
+pub struct Switches {
+    /// The name the scan log and stderr give the run: crawl-switches, or which-switch --live.
+    name: &'static str,
+    /// Put before each device in messages (`--live: `), or empty.
+    prefix: &'static str,
+    v4: Option<UdpTransport>,
+    v6: Option<UdpTransport>,
+    /// The run's DES salt state, or why it could not be taken, when a device needs it.
+    des: Option<std::result::Result<snmp::DesSaltState, String>>,
+}
+
+impl Switches {
+    /// Binds the sockets the targets need and, when one of them uses DES privacy, takes the
+    /// run's durable salt epoch (kept beside the catalog).
+    pub async fn new(
+        name: &'static str,
+        prefix: &'static str,
+        targets: &[Target],
+        catalog: &Path,
+    ) -> Result<Switches> {
+        let bind = |addr: &'static str| async move {
+            UdpTransport::bind(addr).await.map_err(|e| {
+                Error::with_source(
+                    ErrorKind::Fatal,
+                    format!("binding a UDP socket on {addr}"),
+                    *e,
+                )
+            })
+        };
+        let v4 = if targets.iter().any(|t| t.socket.is_ipv4()) {
+            Some(bind("0.0.0.0:0").await?)
+        } else {
+            None
+        };
+        let v6 = if targets.iter().any(|t| t.socket.is_ipv6()) {
+            Some(bind("[::]:0").await?)
+        } else {
+            None
+        };
+        // DES privacy takes a new durable epoch per run, so only a run that needs it writes one.
+        let des = targets
+            .iter()
+            .any(|t| snmp::uses_des(&t.settings))
+            .then(|| snmp::des::take_epoch(&snmp::des::state_path(catalog)))
+            .map(|taken| taken.map_err(|e| e.to_string()));
+        Ok(Switches {
+            name,
+            prefix,
+            v4,
+            v6,
+            des,
+        })
+    }
 }
 
 /// Why a device that answered still counts as failed: a switch that gave no bridge data.
@@ -88,128 +138,69 @@ fn problem(target: &Target, snap: &DeviceSnapshot) -> Option<&'static str> {
         .then_some("no bridge data (the device answered no BRIDGE-MIB)")
 }
 
-/// Crawls `targets`, `concurrency` at a time, and stores each device as it was read. A
-/// progress bar labelled `collector` is drawn while it runs when stderr is a terminal.
-pub fn crawl_and_store(
-    catalog: &mut Catalog,
-    targets: Vec<Target>,
-    concurrency: usize,
-    collector: &str,
-) -> Result<CrawlReport> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("starting the SNMP runtime", e))?;
-    // DES privacy takes a new durable epoch per run, so only a run that needs it writes one.
-    let des = targets
-        .iter()
-        .any(|t| snmp::uses_des(&t.settings))
-        .then(|| snmp::des::take_epoch(&snmp::des::state_path(catalog.path())))
-        .map(|taken| taken.map_err(|e| e.to_string()));
-    let progress = Progress::new(targets.len() as u64, collector);
-    let crawled = runtime.block_on(crawl_all(
-        targets,
-        concurrency.max(1),
-        des,
-        progress.clone(),
-    ));
-    progress.finish();
-    let mut results = crawled?;
-    results.sort_by(|a, b| a.0.label.cmp(&b.0.label));
-    let mut report = CrawlReport::default();
-    for (target, started, result) in results {
-        let scan_id = catalog.begin_scan(collector, "snmp", &target.label, started)?;
-        match result {
-            Ok(snap) => {
-                catalog.store_device(scan_id, clock::now(), &target.label, &target.role, &snap)?;
-                let problem = problem(&target, &snap);
-                catalog.finish_scan(scan_id, clock::now(), problem)?;
-                match problem {
-                    Some(p) => report.failures.push((target.label, p.to_string())),
-                    None => report.stored += 1,
+impl Collector for Switches {
+    type Source = Target;
+    type Snapshot = DeviceSnapshot;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn method(&self) -> &'static str {
+        "snmp"
+    }
+
+    fn label(&self, target: &Target) -> String {
+        target.label.clone()
+    }
+
+    fn collect(
+        self: Arc<Self>,
+        target: &Target,
+    ) -> impl Future<Output = Result<DeviceSnapshot>> + Send + 'static {
+        let target = target.clone();
+        async move {
+            let transport = if target.socket.is_ipv4() {
+                self.v4.as_ref()
+            } else {
+                self.v6.as_ref()
+            };
+            let transport = transport.ok_or_else(|| Error::new(ErrorKind::Fatal, "no socket"))?;
+            let des = match &self.des {
+                Some(Ok(state)) => Some(state),
+                Some(Err(why)) if snmp::uses_des(&target.settings) => {
+                    return Err(Error::new(ErrorKind::Fatal, why.clone()));
                 }
-            }
-            Err(e) => {
-                catalog.finish_scan(scan_id, clock::now(), Some(&e.to_string()))?;
-                report.failures.push((target.label, e.to_string()));
-            }
+                _ => None,
+            };
+            let agent = crawl::Agent {
+                transport,
+                target: target.socket,
+                settings: &target.settings,
+                des,
+            };
+            crawl::crawl(&agent).await
         }
     }
-    Ok(report)
-}
 
-/// Crawls every target, `concurrency` at a time, over one UDP socket per address family.
-/// `des` is the run's DES salt state (or why it could not be taken), when a target needs it.
-async fn crawl_all(
-    targets: Vec<Target>,
-    concurrency: usize,
-    des: Option<std::result::Result<snmp::DesSaltState, String>>,
-    progress: Progress,
-) -> Result<Vec<(Target, i64, Result<DeviceSnapshot>)>> {
-    let bind = |addr: &'static str| async move {
-        UdpTransport::bind(addr).await.map_err(|e| {
-            Error::with_source(
-                ErrorKind::Fatal,
-                format!("binding a UDP socket on {addr}"),
-                *e,
-            )
+    fn store(
+        &self,
+        catalog: &mut Catalog,
+        scan_id: i64,
+        target: &Target,
+        snapshot: &DeviceSnapshot,
+    ) -> Result<Stored> {
+        catalog.store_device(scan_id, clock::now(), &target.label, &target.role, snapshot)?;
+        Ok(Stored {
+            who: format!("{}{}", self.prefix, target.label),
+            problems: problem(target, snapshot)
+                .into_iter()
+                .map(String::from)
+                .collect(),
         })
-    };
-    let v4 = if targets.iter().any(|t| t.socket.is_ipv4()) {
-        Some(bind("0.0.0.0:0").await?)
-    } else {
-        None
-    };
-    let v6 = if targets.iter().any(|t| t.socket.is_ipv6()) {
-        Some(bind("[::]:0").await?)
-    } else {
-        None
-    };
-    let limit = Arc::new(Semaphore::new(concurrency));
-    let mut tasks = tokio::task::JoinSet::new();
-    for target in targets {
-        let transport = if target.socket.is_ipv4() {
-            v4.clone()
-        } else {
-            v6.clone()
-        };
-        let limit = limit.clone();
-        let des = des.clone();
-        let progress = progress.clone();
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let started = clock::now();
-            let result = async {
-                let transport =
-                    transport.ok_or_else(|| Error::new(ErrorKind::Fatal, "no socket"))?;
-                let des = match des {
-                    Some(Ok(state)) => Some(state),
-                    Some(Err(why)) if snmp::uses_des(&target.settings) => {
-                        return Err(Error::new(ErrorKind::Fatal, why));
-                    }
-                    _ => None,
-                };
-                let agent = crawl::Agent {
-                    transport: &transport,
-                    target: target.socket,
-                    settings: &target.settings,
-                    des: des.as_ref(),
-                };
-                crawl::crawl(&agent).await
-            }
-            .await;
-            let ok = result
-                .as_ref()
-                .is_ok_and(|snap| problem(&target, snap).is_none());
-            progress.done(&target.label, ok);
-            (target, started, result)
-        });
     }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        results.push(
-            joined.map_err(|e| Error::with_source(ErrorKind::Fatal, "a crawl task failed", e))?,
-        );
+
+    fn failure(&self, label: &str, error: &Error) -> String {
+        format!("{}{label}: {error}", self.prefix)
     }
-    Ok(results)
 }
