@@ -330,7 +330,7 @@ impl Tool for Args {
             let mut found = catalog.package_locations(name)?;
             let installed = !found.is_empty();
             if let Some(c) = &constraint {
-                found.retain(|p| manager_of(p).is_some_and(|m| c.matches(m, &full_version(p))));
+                found.retain(|p| c.matches(p.manager, &p.full_version()));
             }
             if found.is_empty() {
                 let why = if installed {
@@ -384,7 +384,7 @@ impl Args {
                 outcome = Outcome::NothingFound;
                 continue;
             }
-            let managers: BTreeSet<Manager> = found.iter().filter_map(manager_of).collect();
+            let managers: BTreeSet<Manager> = found.iter().map(|p| p.manager).collect();
             let having: HashSet<&str> = found.iter().map(|p| p.host.as_str()).collect();
             let before = records.len();
             for h in &hosts {
@@ -514,40 +514,28 @@ impl Args {
     }
 }
 
-fn manager_of(p: &PackageLocation) -> Option<Manager> {
-    Manager::from_name(&p.manager)
-}
-
-fn full_version(p: &PackageLocation) -> String {
-    manager_of(p)
-        .map(|m| m.full_version(&p.epoch, &p.version, &p.release))
-        .unwrap_or_else(|| p.version.clone())
-}
-
 /// Hosts per package, manager and version, sorted by the manager's own order.
 fn summary(found: &[PackageLocation]) -> Vec<Record<SummaryRow>> {
-    let mut counts: HashMap<(String, String, String), HashSet<&str>> = HashMap::new();
+    let mut counts: HashMap<(String, Manager, String), HashSet<&str>> = HashMap::new();
     for p in found {
         counts
-            .entry((p.package.clone(), p.manager.clone(), full_version(p)))
+            .entry((p.package.clone(), p.manager, p.full_version()))
             .or_default()
             .insert(p.host.as_str());
     }
-    let mut rows: Vec<((String, String, String), usize)> =
+    let mut rows: Vec<((String, Manager, String), usize)> =
         counts.into_iter().map(|(k, v)| (k, v.len())).collect();
     rows.sort_by(|((pa, ma, va), _), ((pb, mb, vb), _)| {
-        pa.cmp(pb).then_with(|| ma.cmp(mb)).then_with(|| {
-            Manager::from_name(ma)
-                .map_or(Ordering::Equal, |m| compare(m, va, vb))
-                .then_with(|| va.cmp(vb))
-        })
+        pa.cmp(pb)
+            .then_with(|| ma.name().cmp(mb.name()))
+            .then_with(|| compare(*ma, va, vb).then_with(|| va.cmp(vb)))
     });
     rows.into_iter()
         .map(|((package, manager, version), hosts)| {
             let mut r = SummaryRow::record();
             r.set(SummaryRow::PACKAGE, package)
                 .set(SummaryRow::VERSION, version)
-                .set(SummaryRow::MANAGER, manager)
+                .set(SummaryRow::MANAGER, manager.name())
                 .set(SummaryRow::HOSTS, hosts);
             r
         })
@@ -571,7 +559,7 @@ fn drift_file(
     let found = catalog.package_locations(&e.package)?;
     let mut by_host: HashMap<&str, Vec<&PackageLocation>> = HashMap::new();
     for p in &found {
-        if e.manager.is_none_or(|m| m.name() == p.manager) {
+        if e.manager.is_none_or(|m| m == p.manager) {
             by_host.entry(p.host.as_str()).or_default().push(p);
         }
     }
@@ -596,11 +584,16 @@ fn drift_file(
             }
             Some(list) => {
                 for p in list {
-                    let Some(m) = manager_of(p) else { continue };
-                    let installed = full_version(p);
-                    if let Some(status) = e.judge(m, Some(&installed)) {
+                    let installed = p.full_version();
+                    if let Some(status) = e.judge(p.manager, Some(&installed)) {
                         records.push(drift_record(
-                            h, &p.package, status, &installed, &expected, &p.manager, &p.arch,
+                            h,
+                            &p.package,
+                            status,
+                            &installed,
+                            &expected,
+                            p.manager.name(),
+                            &p.arch,
                             &e.source,
                         ));
                     }
@@ -629,15 +622,12 @@ fn drift_from(
     }
     let rule = format!("expect-from:{golden}");
     let mut records = Vec::new();
-    let managers: BTreeSet<Manager> = packages
-        .iter()
-        .filter_map(|(_, p)| Manager::from_name(&p.manager))
-        .collect();
+    let managers: BTreeSet<Manager> = packages.iter().map(|(_, p)| p.manager).collect();
     for m in managers {
         // (name_id, arch) → (name, full version) on the golden host.
         let expected: HashMap<(i64, &str), (&str, String)> = packages
             .iter()
-            .filter(|(_, p)| p.manager == m.name())
+            .filter(|(_, p)| p.manager == m)
             .map(|(name, p)| {
                 (
                     (p.name_id, p.arch.as_str()),
@@ -748,20 +738,19 @@ fn drift_record(
 }
 
 fn change_record(c: &PackageChange) -> Record<ChangeRow> {
-    let manager = Manager::from_name(&c.manager);
+    let manager = c.manager;
     let text = |v: &Option<(String, String, String)>| {
-        v.as_ref().map(|(e, ver, rel)| {
-            manager.map_or_else(|| ver.clone(), |m| m.full_version(e, ver, rel))
-        })
+        v.as_ref()
+            .map(|(e, ver, rel)| manager.full_version(e, ver, rel))
     };
     let (from, to) = (text(&c.from), text(&c.to));
     let change = match (&from, &to) {
         (None, _) => "installed",
         (_, None) => "removed",
-        (Some(a), Some(b)) => match manager.map(|m| compare(m, a, b)) {
-            Some(Ordering::Less) => "upgraded",
-            Some(Ordering::Greater) => "downgraded",
-            _ => "changed",
+        (Some(a), Some(b)) => match compare(manager, a, b) {
+            Ordering::Less => "upgraded",
+            Ordering::Greater => "downgraded",
+            Ordering::Equal => "changed",
         },
     };
     let mut r = ChangeRow::record();
@@ -771,19 +760,19 @@ fn change_record(c: &PackageChange) -> Record<ChangeRow> {
         .set(ChangeRow::CHANGE, change)
         .set(ChangeRow::FROM, from.unwrap_or_default())
         .set(ChangeRow::TO, to.unwrap_or_default())
-        .set(ChangeRow::MANAGER, c.manager.as_str())
+        .set(ChangeRow::MANAGER, c.manager.name())
         .set(ChangeRow::ARCH, c.arch.as_str());
     r
 }
 
 fn record(p: &PackageLocation) -> Record<Row> {
-    let version = full_version(p);
+    let version = p.full_version();
     let mut r = Row::record();
     r.set(Row::HOST, p.host.as_str())
         .set(Row::PACKAGE, p.package.as_str())
         .set(Row::VERSION, version)
         .set(Row::ARCH, p.arch.as_str())
-        .set(Row::MANAGER, p.manager.as_str())
+        .set(Row::MANAGER, p.manager.name())
         .set(Row::INSTALLED, p.install_time.map(clock::format))
         .set(Row::LAST_SEEN, clock::format(p.last_seen))
         .set(Row::FIRST_SEEN, clock::format(p.first_seen))
