@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::Result;
@@ -11,12 +12,22 @@ use crate::model::Manager;
 
 use super::{Catalog, sql_error};
 
+/// The catalog stores a manager by name; a name opskit does not know can only come from a
+/// damaged or foreign catalog, and is reported rather than guessed at.
+impl FromSql for Manager {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let name = value.as_str()?;
+        Manager::from_name(name)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown package manager {name:?}").into()))
+    }
+}
+
 /// One package installed on one host, as currently known.
 #[derive(Debug, Clone)]
 pub struct PackageLocation {
     pub host: String,
     pub package: String,
-    pub manager: String,
+    pub manager: Manager,
     pub epoch: String,
     pub version: String,
     pub release: String,
@@ -26,6 +37,14 @@ pub struct PackageLocation {
     pub first_seen: i64,
     /// When the host's latest scan that saw it ran.
     pub last_seen: i64,
+}
+
+impl PackageLocation {
+    /// The version as the host's package manager prints it.
+    pub fn full_version(&self) -> String {
+        self.manager
+            .full_version(&self.epoch, &self.version, &self.release)
+    }
 }
 
 /// True when `pattern` uses glob syntax (`*`, `?`, `[…]`), as the shell would expand it.
@@ -89,7 +108,7 @@ pub struct InventoryHost {
 pub struct PackageRow {
     pub host_id: i64,
     pub name_id: i64,
-    pub manager: String,
+    pub manager: Manager,
     pub epoch: String,
     pub version: String,
     pub release: String,
@@ -137,7 +156,7 @@ struct GoldenPackage {
 pub struct PackageChange {
     pub host: String,
     pub package: String,
-    pub manager: String,
+    pub manager: Manager,
     pub arch: String,
     /// The version before, as `(epoch, version, release)`; `None` for an install.
     pub from: Option<(String, String, String)>,
@@ -166,10 +185,7 @@ impl Catalog {
         let mut hosts: Vec<InventoryHost> = Vec::new();
         while let Some(r) = rows.next().map_err(sql_error)? {
             let id: i64 = r.get(0).map_err(sql_error)?;
-            let manager: String = r.get(3).map_err(sql_error)?;
-            let Some(manager) = Manager::from_name(&manager) else {
-                continue;
-            };
+            let manager: Manager = r.get(3).map_err(sql_error)?;
             match hosts.last_mut() {
                 Some(h) if h.id == id => h.managers.push(manager),
                 _ => hosts.push(InventoryHost {
@@ -317,7 +333,7 @@ impl Catalog {
                 diff.differing.push(PackageRow {
                     host_id: host,
                     name_id,
-                    manager: m.to_string(),
+                    manager,
                     epoch: owned(3)?,
                     version: owned(4)?,
                     release: owned(5)?,

@@ -2,18 +2,19 @@
 //! how many hosts run each version; where the fleet differs from what should be installed
 //! (`--drift`); and what changed since yesterday (`--changes`).
 
-use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::catalog::{Catalog, InventoryHost, PackageChange, PackageLocation};
+use crate::catalog::PackageLocation;
 use crate::clock;
-use crate::error::{Error, ErrorKind, Outcome, Result};
-use crate::input::{self, glob_match};
+use crate::error::{Error, Outcome, Result};
+use crate::input;
 use crate::model::Manager;
-use crate::model::version::{Constraint, compare};
+use crate::model::version::Constraint;
 use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
-use crate::query::expect::{self, Drift, Expectation};
+use crate::query::expect;
+use crate::query::packages::{
+    self, Change, Drift, Lookup, Miss, MissingHost, Reference, VersionCount,
+};
 
 use super::{CommonArgs, Tool, ToolDoc, View, warn};
 
@@ -322,97 +323,31 @@ impl Tool for Args {
         let names = input::items(&self.names, "package names")?;
         let catalog = self.common.open_catalog(&config)?;
         if self.missing {
-            return self.missing(&catalog, &names);
-        }
-        let mut outcome = Outcome::Success;
-        let mut found_all = Vec::new();
-        for name in &names {
-            let mut found = catalog.package_locations(name)?;
-            let installed = !found.is_empty();
-            if let Some(c) = &constraint {
-                found.retain(|p| manager_of(p).is_some_and(|m| c.matches(m, &full_version(p))));
-            }
-            if found.is_empty() {
-                let why = if installed {
-                    format!(
-                        "no host has a version matching {}",
-                        constraint
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default()
-                    )
-                } else {
-                    "not installed on any host in the catalog".to_string()
-                };
-                warn(NAME, format!("{name}: {why}"));
-                outcome = Outcome::NothingFound;
-            }
-            found_all.push(found);
+            let mut printer = Printer::new::<MissingRow>(&self.output)?;
+            let lookups = packages::missing(&catalog, &names)?;
+            let outcome = report(&lookups, None);
+            let records: Vec<_> = rows(&lookups).map(missing_record).collect();
+            printer.print(&records, Shape::Table)?;
+            return Ok(outcome);
         }
         if self.summary {
+            let lookups = packages::summary(&catalog, &names, constraint.as_ref())?;
+            let outcome = report(&lookups, constraint.as_ref());
             let mut printer = Printer::new::<SummaryRow>(&self.output)?;
-            let records: Vec<Record<SummaryRow>> =
-                found_all.iter().flat_map(|f| summary(f)).collect();
+            let records: Vec<_> = rows(&lookups).map(summary_record).collect();
             printer.print(&records, Shape::Table)?;
-        } else {
-            let mut printer = Printer::new::<Row>(&self.output)?;
-            let records: Vec<Record<Row>> = found_all.iter().flatten().map(record).collect();
-            printer.print(&records, Shape::Table)?;
+            return Ok(outcome);
         }
+        let lookups = packages::locate(&catalog, &names, constraint.as_ref())?;
+        let outcome = report(&lookups, constraint.as_ref());
+        let mut printer = Printer::new::<Row>(&self.output)?;
+        let records: Vec<_> = rows(&lookups).map(record).collect();
+        printer.print(&records, Shape::Table)?;
         Ok(outcome)
     }
 }
 
 impl Args {
-    /// `--missing`: hosts with an inventory of a manager the package is installed under
-    /// somewhere, that do not have it. A package seen only on dpkg hosts is not "missing" on
-    /// rpm hosts: its name there is likely another.
-    fn missing(&self, catalog: &Catalog, names: &[String]) -> Result<Outcome> {
-        let mut printer = Printer::new::<MissingRow>(&self.output)?;
-        let hosts = catalog.inventory_hosts()?;
-        let mut records = Vec::new();
-        let mut outcome = Outcome::Success;
-        for name in names {
-            let found = catalog.package_locations(name)?;
-            if found.is_empty() {
-                warn(
-                    NAME,
-                    format!(
-                        "{name}: not installed on any host in the catalog, so no manager to judge hosts by"
-                    ),
-                );
-                outcome = Outcome::NothingFound;
-                continue;
-            }
-            let managers: BTreeSet<Manager> = found.iter().filter_map(manager_of).collect();
-            let having: HashSet<&str> = found.iter().map(|p| p.host.as_str()).collect();
-            let before = records.len();
-            for h in &hosts {
-                let shared: Vec<&str> = h
-                    .managers
-                    .iter()
-                    .filter(|m| managers.contains(m))
-                    .map(|m| m.name())
-                    .collect();
-                if shared.is_empty() || having.contains(h.name.as_str()) {
-                    continue;
-                }
-                let mut r = MissingRow::record();
-                r.set(MissingRow::HOST, h.name.as_str())
-                    .set(MissingRow::PACKAGE, name.as_str())
-                    .set(MissingRow::MANAGERS, shared.join(","))
-                    .set(MissingRow::LAST_SEEN, clock::format(h.last_seen));
-                records.push(r);
-            }
-            if records.len() == before {
-                warn(NAME, format!("{name}: no host lacks it"));
-                outcome = Outcome::NothingFound;
-            }
-        }
-        printer.print(&records, Shape::Table)?;
-        Ok(outcome)
-    }
-
     /// `--drift`: judge hosts against an expectations file or a golden host.
     fn drift(&self, config: &crate::config::Config) -> Result<Outcome> {
         if self.summary || self.missing || self.version_constraint.is_some() {
@@ -421,60 +356,16 @@ impl Args {
             ));
         }
         let mut printer = Printer::new::<DriftRow>(&self.output)?;
-        let expectations = match &self.expect_from {
-            Some(_) => Vec::new(),
-            None => {
-                let path = self
-                    .expectations
-                    .clone()
-                    .or_else(|| config.packages.expectations.clone())
-                    .or_else(expect::default_path)
-                    .ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::Config,
-                            "no expectations file: pass --expectations FILE or set [packages] expectations",
-                        )
-                    })?;
-                expect::load(&path, &config.groups)?
-            }
+        let reference = match &self.expect_from {
+            Some(golden) => Reference::Golden(golden.clone()),
+            None => Reference::Expectations(expect::load_configured(
+                self.expectations.as_deref(),
+                config,
+            )?),
         };
         let catalog = self.common.open_catalog(config)?;
-        let globs: Vec<String> = self.host_globs.iter().map(|g| g.to_lowercase()).collect();
-        let hosts: Vec<InventoryHost> = catalog
-            .inventory_hosts()?
-            .into_iter()
-            .filter(|h| {
-                let name = h.name.to_lowercase();
-                globs.is_empty() || globs.iter().any(|g| glob_match(g, &name))
-            })
-            .collect();
-        let mut records = match &self.expect_from {
-            Some(golden) => drift_from(&catalog, golden, &hosts)?,
-            None => {
-                let names = &self.names;
-                let wanted = |e: &Expectation| {
-                    names.is_empty()
-                        || names
-                            .iter()
-                            .any(|n| n == &e.package || glob_match(n, &e.package))
-                };
-                let mut records = Vec::new();
-                for e in expectations.iter().filter(|e| wanted(e)) {
-                    drift_file(&catalog, e, &hosts, &mut records)?;
-                }
-                records
-            }
-        };
-        records.sort_by(|a, b| {
-            let key = |r: &Record<DriftRow>| {
-                (
-                    r.get(DriftRow::HOST).as_str().unwrap_or("").to_string(),
-                    r.get(DriftRow::PACKAGE).as_str().unwrap_or("").to_string(),
-                    r.get(DriftRow::ARCH).as_str().unwrap_or("").to_string(),
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        let drifts = packages::drift(&catalog, &reference, &self.names, &self.host_globs)?;
+        let records: Vec<_> = drifts.iter().map(drift_record).collect();
         printer.print(&records, Shape::Table)?;
         Ok(if records.is_empty() {
             Outcome::Success
@@ -493,18 +384,8 @@ impl Args {
         let since = clock::parse_since(&self.since, clock::now())?;
         let mut printer = Printer::new::<ChangeRow>(&self.output)?;
         let catalog = self.common.open_catalog(config)?;
-        let mut changes = Vec::new();
-        if self.names.is_empty() {
-            changes = catalog.package_changes(since, None)?;
-        } else {
-            for name in &self.names {
-                changes.extend(catalog.package_changes(since, Some(name))?);
-            }
-        }
-        changes.sort_by(|a, b| {
-            (a.when, &a.host, &a.package, &a.arch).cmp(&(b.when, &b.host, &b.package, &b.arch))
-        });
-        let records: Vec<Record<ChangeRow>> = changes.iter().map(change_record).collect();
+        let changes = packages::changes(&catalog, since, &self.names)?;
+        let records: Vec<_> = changes.iter().map(change_record).collect();
         printer.print(&records, Shape::Table)?;
         Ok(if records.is_empty() {
             Outcome::NothingFound
@@ -514,281 +395,94 @@ impl Args {
     }
 }
 
-fn manager_of(p: &PackageLocation) -> Option<Manager> {
-    Manager::from_name(&p.manager)
-}
-
-fn full_version(p: &PackageLocation) -> String {
-    manager_of(p)
-        .map(|m| m.full_version(&p.epoch, &p.version, &p.release))
-        .unwrap_or_else(|| p.version.clone())
-}
-
-/// Hosts per package, manager and version, sorted by the manager's own order.
-fn summary(found: &[PackageLocation]) -> Vec<Record<SummaryRow>> {
-    let mut counts: HashMap<(String, String, String), HashSet<&str>> = HashMap::new();
-    for p in found {
-        counts
-            .entry((p.package.clone(), p.manager.clone(), full_version(p)))
-            .or_default()
-            .insert(p.host.as_str());
-    }
-    let mut rows: Vec<((String, String, String), usize)> =
-        counts.into_iter().map(|(k, v)| (k, v.len())).collect();
-    rows.sort_by(|((pa, ma, va), _), ((pb, mb, vb), _)| {
-        pa.cmp(pb).then_with(|| ma.cmp(mb)).then_with(|| {
-            Manager::from_name(ma)
-                .map_or(Ordering::Equal, |m| compare(m, va, vb))
-                .then_with(|| va.cmp(vb))
-        })
-    });
-    rows.into_iter()
-        .map(|((package, manager, version), hosts)| {
-            let mut r = SummaryRow::record();
-            r.set(SummaryRow::PACKAGE, package)
-                .set(SummaryRow::VERSION, version)
-                .set(SummaryRow::MANAGER, manager)
-                .set(SummaryRow::HOSTS, hosts);
-            r
-        })
-        .collect()
-}
-
-/// Judges every host an expectation covers; appends a record per drift.
-fn drift_file(
-    catalog: &Catalog,
-    e: &Expectation,
-    hosts: &[InventoryHost],
-    records: &mut Vec<Record<DriftRow>>,
-) -> Result<()> {
-    let covered: Vec<&InventoryHost> = hosts
-        .iter()
-        .filter(|h| e.covers(&h.name, &h.managers))
-        .collect();
-    if covered.is_empty() {
-        return Ok(());
-    }
-    let found = catalog.package_locations(&e.package)?;
-    let mut by_host: HashMap<&str, Vec<&PackageLocation>> = HashMap::new();
-    for p in &found {
-        if e.manager.is_none_or(|m| m.name() == p.manager) {
-            by_host.entry(p.host.as_str()).or_default().push(p);
-        }
-    }
-    let expected = e.expected_text();
-    for h in covered {
-        match by_host.get(h.name.as_str()) {
-            None => {
-                let any = e.manager.or(h.managers.first().copied());
-                if let Some(status) = any.and_then(|m| e.judge(m, None)) {
-                    let managers: Vec<&str> = h.managers.iter().map(|m| m.name()).collect();
-                    records.push(drift_record(
-                        h,
-                        &e.package,
-                        status,
-                        "",
-                        &expected,
-                        &managers.join(","),
-                        "",
-                        &e.source,
-                    ));
-                }
+/// Names on stderr each input that found nothing, and says whether any did.
+fn report<T>(lookups: &[Lookup<T>], constraint: Option<&Constraint>) -> Outcome {
+    let mut outcome = Outcome::Success;
+    for l in lookups {
+        let why = match l.miss {
+            None => continue,
+            Some(Miss::NotInstalled) => "not installed on any host in the catalog".to_string(),
+            Some(Miss::NoVersionMatches) => format!(
+                "no host has a version matching {}",
+                constraint.map(ToString::to_string).unwrap_or_default()
+            ),
+            Some(Miss::NoManager) => {
+                "not installed on any host in the catalog, so no manager to judge hosts by".into()
             }
-            Some(list) => {
-                for p in list {
-                    let Some(m) = manager_of(p) else { continue };
-                    let installed = full_version(p);
-                    if let Some(status) = e.judge(m, Some(&installed)) {
-                        records.push(drift_record(
-                            h, &p.package, status, &installed, &expected, &p.manager, &p.arch,
-                            &e.source,
-                        ));
-                    }
-                }
-            }
-        }
+            Some(Miss::NoneLacking) => "no host lacks it".to_string(),
+        };
+        warn(NAME, format!("{}: {why}", l.name));
+        outcome = Outcome::NothingFound;
     }
-    Ok(())
+    outcome
 }
 
-/// Compares every host that shares a manager with `golden` against its packages.
-fn drift_from(
-    catalog: &Catalog,
-    golden: &str,
-    hosts: &[InventoryHost],
-) -> Result<Vec<Record<DriftRow>>> {
-    let (golden_id, packages) = catalog.host_packages(golden)?.ok_or_else(|| {
-        Error::usage(format!(
-            "--expect-from {golden}: no such host in the catalog"
-        ))
-    })?;
-    if packages.is_empty() {
-        return Err(Error::usage(format!(
-            "--expect-from {golden}: the catalog has no packages for it"
-        )));
-    }
-    let rule = format!("expect-from:{golden}");
-    let mut records = Vec::new();
-    let managers: BTreeSet<Manager> = packages
-        .iter()
-        .filter_map(|(_, p)| Manager::from_name(&p.manager))
-        .collect();
-    for m in managers {
-        // (name_id, arch) → (name, full version) on the golden host.
-        let expected: HashMap<(i64, &str), (&str, String)> = packages
-            .iter()
-            .filter(|(_, p)| p.manager == m.name())
-            .map(|(name, p)| {
-                (
-                    (p.name_id, p.arch.as_str()),
-                    (
-                        name.as_str(),
-                        m.full_version(&p.epoch, &p.version, &p.release),
-                    ),
-                )
-            })
-            .collect();
-        let considered: HashMap<i64, &InventoryHost> = hosts
-            .iter()
-            .filter(|h| h.id != golden_id && h.managers.contains(&m))
-            .map(|h| (h.id, h))
-            .collect();
-        let diff = catalog.differences_from(golden_id, m)?;
-        let extra_names = catalog.package_names(
-            diff.differing
-                .iter()
-                .filter(|p| !expected.contains_key(&(p.name_id, p.arch.as_str())))
-                .map(|p| p.name_id),
-        )?;
-        for p in &diff.differing {
-            let Some(h) = considered.get(&p.host_id) else {
-                continue;
-            };
-            let installed = m.full_version(&p.epoch, &p.version, &p.release);
-            match expected.get(&(p.name_id, p.arch.as_str())) {
-                Some((name, want)) => {
-                    let status = match compare(m, &installed, want) {
-                        Ordering::Less => Drift::Behind,
-                        Ordering::Greater => Drift::Ahead,
-                        // Spelled differently, ordered the same (1.01 and 1.1): no drift.
-                        Ordering::Equal => continue,
-                    };
-                    records.push(drift_record(
-                        h,
-                        name,
-                        status,
-                        &installed,
-                        &format!("={want}"),
-                        m.name(),
-                        &p.arch,
-                        &rule,
-                    ));
-                }
-                None => {
-                    let name = extra_names.get(&p.name_id).map_or("", String::as_str);
-                    records.push(drift_record(
-                        h,
-                        name,
-                        Drift::Extra,
-                        &installed,
-                        "absent",
-                        m.name(),
-                        &p.arch,
-                        &rule,
-                    ));
-                }
-            }
-        }
-        // Golden packages a host lacks.
-        for (host_id, lacking) in &diff.lacking {
-            let Some(h) = considered.get(host_id) else {
-                continue;
-            };
-            for (name_id, arch) in lacking {
-                if let Some((name, want)) = expected.get(&(*name_id, arch.as_str())) {
-                    records.push(drift_record(
-                        h,
-                        name,
-                        Drift::Missing,
-                        "",
-                        &format!("={want}"),
-                        m.name(),
-                        arch,
-                        &rule,
-                    ));
-                }
-            }
-        }
-    }
-    Ok(records)
+fn rows<T>(lookups: &[Lookup<T>]) -> impl Iterator<Item = &T> {
+    lookups.iter().flat_map(|l| &l.rows)
 }
 
-#[allow(clippy::too_many_arguments)] // one record's fields, named at each call
-fn drift_record(
-    h: &InventoryHost,
-    package: &str,
-    status: Drift,
-    installed: &str,
-    expected: &str,
-    manager: &str,
-    arch: &str,
-    rule: &str,
-) -> Record<DriftRow> {
-    let mut r = DriftRow::record();
-    r.set(DriftRow::HOST, h.name.as_str())
-        .set(DriftRow::PACKAGE, package)
-        .set(DriftRow::STATUS, status.name())
-        .set(DriftRow::INSTALLED, installed)
-        .set(DriftRow::EXPECTED, expected)
-        .set(DriftRow::MANAGER, manager)
-        .set(DriftRow::ARCH, arch)
-        .set(DriftRow::RULE, rule)
-        .set(DriftRow::LAST_SEEN, clock::format(h.last_seen));
-    r
-}
-
-fn change_record(c: &PackageChange) -> Record<ChangeRow> {
-    let manager = Manager::from_name(&c.manager);
-    let text = |v: &Option<(String, String, String)>| {
-        v.as_ref().map(|(e, ver, rel)| {
-            manager.map_or_else(|| ver.clone(), |m| m.full_version(e, ver, rel))
-        })
-    };
-    let (from, to) = (text(&c.from), text(&c.to));
-    let change = match (&from, &to) {
-        (None, _) => "installed",
-        (_, None) => "removed",
-        (Some(a), Some(b)) => match manager.map(|m| compare(m, a, b)) {
-            Some(Ordering::Less) => "upgraded",
-            Some(Ordering::Greater) => "downgraded",
-            _ => "changed",
-        },
-    };
-    let mut r = ChangeRow::record();
-    r.set(ChangeRow::WHEN, clock::format(c.when))
-        .set(ChangeRow::HOST, c.host.as_str())
-        .set(ChangeRow::PACKAGE, c.package.as_str())
-        .set(ChangeRow::CHANGE, change)
-        .set(ChangeRow::FROM, from.unwrap_or_default())
-        .set(ChangeRow::TO, to.unwrap_or_default())
-        .set(ChangeRow::MANAGER, c.manager.as_str())
-        .set(ChangeRow::ARCH, c.arch.as_str());
-    r
+fn manager_names(managers: &[Manager]) -> String {
+    let names: Vec<&str> = managers.iter().map(|m| m.name()).collect();
+    names.join(",")
 }
 
 fn record(p: &PackageLocation) -> Record<Row> {
-    let version = full_version(p);
     let mut r = Row::record();
     r.set(Row::HOST, p.host.as_str())
         .set(Row::PACKAGE, p.package.as_str())
-        .set(Row::VERSION, version)
+        .set(Row::VERSION, p.full_version())
         .set(Row::ARCH, p.arch.as_str())
-        .set(Row::MANAGER, p.manager.as_str())
+        .set(Row::MANAGER, p.manager.name())
         .set(Row::INSTALLED, p.install_time.map(clock::format))
         .set(Row::LAST_SEEN, clock::format(p.last_seen))
         .set(Row::FIRST_SEEN, clock::format(p.first_seen))
         .set(Row::EPOCH, p.epoch.as_str())
         .set(Row::UPSTREAM_VERSION, p.version.as_str())
         .set(Row::RELEASE, p.release.as_str());
+    r
+}
+
+fn summary_record(v: &VersionCount) -> Record<SummaryRow> {
+    let mut r = SummaryRow::record();
+    r.set(SummaryRow::PACKAGE, v.package.as_str())
+        .set(SummaryRow::VERSION, v.version.as_str())
+        .set(SummaryRow::MANAGER, v.manager.name())
+        .set(SummaryRow::HOSTS, v.hosts);
+    r
+}
+
+fn missing_record(m: &MissingHost) -> Record<MissingRow> {
+    let mut r = MissingRow::record();
+    r.set(MissingRow::HOST, m.host.as_str())
+        .set(MissingRow::PACKAGE, m.package.as_str())
+        .set(MissingRow::MANAGERS, manager_names(&m.managers))
+        .set(MissingRow::LAST_SEEN, clock::format(m.last_seen));
+    r
+}
+
+fn drift_record(d: &Drift) -> Record<DriftRow> {
+    let mut r = DriftRow::record();
+    r.set(DriftRow::HOST, d.host.as_str())
+        .set(DriftRow::PACKAGE, d.package.as_str())
+        .set(DriftRow::STATUS, d.status.name())
+        .set(DriftRow::INSTALLED, d.installed.as_deref().unwrap_or(""))
+        .set(DriftRow::EXPECTED, d.expected.to_string())
+        .set(DriftRow::MANAGER, manager_names(&d.managers))
+        .set(DriftRow::ARCH, d.arch.as_str())
+        .set(DriftRow::RULE, d.rule.to_string())
+        .set(DriftRow::LAST_SEEN, clock::format(d.last_seen));
+    r
+}
+
+fn change_record(c: &Change) -> Record<ChangeRow> {
+    let mut r = ChangeRow::record();
+    r.set(ChangeRow::WHEN, clock::format(c.when))
+        .set(ChangeRow::HOST, c.host.as_str())
+        .set(ChangeRow::PACKAGE, c.package.as_str())
+        .set(ChangeRow::CHANGE, c.kind.name())
+        .set(ChangeRow::FROM, c.from.as_deref().unwrap_or(""))
+        .set(ChangeRow::TO, c.to.as_deref().unwrap_or(""))
+        .set(ChangeRow::MANAGER, c.manager.name())
+        .set(ChangeRow::ARCH, c.arch.as_str());
     r
 }

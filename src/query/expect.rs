@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::glob_match;
 
@@ -56,7 +57,7 @@ pub struct Expectation {
 
 /// How a host stands against an expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Drift {
+pub enum DriftStatus {
     /// Older than expected.
     Behind,
     /// Newer than expected.
@@ -69,15 +70,15 @@ pub enum Drift {
     Extra,
 }
 
-impl Drift {
+impl DriftStatus {
     /// The status word shown to users.
     pub fn name(self) -> &'static str {
         match self {
-            Drift::Behind => "behind",
-            Drift::Ahead => "ahead",
-            Drift::Missing => "missing",
-            Drift::Unexpected => "unexpected",
-            Drift::Extra => "extra",
+            DriftStatus::Behind => "behind",
+            DriftStatus::Ahead => "ahead",
+            DriftStatus::Missing => "missing",
+            DriftStatus::Unexpected => "unexpected",
+            DriftStatus::Extra => "extra",
         }
     }
 }
@@ -99,27 +100,18 @@ impl Expectation {
     }
 
     /// Judges one installed version (`None`: not installed); `None` when it is as expected.
-    pub fn judge(&self, manager: Manager, installed: Option<&str>) -> Option<Drift> {
+    pub fn judge(&self, manager: Manager, installed: Option<&str>) -> Option<DriftStatus> {
         match (&self.want, installed) {
             (Want::Absent, None) => None,
-            (Want::Absent, Some(_)) => Some(Drift::Unexpected),
-            (_, None) => Some(Drift::Missing),
+            (Want::Absent, Some(_)) => Some(DriftStatus::Unexpected),
+            (_, None) => Some(DriftStatus::Missing),
             (Want::Present, Some(_)) => None,
             (Want::Version(c), Some(v)) => match c.verdict(manager, v) {
                 Verdict::Satisfied => None,
-                Verdict::Behind => Some(Drift::Behind),
-                Verdict::Ahead => Some(Drift::Ahead),
-                Verdict::Excluded => Some(Drift::Unexpected),
+                Verdict::Behind => Some(DriftStatus::Behind),
+                Verdict::Ahead => Some(DriftStatus::Ahead),
+                Verdict::Excluded => Some(DriftStatus::Unexpected),
             },
-        }
-    }
-
-    /// What is expected, as shown in the `expected` field.
-    pub fn expected_text(&self) -> String {
-        match &self.want {
-            Want::Version(c) => c.to_string(),
-            Want::Present => "any".to_string(),
-            Want::Absent => "absent".to_string(),
         }
     }
 }
@@ -148,6 +140,22 @@ struct RawExpect {
 /// The default expectations file: `$XDG_CONFIG_HOME/opskit/expected.toml`.
 pub fn default_path() -> Option<PathBuf> {
     crate::config::xdg_dir("XDG_CONFIG_HOME", ".config").map(|d| d.join("opskit/expected.toml"))
+}
+
+/// The expectations `--drift` judges by: from `explicit` (`--expectations`), else the config's
+/// `[packages] expectations`, else the default path.
+pub fn load_configured(explicit: Option<&Path>, config: &Config) -> Result<Vec<Expectation>> {
+    let path = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| config.packages.expectations.clone())
+        .or_else(default_path)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Config,
+                "no expectations file: pass --expectations FILE or set [packages] expectations",
+            )
+        })?;
+    load(&path, &config.groups)
 }
 
 /// Reads and checks an expectations file; `groups` is the config's `[groups]`.
@@ -283,12 +291,12 @@ mod tests {
         assert!(e[1].covers("anything", &[]));
         assert_eq!(
             e[0].judge(Manager::Dpkg, Some("3.0.9-1")),
-            Some(Drift::Behind)
+            Some(DriftStatus::Behind)
         );
-        assert_eq!(e[0].judge(Manager::Dpkg, None), Some(Drift::Missing));
+        assert_eq!(e[0].judge(Manager::Dpkg, None), Some(DriftStatus::Missing));
         assert_eq!(
             e[1].judge(Manager::Dpkg, Some("1")),
-            Some(Drift::Unexpected)
+            Some(DriftStatus::Unexpected)
         );
         assert_eq!(e[1].judge(Manager::Dpkg, None), None);
     }

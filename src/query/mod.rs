@@ -3,5 +3,6 @@
 
 pub mod ec2;
 pub mod expect;
+pub mod packages;
 pub mod placement;
 pub mod whatis;
