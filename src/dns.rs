@@ -4,8 +4,9 @@
 //! A lookup never fails a command: a DNS server that is down or slow becomes an error note in
 //! the answer, after the configured timeout, and the catalog's part of the answer still prints.
 //!
-//! Bulk input (thousands of addresses or names on stdin) is resolved concurrently on one
-//! thread: up to [`IN_FLIGHT`] lookups wait on the network at once. When a server has answered
+//! Lookups are `async` and run on the caller's tokio runtime (the one the command starts at its
+//! edge); building a resolver needs none. Bulk input (thousands of addresses or names on stdin)
+//! is resolved concurrently on one thread: up to [`IN_FLIGHT`] lookups wait on the network at once. When a server has answered
 //! nothing after [`GIVE_UP_AFTER`] timeouts, the rest are not asked, so a dead server costs one
 //! timeout, not one per line.
 
@@ -87,9 +88,9 @@ pub struct ReverseAnswer {
     pub error: Option<String>,
 }
 
-/// A resolver with its own single-threaded runtime, for use from synchronous code.
+/// A resolver, to be awaited on a single-threaded tokio runtime (its counters are not shared
+/// across threads).
 pub struct Resolver {
-    runtime: tokio::runtime::Runtime,
     inner: TokioResolver,
     /// Timeouts so far, and answers of any kind (including "no such name") so far.
     timeouts: Cell<usize>,
@@ -97,14 +98,10 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    /// Builds a resolver for `options`.
+    /// Builds a resolver for `options`. Nothing is asked yet, so no runtime is needed until the
+    /// first lookup is awaited.
     pub fn new(options: &DnsOptions) -> Result<Resolver> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::io("starting the DNS runtime", e))?;
         let inner = {
-            let _guard = runtime.enter();
             let provider = TokioRuntimeProvider::default();
             let mut builder = match options.server {
                 Some(server) => {
@@ -135,7 +132,6 @@ impl Resolver {
                 .map_err(|e| Error::with_source(ErrorKind::Config, "setting up DNS", e))?
         };
         Ok(Resolver {
-            runtime,
             inner,
             timeouts: Cell::new(0),
             answers: Cell::new(0),
@@ -143,68 +139,7 @@ impl Resolver {
     }
 
     /// The A and AAAA addresses of `name` (and the CNAME chain to them), asked concurrently.
-    pub fn addresses(&self, name: &str) -> AddressAnswer {
-        self.runtime.block_on(self.addresses_async(name))
-    }
-
-    /// [`Resolver::addresses`] for many names at once, in input order.
-    pub fn addresses_many(&self, names: &[String]) -> Vec<AddressAnswer> {
-        self.runtime.block_on(
-            stream::iter(names)
-                .map(|n| self.addresses_async(n))
-                .buffered(IN_FLIGHT / 2)
-                .collect(),
-        )
-    }
-
-    /// The PTR names of `ip`, each checked forward.
-    pub fn reverse(&self, ip: IpAddr) -> ReverseAnswer {
-        self.runtime.block_on(self.reverse_async(ip))
-    }
-
-    /// [`Resolver::reverse`] for many addresses at once, in input order.
-    pub fn reverse_many(&self, ips: &[IpAddr]) -> Vec<ReverseAnswer> {
-        self.runtime.block_on(
-            stream::iter(ips)
-                .map(|ip| self.reverse_async(*ip))
-                .buffered(IN_FLIGHT)
-                .collect(),
-        )
-    }
-
-    /// True once the server has timed out often and never answered: later questions are
-    /// answered with an error at once.
-    fn given_up(&self) -> bool {
-        self.answers.get() == 0 && self.timeouts.get() >= GIVE_UP_AFTER
-    }
-
-    /// Asks one question, counting answers and timeouts; "no such name" and "no records" are
-    /// answers with no records, not errors.
-    async fn ask(&self, name: Name, kind: RecordType) -> Result<Vec<RData>, String> {
-        if self.given_up() {
-            return Err(format!(
-                "not asked: the DNS server gave no answer to {GIVE_UP_AFTER} questions"
-            ));
-        }
-        match self.inner.lookup(name, kind).await {
-            Ok(lookup) => {
-                self.answers.set(self.answers.get() + 1);
-                Ok(lookup.answers().iter().map(|r| r.data.clone()).collect())
-            }
-            Err(e) if e.is_no_records_found() || e.is_nx_domain() => {
-                self.answers.set(self.answers.get() + 1);
-                Ok(Vec::new())
-            }
-            Err(e) => {
-                if matches!(e, NetError::Timeout) {
-                    self.timeouts.set(self.timeouts.get() + 1);
-                }
-                Err(e.to_string())
-            }
-        }
-    }
-
-    async fn addresses_async(&self, name: &str) -> AddressAnswer {
+    pub async fn addresses(&self, name: &str) -> AddressAnswer {
         let mut answer = AddressAnswer::default();
         let query = match Name::from_utf8(name) {
             Ok(n) => n,
@@ -241,7 +176,58 @@ impl Resolver {
         answer
     }
 
-    async fn reverse_async(&self, ip: IpAddr) -> ReverseAnswer {
+    /// [`Resolver::addresses`] for many names at once, in input order.
+    pub async fn addresses_many(&self, names: &[String]) -> Vec<AddressAnswer> {
+        stream::iter(names)
+            .map(|n| self.addresses(n))
+            .buffered(IN_FLIGHT / 2)
+            .collect()
+            .await
+    }
+
+    /// [`Resolver::reverse`] for many addresses at once, in input order.
+    pub async fn reverse_many(&self, ips: &[IpAddr]) -> Vec<ReverseAnswer> {
+        stream::iter(ips)
+            .map(|ip| self.reverse(*ip))
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await
+    }
+
+    /// True once the server has timed out often and never answered: later questions are
+    /// answered with an error at once.
+    fn given_up(&self) -> bool {
+        self.answers.get() == 0 && self.timeouts.get() >= GIVE_UP_AFTER
+    }
+
+    /// Asks one question, counting answers and timeouts; "no such name" and "no records" are
+    /// answers with no records, not errors.
+    async fn ask(&self, name: Name, kind: RecordType) -> Result<Vec<RData>, String> {
+        if self.given_up() {
+            return Err(format!(
+                "not asked: the DNS server gave no answer to {GIVE_UP_AFTER} questions"
+            ));
+        }
+        match self.inner.lookup(name, kind).await {
+            Ok(lookup) => {
+                self.answers.set(self.answers.get() + 1);
+                Ok(lookup.answers().iter().map(|r| r.data.clone()).collect())
+            }
+            Err(e) if e.is_no_records_found() || e.is_nx_domain() => {
+                self.answers.set(self.answers.get() + 1);
+                Ok(Vec::new())
+            }
+            Err(e) => {
+                if matches!(e, NetError::Timeout) {
+                    self.timeouts.set(self.timeouts.get() + 1);
+                }
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// The PTR names of `ip`, each checked forward.
+    pub async fn reverse(&self, ip: IpAddr) -> ReverseAnswer {
         let mut answer = ReverseAnswer::default();
         let names: Vec<Name> = match self.ask(Name::from(ip), RecordType::PTR).await {
             Ok(records) => records

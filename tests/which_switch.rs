@@ -274,8 +274,22 @@ fn unknown_and_malformed_inputs() {
 #[test]
 fn history_shows_where_a_mac_was_before() {
     let lab = lab();
+    // Nothing has moved yet: --moves reports nothing and exits 1.
+    let out = lab
+        .env
+        .run("which-switch", &["--json", "--moves", "--since", "1d"]);
+    assert_status(&out, 1);
+    assert_eq!(stdout(&out), "");
     // Host A moves from ge5 to ge7 on access1 (same device, recrawled).
     crawl(&lab, &[("127.0.2.2", "access1-moved", "switch")]);
+    // --moves names the port it came from (this once panicked: moved_from was no field).
+    let moves = answer(&lab, &["--moves", "--since", "1d"]);
+    let host_a: Vec<(&str, &str)> = moves
+        .iter()
+        .filter(|r| r["mac"] == HOST_A)
+        .map(|r| (r["port"].as_str().unwrap(), r["moved_from"].as_str().unwrap()))
+        .collect();
+    assert_eq!(host_a, [("ge7", "ge5")], "{moves:?}");
     let now = &answer(&lab, &[HOST_A])[0];
     assert_eq!(now["port"], "ge7");
     let history = answer(&lab, &["--history", HOST_A]);

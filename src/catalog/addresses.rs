@@ -3,10 +3,30 @@
 //! addresses anything has ever seen (for CIDR inventories). whatis-ip joins these; the EC2
 //! side is in `ec2.rs`.
 
+use std::net::IpAddr;
+
 use rusqlite::params;
 
 use super::{Catalog, sql_error};
 use crate::error::Result;
+use crate::model::Mac;
+
+/// A MAC column: stored as `Mac` writes it, so it parses back; anything else is a damaged row.
+pub(super) fn mac_column(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Mac>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| t.parse::<Mac>().map_err(|e| damaged(i, e)))
+        .transpose()
+}
+
+/// An address column, stored as `IpAddr` writes it.
+pub(super) fn ip_column(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<IpAddr> {
+    let text: String = r.get(i)?;
+    text.parse().map_err(|e| damaged(i, e))
+}
+
+fn damaged(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+}
 
 /// A host interface that has, or had, an address.
 #[derive(Debug, Clone)]
@@ -15,7 +35,7 @@ pub struct AddressHolder {
     pub host: String,
     pub interface: String,
     /// The interface's MAC, as the latest scan that saw the interface reported it.
-    pub mac: Option<String>,
+    pub mac: Option<Mac>,
     pub prefix_len: Option<i64>,
     pub first_seen: i64,
     pub last_seen: i64,
@@ -28,7 +48,7 @@ pub struct ArpObservation {
     /// The router's sysName, else its polled address.
     pub router: String,
     pub router_address: String,
-    pub mac: String,
+    pub mac: Mac,
     /// The router interface the entry is on (ifName, else ifDescr), when known.
     pub interface: Option<String>,
     pub first_seen: i64,
@@ -38,7 +58,7 @@ pub struct ArpObservation {
 
 impl Catalog {
     /// Host interfaces that report `address` now or did before, current first, newest first.
-    pub fn address_holders(&self, address: &str) -> Result<Vec<AddressHolder>> {
+    pub fn address_holders(&self, address: IpAddr) -> Result<Vec<AddressHolder>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -51,12 +71,12 @@ impl Catalog {
                  WHERE a.address = ?1 ORDER BY a.current DESC, a.last_seen DESC, h.name",
             )
             .map_err(sql_error)?;
-        stmt.query_map([address], |r| {
+        stmt.query_map([address.to_string()], |r| {
             Ok(AddressHolder {
                 host_id: r.get(0)?,
                 host: r.get(1)?,
                 interface: r.get(2)?,
-                mac: r.get(3)?,
+                mac: mac_column(r, 3)?,
                 prefix_len: r.get(4)?,
                 first_seen: r.get(5)?,
                 last_seen: r.get(6)?,
@@ -68,7 +88,7 @@ impl Catalog {
     }
 
     /// Routers' ARP and neighbour entries for `address`, current first, newest first.
-    pub fn arp_observations(&self, address: &str) -> Result<Vec<ArpObservation>> {
+    pub fn arp_observations(&self, address: IpAddr) -> Result<Vec<ArpObservation>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -81,11 +101,16 @@ impl Catalog {
                  WHERE e.address = ?1 ORDER BY e.current DESC, e.last_seen DESC, d.address",
             )
             .map_err(sql_error)?;
-        stmt.query_map([address], |r| {
+        stmt.query_map([address.to_string()], |r| {
             Ok(ArpObservation {
                 router: r.get(0)?,
                 router_address: r.get(1)?,
-                mac: r.get(2)?,
+                // The column is NOT NULL: a missing MAC is a damaged row too.
+                mac: mac_column(r, 2)?.ok_or(rusqlite::Error::InvalidColumnType(
+                    2,
+                    "mac".into(),
+                    rusqlite::types::Type::Null,
+                ))?,
                 interface: r.get(3)?,
                 first_seen: r.get(4)?,
                 last_seen: r.get(5)?,
@@ -100,7 +125,8 @@ impl Catalog {
     /// EC2 instances (private, public and IPv6). Addresses are stored as text, which does not
     /// sort like numbers, so a CIDR inventory filters this list rather than asking SQL for a
     /// range; the distinct addresses of even a large site are a few hundred thousand strings.
-    pub fn known_addresses(&self) -> Result<Vec<String>> {
+    /// Text that is not an address is skipped.
+    pub fn known_addresses(&self) -> Result<Vec<IpAddr>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -112,9 +138,11 @@ impl Catalog {
                    WHERE s.ipv6 IS NOT NULL",
             )
             .map_err(sql_error)?;
-        stmt.query_map(params![], |r| r.get(0))
+        let texts: Vec<String> = stmt
+            .query_map(params![], |r| r.get(0))
             .and_then(|rows| rows.collect())
-            .map_err(sql_error)
+            .map_err(sql_error)?;
+        Ok(texts.iter().filter_map(|a| a.parse().ok()).collect())
     }
 
     /// When any collector last saw each kind of source for a host: its own scans, its MACs in

@@ -1,11 +1,15 @@
 //! Hosts in the catalog: writing one scan's snapshot, and reading back what is known of a host.
 
+use std::net::IpAddr;
+
 use rusqlite::params;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::model::host::HostSnapshot;
+use crate::model::Mac;
+use crate::model::host::{HostSnapshot, SystemFacts};
 
+use super::addresses::{ip_column, mac_column};
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
 use super::{Catalog, sql_error};
 
@@ -67,7 +71,7 @@ pub struct ScanRow {
     pub error: Option<String>,
 }
 
-/// A current fact of a host.
+/// A current custom fact of a host.
 #[derive(Debug, Clone)]
 pub struct FactRow {
     pub kind: String,
@@ -80,7 +84,7 @@ pub struct FactRow {
 #[derive(Debug, Clone)]
 pub struct InterfaceRow {
     pub name: String,
-    pub mac: Option<String>,
+    pub mac: Option<Mac>,
     pub mtu: Option<i64>,
     pub oper_state: Option<String>,
     pub speed_mbps: Option<i64>,
@@ -91,7 +95,7 @@ pub struct InterfaceRow {
 #[derive(Debug, Clone)]
 pub struct AddressRow {
     pub interface: String,
-    pub address: String,
+    pub address: IpAddr,
     pub family: i64,
     pub prefix_len: Option<i64>,
 }
@@ -100,7 +104,9 @@ pub struct AddressRow {
 #[derive(Debug, Clone)]
 pub struct HostDetails {
     pub host: HostRow,
-    pub facts: Vec<FactRow>,
+    pub system: SystemFacts,
+    /// Custom facts, in the order they were first stored.
+    pub custom_facts: Vec<FactRow>,
     pub interfaces: Vec<InterfaceRow>,
     /// Current package count per manager.
     pub package_counts: Vec<(String, i64)>,
@@ -133,8 +139,8 @@ impl Catalog {
             )
             .map_err(sql_error)?;
 
-        let fact = |kind: &str, (name, value): &(String, Value)| Observed {
-            key: vec![kind.into(), name.as_str().into(), value.to_string().into()],
+        let fact = |kind: &str, name: &str, value: &Value| Observed {
+            key: vec![kind.into(), name.into(), value.to_string().into()],
             extra: vec![],
         };
         let failed_facts: Vec<&str> = snap.failed_facts.iter().map(|(n, _)| n.as_str()).collect();
@@ -142,9 +148,14 @@ impl Catalog {
             &tx,
             host_id,
             snap.facts
+                .entries()
                 .iter()
-                .map(|f| fact("system", f))
-                .chain(snap.custom_facts.iter().map(|f| fact("custom", f))),
+                .map(|(name, value)| fact("system", name, value))
+                .chain(
+                    snap.custom_facts
+                        .iter()
+                        .map(|(name, value)| fact("custom", name, value)),
+                ),
             // A custom fact whose command failed this time keeps its previous value: a failure
             // is not a new value.
             |key| {
@@ -277,7 +288,7 @@ impl Catalog {
     /// What the catalog currently holds about a host.
     pub fn host_details(&self, host: HostRow) -> Result<HostDetails> {
         let id = host.id;
-        let facts = self
+        let facts: Vec<FactRow> = self
             .conn
             .prepare_cached(
                 "SELECT kind, name, value, first_seen FROM host_facts \
@@ -306,7 +317,7 @@ impl Catalog {
                 s.query_map([id], |r| {
                     Ok(AddressRow {
                         interface: r.get(0)?,
-                        address: r.get(1)?,
+                        address: ip_column(r, 1)?,
                         family: r.get(2)?,
                         prefix_len: r.get(3)?,
                     })
@@ -324,7 +335,7 @@ impl Catalog {
                 s.query_map([id], |r| {
                     Ok(InterfaceRow {
                         name: r.get(0)?,
-                        mac: r.get(1)?,
+                        mac: mac_column(r, 1)?,
                         mtu: r.get(2)?,
                         oper_state: r.get(3)?,
                         speed_mbps: r.get(4)?,
@@ -354,9 +365,16 @@ impl Catalog {
             Some(scan) => self.scan(scan)?,
             None => None,
         };
+        let (system, custom_facts): (Vec<FactRow>, Vec<FactRow>) =
+            facts.into_iter().partition(|f| f.kind == "system");
+        let custom_facts = custom_facts
+            .into_iter()
+            .filter(|f| f.kind == "custom")
+            .collect();
         Ok(HostDetails {
             host,
-            facts,
+            system: SystemFacts::from_entries(system.iter().map(|f| (f.name.as_str(), &f.value))),
+            custom_facts,
             interfaces,
             package_counts,
             last_scan,

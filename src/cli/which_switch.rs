@@ -321,19 +321,22 @@ fn live_crawl(
     Ok(())
 }
 
-/// A resolver made when first needed (`None` options: DNS is off).
+/// A resolver, and the runtime its lookups run on, made when first needed (`None` options: DNS
+/// is off).
 struct Lazy {
     options: Option<DnsOptions>,
-    resolver: std::cell::OnceCell<Resolver>,
+    resolver: std::cell::OnceCell<(tokio::runtime::Runtime, Resolver)>,
 }
 
 impl Lazy {
-    fn get(&self) -> Result<Option<&Resolver>> {
+    fn get(&self) -> Result<Option<&(tokio::runtime::Runtime, Resolver)>> {
         let Some(options) = &self.options else {
             return Ok(None);
         };
         if self.resolver.get().is_none() {
-            let _ = self.resolver.set(Resolver::new(options)?);
+            let _ = self
+                .resolver
+                .set((super::settings::runtime()?, Resolver::new(options)?));
         }
         Ok(self.resolver.get())
     }
@@ -374,9 +377,9 @@ fn macs_for(catalog: &Catalog, item: &str, resolver: &Lazy) -> Result<Vec<(Strin
         }
     }
     if out.is_empty()
-        && let Some(resolver) = resolver.get()?
+        && let Some((runtime, resolver)) = resolver.get()?
     {
-        for ip in resolver.addresses(item).addresses {
+        for ip in runtime.block_on(resolver.addresses(item)).addresses {
             for found in from_address(ip, "dns")? {
                 if !out.iter().any(|(m, _)| m == &found.0) {
                     out.push(found);

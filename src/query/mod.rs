@@ -1,8 +1,10 @@
 //! Queries: everything that reads the catalog, joins its sources and returns typed answers
 //! for the commands to print.
 
+pub mod address;
 pub mod ec2;
 pub mod expect;
+pub mod host;
 pub mod packages;
 pub mod placement;
 pub mod whatis;

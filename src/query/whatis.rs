@@ -1,7 +1,10 @@
-//! What whatis-ip and whatis-host show alike: a MAC's switch port as which-switch decides it,
-//! EC2 instances, reverse DNS, and the user's subnets file.
+//! What whatis-ip and whatis-host share: a MAC's switch port as which-switch decides it, EC2
+//! instances, reverse DNS and the PTR names that do not resolve back, and the user's subnets
+//! file; and the JSON both show these as.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
@@ -24,35 +27,74 @@ pub fn load_subnets(flag: Option<&PathBuf>, config: &Config) -> Result<Subnets> 
     )
 }
 
-/// Where a MAC is plugged in, as one JSON object (which-switch's answer for it), or `None`
-/// when no forwarding table has seen it.
+/// Where a MAC is plugged in, as which-switch decides it.
+#[derive(Debug, Clone)]
+pub struct SwitchPort {
+    pub placed: Placed,
+    /// The MAC's vendor (IEEE registry).
+    pub vendor: Option<String>,
+    /// The host interface that has the MAC, when the MAC was asked about for an interface.
+    pub interface: Option<String>,
+}
+
+/// Where `mac` is plugged in, or `None` when no forwarding table has seen it.
 pub fn switch_port(
     placer: &Placer,
     catalog: &Catalog,
-    mac: &str,
+    mac: Mac,
     vendors: &HashMap<Mac, String>,
-) -> Result<Option<Value>> {
-    let Some(placed) = placer.answer(catalog, mac)? else {
+) -> Result<Option<SwitchPort>> {
+    let Some(placed) = placer.answer(catalog, &mac.to_string())? else {
         return Ok(None);
     };
-    Ok(Some(placed_json(&placed, vendors)))
+    let vendor = placed
+        .sighting
+        .mac
+        .parse::<Mac>()
+        .ok()
+        .and_then(|m| vendors.get(&m).cloned());
+    Ok(Some(SwitchPort {
+        placed,
+        vendor,
+        interface: None,
+    }))
 }
 
-fn placed_json(placed: &Placed, vendors: &HashMap<Mac, String>) -> Value {
-    let s = &placed.sighting;
-    let member = s.port_name.clone().or_else(|| s.port_descr.clone());
-    let port = s.lag_name.clone().or(member);
-    json!({
-        "mac": s.mac,
-        "switch": s.device_name.clone().unwrap_or_else(|| s.device_address.clone()),
-        "port": port,
-        "vlan": s.vlan,
-        "role": placed.role.name(),
-        "current": s.current,
-        "last_seen": clock::format(s.last_seen),
-        "vendor": s.mac.parse::<Mac>().ok().and_then(|m| vendors.get(&m).cloned()),
-        "why": placed.why,
-    })
+impl SwitchPort {
+    /// The switch: its name, else the address it was polled at.
+    pub fn switch(&self) -> String {
+        let s = &self.placed.sighting;
+        s.device_name
+            .clone()
+            .unwrap_or_else(|| s.device_address.clone())
+    }
+
+    /// The port: the aggregate for LAG members, else its name, else its description.
+    pub fn port(&self) -> Option<String> {
+        let s = &self.placed.sighting;
+        let member = s.port_name.clone().or_else(|| s.port_descr.clone());
+        s.lag_name.clone().or(member)
+    }
+
+    /// As whatis shows it; `interface` last, and only when there is one.
+    pub fn to_json(&self) -> Value {
+        let s = &self.placed.sighting;
+        let mut v = json!({
+            "mac": s.mac,
+            "switch": self.switch(),
+            "port": self.port(),
+            "vlan": s.vlan,
+            "role": self.placed.role.name(),
+            "current": s.current,
+            "last_seen": clock::format(s.last_seen),
+            "vendor": self.vendor,
+            "why": self.placed.why,
+        });
+        if let Some(i) = &self.interface {
+            v["interface"] = json!(i);
+        }
+        v
+    }
 }
 
 /// An EC2 instance as whatis shows it: identity, state, group, addresses and tags.
@@ -100,26 +142,62 @@ pub fn ptr_json(answer: &ReverseAnswer) -> Value {
     )
 }
 
+/// A PTR name of an address that does not resolve back to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unconfirmed {
+    pub name: String,
+    pub address: IpAddr,
+    pub why: Forward,
+}
+
+/// What the forward lookup of an unconfirmed PTR name gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forward {
+    Failed(String),
+    /// No address record of the address's family.
+    Nothing,
+    /// Other addresses than the one asked about.
+    Elsewhere(Vec<IpAddr>),
+}
+
+impl fmt::Display for Unconfirmed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PTR {} does not resolve back to {}: ",
+            self.name, self.address
+        )?;
+        match &self.why {
+            Forward::Failed(e) => write!(f, "its forward lookup failed: {e}"),
+            Forward::Nothing => write!(f, "it has no address record of that family"),
+            Forward::Elsewhere(ips) => write!(f, "it resolves to {}", join(ips)),
+        }
+    }
+}
+
+/// Addresses (or anything shown) as a comma-separated list.
+pub fn join<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The disagreements reverse DNS shows on its own: PTR names that do not resolve back.
-pub fn ptr_disagreements(address: &str, answer: &ReverseAnswer) -> Vec<String> {
+pub fn unconfirmed(address: IpAddr, answer: &ReverseAnswer) -> Vec<Unconfirmed> {
     answer
         .names
         .iter()
         .filter(|p| !p.confirmed)
-        .map(|p| {
-            let how = match (&p.forward_error, p.forward.is_empty()) {
-                (Some(e), _) => format!("its forward lookup failed: {e}"),
-                (None, true) => "it has no address record of that family".to_string(),
-                (None, false) => format!(
-                    "it resolves to {}",
-                    p.forward
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            format!("PTR {} does not resolve back to {address}: {how}", p.name)
+        .map(|p| Unconfirmed {
+            name: p.name.clone(),
+            address,
+            why: match (&p.forward_error, p.forward.is_empty()) {
+                (Some(e), _) => Forward::Failed(e.clone()),
+                (None, true) => Forward::Nothing,
+                (None, false) => Forward::Elsewhere(p.forward.clone()),
+            },
         })
         .collect()
 }

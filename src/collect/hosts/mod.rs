@@ -10,10 +10,11 @@ pub mod interfaces;
 pub mod local;
 pub mod remote;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::FactConfig;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::host::{SystemFacts, Virtualization};
 
 /// The raw text a Linux host exposes about itself, read from local files or over SSH; turned
 /// into facts by [`system_facts`], so that both ways of scanning report the same facts.
@@ -36,7 +37,7 @@ pub struct SystemSources {
     pub container: bool,
 }
 
-/// The DMI facts, as `(fact name, file under /sys/class/dmi/id/)`.
+/// The DMI facts, as `(fact name, file under /sys/class/dmi/id/)`: the files to read.
 pub const DMI_FILES: [(&str, &str); 5] = [
     ("hw_vendor", "sys_vendor"),
     ("hw_product", "product_name"),
@@ -45,74 +46,58 @@ pub const DMI_FILES: [(&str, &str); 5] = [
     ("bios_version", "bios_version"),
 ];
 
-/// The system facts, in the order whatis-host shows them.
-pub fn system_facts(src: &SystemSources) -> Vec<(String, Value)> {
-    let mut facts: Vec<(String, Value)> = Vec::new();
-    let mut put = |name: &str, value: Option<Value>| {
-        if let Some(v) = value {
-            facts.push((name.to_string(), v));
-        }
-    };
+/// The system facts the sources hold.
+pub fn system_facts(src: &SystemSources) -> SystemFacts {
     let os = src
         .os_release
         .as_deref()
         .map(parse_os_release)
         .unwrap_or_default();
-    let os_field = |k: &str| os.iter().find(|(key, _)| key == k).map(|(_, v)| json!(v));
-    put("os", os_field("PRETTY_NAME").or_else(|| os_field("NAME")));
-    put("os_id", os_field("ID"));
-    put("os_version", os_field("VERSION_ID"));
+    let os_field = |k: &str| os.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let text = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(Value::from)
+            .map(str::to_string)
     };
-    put("kernel", text(&src.kernel_release));
-    put("kernel_build", text(&src.kernel_build));
-    put("arch", text(&src.arch));
     let cpuinfo = src.cpuinfo.as_deref().unwrap_or_default();
-    let (model, count) = parse_cpuinfo(cpuinfo);
-    put("cpu_model", model.map(Value::from));
-    let count = if count > 0 {
-        Some(count)
-    } else {
-        src.online_cpus
+    let (cpu_model, count) = parse_cpuinfo(cpuinfo);
+    let dmi = |file: &str| {
+        src.dmi
+            .iter()
+            .find(|(f, v)| f == file && !v.is_empty())
+            .map(|(_, v)| v.clone())
     };
-    put("cpu_count", count.map(Value::from));
-    put(
-        "memory_bytes",
-        src.meminfo
-            .as_deref()
-            .and_then(parse_mem_total)
-            .map(Value::from),
-    );
-    for (fact, file) in DMI_FILES {
-        put(
-            fact,
-            src.dmi
-                .iter()
-                .find(|(f, v)| f == file && !v.is_empty())
-                .map(|(_, v)| Value::from(v.as_str())),
-        );
+    SystemFacts {
+        os: os_field("PRETTY_NAME").or_else(|| os_field("NAME")),
+        os_id: os_field("ID"),
+        os_version: os_field("VERSION_ID"),
+        kernel: text(&src.kernel_release),
+        kernel_build: text(&src.kernel_build),
+        arch: text(&src.arch),
+        cpu_model,
+        cpu_count: if count > 0 {
+            Some(count)
+        } else {
+            src.online_cpus
+        }
+        .map(|n| n as u64),
+        memory_bytes: src.meminfo.as_deref().and_then(parse_mem_total),
+        hw_vendor: dmi("sys_vendor"),
+        hw_product: dmi("product_name"),
+        hw_serial: dmi("product_serial"),
+        board_serial: dmi("board_serial"),
+        bios_version: dmi("bios_version"),
+        boot_time: src.proc_stat.as_deref().and_then(parse_boot_time),
+        machine_id: text(&src.machine_id),
+        virtualization: if src.container {
+            Some(Virtualization::Container)
+        } else if cpuinfo_has_hypervisor_flag(cpuinfo) {
+            Some(Virtualization::Vm)
+        } else {
+            None
+        },
     }
-    put(
-        "boot_time",
-        src.proc_stat
-            .as_deref()
-            .and_then(parse_boot_time)
-            .map(Value::from),
-    );
-    put("machine_id", text(&src.machine_id));
-    let virt = if src.container {
-        Some("container")
-    } else if cpuinfo_has_hypervisor_flag(cpuinfo) {
-        Some("vm")
-    } else {
-        None
-    };
-    put("virtualization", virt.map(Value::from));
-    facts
 }
 
 /// A custom fact's value from its command's output: the trimmed text, or with `format = "json"`

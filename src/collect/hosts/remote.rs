@@ -482,8 +482,8 @@ mod tests {
         assert!(snap.interfaces.iter().any(|i| i.name == "lo"));
         // From /proc/sys/kernel/arch where the kernel has it, else from uname: the same.
         let uname = nix::sys::utsname::uname().unwrap();
-        let arch = snap.facts.iter().find(|(k, _)| k == "arch").unwrap();
-        assert_eq!(arch.1, Value::from(uname.machine().to_str().unwrap()));
+        let arch = snap.facts.arch.as_deref().unwrap();
+        assert_eq!(arch, uname.machine().to_str().unwrap());
         assert_eq!(snap.custom_facts[0].1, Value::from("it's $(not run)"));
         assert_eq!(snap.custom_facts[1].1, serde_json::json!({"a": [1, 2]}));
         let (name, err) = &snap.failed_facts[0];
