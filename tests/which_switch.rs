@@ -287,7 +287,12 @@ fn history_shows_where_a_mac_was_before() {
     let host_a: Vec<(&str, &str)> = moves
         .iter()
         .filter(|r| r["mac"] == HOST_A)
-        .map(|r| (r["port"].as_str().unwrap(), r["moved_from"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["port"].as_str().unwrap(),
+                r["moved_from"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(host_a, [("ge7", "ge5")], "{moves:?}");
     let now = &answer(&lab, &[HOST_A])[0];

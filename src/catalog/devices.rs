@@ -92,6 +92,19 @@ pub struct Sighting {
     pub macs_on_port: i64,
 }
 
+impl Sighting {
+    /// The physical port's name: ifName, else ifDescr (some devices fill only one).
+    pub fn member_port(&self) -> Option<String> {
+        self.port_name.clone().or_else(|| self.port_descr.clone())
+    }
+
+    /// The port as a user names it: the aggregate (LAG) the port is a member of, else the
+    /// physical port.
+    pub fn port(&self) -> Option<String> {
+        self.lag_name.clone().or_else(|| self.member_port())
+    }
+}
+
 /// A neighbour currently seen on a port of a device.
 #[derive(Debug, Clone)]
 pub struct NeighborRow {

@@ -4,7 +4,10 @@
 //! made here at the edge and handed down to the collectors and queries that wait on the
 //! network; tools with no network work never start one.
 
+use std::future::Future;
 use std::path::PathBuf;
+
+use futures_util::FutureExt;
 use std::time::Duration;
 
 use crate::aws;
@@ -20,6 +23,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the async runtime", e))
+}
+
+/// Runs a query step on the runtime; without one (the command asks no network), the step waits
+/// on nothing, so it is done at its first poll.
+pub fn wait<T>(runtime: Option<&tokio::runtime::Runtime>, step: impl Future<Output = T>) -> T {
+    match runtime {
+        Some(runtime) => runtime.block_on(step),
+        None => step
+            .now_or_never()
+            .expect("without a runtime, a query has nothing to wait on"),
+    }
 }
 
 /// A number of seconds from a flag, else the configuration, else `default`, bounded so that a

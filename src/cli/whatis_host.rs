@@ -1,9 +1,6 @@
 //! `whatis-host`: everything known about a host name, joined from DNS and every collector's
 //! part of the catalog, with the places where the sources disagree pointed out.
 
-use std::future::Future;
-
-use futures_util::FutureExt;
 use serde_json::{Map, Value, json};
 
 use crate::clock;
@@ -180,7 +177,7 @@ impl Tool for Args {
                 outcome = Outcome::NothingFound;
             }
             let mut records = Vec::new();
-            for answer in wait(runtime.as_ref(), query.answer(&valid))? {
+            for answer in super::settings::wait(runtime.as_ref(), query.answer(&valid))? {
                 match answer {
                     NameAnswer::Unknown { name, why } => {
                         warn(NAME, format!("{name}: {why}"));
@@ -197,17 +194,6 @@ impl Tool for Args {
 
 /// Names answered per batch (DNS for a batch is asked concurrently).
 const BATCH: usize = 2000;
-
-/// Runs a query step on the runtime; with DNS off there is no runtime, and the step waits on
-/// nothing, so it is done at its first poll.
-fn wait<T>(runtime: Option<&tokio::runtime::Runtime>, step: impl Future<Output = T>) -> T {
-    match runtime {
-        Some(runtime) => runtime.block_on(step),
-        None => step
-            .now_or_never()
-            .expect("with DNS off, a query has nothing to wait on"),
-    }
-}
 
 /// The card of one host matching a name (or of a name only DNS or EC2 knows).
 fn card(found: &Found, card: &HostCard) -> Record<Row> {

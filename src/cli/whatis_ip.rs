@@ -2,11 +2,9 @@
 //! joined from DNS, the subnets file and every collector's part of the catalog, with the places
 //! where the sources disagree pointed out.
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use futures_util::FutureExt;
 use serde_json::{Value, json};
 
 use crate::clock;
@@ -177,7 +175,7 @@ impl Tool for Args {
         // counts as nothing found.
         let mut answer = |batch: &[(String, IpAddr)], listing: bool| -> Result<Outcome> {
             let addresses: Vec<IpAddr> = batch.iter().map(|(_, ip)| *ip).collect();
-            let reports = wait(runtime.as_ref(), query.answer(&addresses))?;
+            let reports = super::settings::wait(runtime.as_ref(), query.answer(&addresses))?;
             let mut outcome = Outcome::Success;
             let mut records = Vec::with_capacity(batch.len());
             for ((item, _), report) in batch.iter().zip(&reports) {
@@ -202,7 +200,10 @@ impl Tool for Args {
                         outcome = outcome.max(answer(&singles, false)?);
                         singles.clear();
                     }
-                    let addresses = wait(runtime.as_ref(), query.inventory(net, self.ptr_sweep))?;
+                    let addresses = super::settings::wait(
+                        runtime.as_ref(),
+                        query.inventory(net, self.ptr_sweep),
+                    )?;
                     if addresses.is_empty() {
                         warn(NAME, format!("{item}: nothing known in this prefix"));
                         outcome = Outcome::NothingFound;
@@ -233,17 +234,6 @@ impl Tool for Args {
             outcome = outcome.max(answer(&singles, false)?);
         }
         Ok(outcome)
-    }
-}
-
-/// Runs a query step on the runtime; with DNS off there is no runtime, and the step waits on
-/// nothing, so it is done at its first poll.
-fn wait<T>(runtime: Option<&tokio::runtime::Runtime>, step: impl Future<Output = T>) -> T {
-    match runtime {
-        Some(runtime) => runtime.block_on(step),
-        None => step
-            .now_or_never()
-            .expect("with DNS off, a query has nothing to wait on"),
     }
 }
 

@@ -1,24 +1,20 @@
 //! `which-switch`: the switch, port and VLAN a MAC, IP or host is plugged into, with history.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::catalog::Catalog;
 use crate::clock;
 use crate::collect;
 use crate::collect::switches::{self as switches, Switches};
-
-use crate::dns::{DnsOptions, Resolver};
 use crate::error::{Outcome, Result};
 use crate::input;
 use crate::model::Mac;
 use crate::net::oui;
-use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
-use crate::query::placement::{self, Placed, Placer};
+use crate::output::{Key, OutputArgs, Printer, Record, Schema, Shape};
+use crate::query::switch::{self, Located};
 
-use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, warn};
+use super::{CommonArgs, DnsArgs, QUERY_EXIT_STATUS, Tool, ToolDoc, settings, warn};
 
 const NAME: &str = "which-switch";
 
@@ -152,258 +148,81 @@ impl Tool for Args {
     };
 
     fn run(self) -> Result<Outcome> {
-        let mut printer = Printer::new::<Row>(&self.output)?;
+        // moved_from is filled by --moves only: other views leave it out unless -f names it.
+        let view_only: &[Key<Row>] = if self.moves { &[] } else { &[Row::MOVED_FROM] };
+        let mut printer = Printer::without::<Row>(&self.output, view_only)?;
         let config = self.common.config()?;
-        if let Some(port) = &self.port {
-            let catalog = self.common.open_catalog(&config)?;
-            let placer = Placer::new(&catalog)?;
-            let (switch, port) = (&port[0], &port[1]);
-            // Each MAC on the port is placed with its own evidence (its owner differs).
-            let mut placed = Vec::new();
-            for sighting in catalog.port_sightings(switch, port)? {
-                placed.extend(placer.classify(&catalog, vec![sighting])?);
-            }
-            if placed.is_empty() {
-                warn(
-                    NAME,
-                    format!(
-                        "{switch} {port}: nothing learned on that port (or no such switch or port)"
-                    ),
-                );
-                return Ok(Outcome::NothingFound);
-            }
-            let query = format!("{switch} {port}");
-            return print_rows(
-                &mut printer,
-                placed
-                    .into_iter()
-                    .map(|p| (query.clone(), "port".into(), p))
-                    .collect(),
-                None,
-            );
-        }
-        if self.moves {
-            let catalog = self.common.open_catalog(&config)?;
-            let since = clock::parse_since(&self.since, clock::now())?;
-            let moves = catalog.moves_since(since)?;
-            let placer = Placer::new(&catalog)?;
-            if moves.is_empty() {
-                return Ok(Outcome::NothingFound);
-            }
-            let mut from = Vec::new();
-            let mut rows = Vec::new();
-            for (old, new) in moves {
-                let placed = placer.classify(&catalog, vec![new])?.remove(0);
-                from.push(old.port_name.or(old.port_descr));
-                rows.push((placed.sighting.mac.clone(), "moves".to_string(), placed));
-            }
-            return print_rows(&mut printer, rows, Some(from));
-        }
-        let items = input::items(&self.items, "MACs, addresses or host names")?;
         let mut catalog = self.common.open_catalog(&config)?;
-        // Built on first use: most inputs are MACs or addresses that need no DNS.
-        let dns = self.dns.options(&config)?;
-        let resolver = Lazy {
-            options: dns,
-            resolver: std::cell::OnceCell::new(),
-        };
-        let resolved: Vec<(String, Vec<(String, String)>)> = items
-            .iter()
-            .map(|item| Ok((item.clone(), macs_for(&catalog, item, &resolver)?)))
-            .collect::<Result<_>>()?;
-        if self.live {
-            live_crawl(&mut catalog, &config, &resolved)?;
-        }
-        // Every MAC placed from one state of the catalog (a crawl may be committing
-        // alongside), and SQLite's read lock taken once rather than per statement.
-        let snapshot = catalog.read_snapshot()?;
-        let placer = Placer::new(&catalog)?;
-        let mut outcome = Outcome::Success;
-        let mut rows: Vec<(String, String, Placed)> = Vec::new();
-        for (item, macs) in resolved {
-            let item = &item;
-            if macs.is_empty() {
-                warn(
-                    NAME,
-                    format!(
-                        "{item}: no MAC known for it (not in any ARP table, host interface or forwarding table)"
-                    ),
-                );
-                outcome = Outcome::NothingFound;
-                continue;
-            }
-            let mut any = false;
-            for (mac, via) in macs {
-                let sightings = catalog.sightings(&mac, true)?;
-                if sightings.is_empty() {
-                    warn(
-                        NAME,
-                        format!("{item}: {mac} ({via}) is in no forwarding table"),
-                    );
-                    continue;
+        let answer = if let Some(port) = &self.port {
+            switch::on_port(&catalog, &port[0], &port[1])?
+        } else if self.moves {
+            switch::moves(&catalog, clock::parse_since(&self.since, clock::now())?)?
+        } else {
+            let items = input::items(&self.items, "MACs, addresses or host names")?;
+            let dns = self.dns.options(&config)?;
+            // The one runtime, only for network work: DNS for names, or a --live crawl.
+            let runtime = match dns.is_some() || self.live {
+                true => Some(settings::runtime()?),
+                false => None,
+            };
+            let resolved = settings::wait(
+                runtime.as_ref(),
+                switch::resolve(&catalog, &items, dns.as_ref()),
+            )?;
+            if let (true, Some(runtime)) = (self.live, &runtime) {
+                let devices = switch::live_devices(&catalog, &config, &resolved)?;
+                if !devices.is_empty() {
+                    let (overrides, concurrency) = settings::snmp(&config, None, None, None);
+                    let targets = switches::targets(&config, &devices, &overrides)?;
+                    runtime.block_on(async {
+                        let crawl = Switches::new(NAME, "--live: ", &targets, catalog.path());
+                        let crawl = Arc::new(crawl.await?);
+                        collect::run(crawl, &mut catalog, targets, concurrency).await
+                    })?;
                 }
-                any = true;
-                let placed = placer.classify(&catalog, sightings)?;
-                rows.extend(
-                    placement::select(placed, self.all, self.history)
-                        .into_iter()
-                        .map(|p| (item.clone(), via.clone(), p)),
-                );
             }
-            if !any {
-                outcome = Outcome::NothingFound;
-            }
+            switch::locate(&catalog, resolved, self.all, self.history)?
+        };
+        for miss in &answer.misses {
+            warn(NAME, miss);
         }
-        drop(snapshot);
-        print_rows(&mut printer, rows, None)?;
-        Ok(outcome)
-    }
-}
-
-/// Prints (query, via, placed) rows, with vendors looked up in one pass over the registry.
-fn print_rows(
-    printer: &mut Printer,
-    rows: Vec<(String, String, Placed)>,
-    moved_from: Option<Vec<Option<String>>>,
-) -> Result<Outcome> {
-    let macs: Vec<Mac> = rows
-        .iter()
-        .filter_map(|(_, _, p)| p.sighting.mac.parse().ok())
-        .collect();
-    let vendors = oui::vendors(Path::new(oui::REGISTRY_DIR), &macs);
-    let records: Vec<Record<Row>> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (query, via, placed))| {
-            let mut r = record(query, via, placed, &vendors);
-            if let Some(from) = &moved_from {
-                r.set(Row::MOVED_FROM, from[i].clone());
-            }
-            r
+        if answer.rows.is_empty() && (self.port.is_some() || self.moves) {
+            return Ok(Outcome::NothingFound);
+        }
+        let macs: Vec<Mac> = answer
+            .rows
+            .iter()
+            .filter_map(|l| l.placed.sighting.mac.parse().ok())
+            .collect();
+        // Vendors looked up in one pass over the registry.
+        let vendors = oui::vendors(Path::new(oui::REGISTRY_DIR), &macs);
+        let records: Vec<Record<Row>> = answer.rows.iter().map(|l| record(l, &vendors)).collect();
+        printer.print(&records, Shape::Table)?;
+        Ok(if answer.complete {
+            Outcome::Success
+        } else {
+            Outcome::NothingFound
         })
-        .collect();
-    printer.print(&records, Shape::Table)?;
-    Ok(Outcome::Success)
-}
-
-/// --live: recrawls the devices the MACs were seen on, and the configured routers (for ARP).
-fn live_crawl(
-    catalog: &mut Catalog,
-    config: &crate::config::Config,
-    resolved: &[(String, Vec<(String, String)>)],
-) -> Result<()> {
-    let mut addresses: Vec<String> = Vec::new();
-    let mut unseen = false;
-    for (mac, _) in resolved.iter().flat_map(|(_, macs)| macs) {
-        let sightings = catalog.sightings(mac, true)?;
-        unseen |= sightings.is_empty();
-        addresses.extend(sightings.into_iter().map(|s| s.device_address));
-    }
-    addresses.extend(
-        config
-            .switches
-            .iter()
-            .filter(|s| unseen || s.role.as_deref() == Some("router"))
-            .map(|s| s.address.clone()),
-    );
-    addresses.sort();
-    addresses.dedup();
-    if addresses.is_empty() {
-        return Ok(());
-    }
-    let (overrides, concurrency) = super::settings::snmp(config, None, None, None);
-    let targets = switches::targets(config, &addresses, &overrides)?;
-    let runtime = super::settings::runtime()?;
-    runtime.block_on(async {
-        let collector = Switches::new(NAME, "--live: ", &targets, catalog.path()).await?;
-        collect::run(Arc::new(collector), catalog, targets, concurrency).await
-    })?;
-    Ok(())
-}
-
-/// A resolver, and the runtime its lookups run on, made when first needed (`None` options: DNS
-/// is off).
-struct Lazy {
-    options: Option<DnsOptions>,
-    resolver: std::cell::OnceCell<(tokio::runtime::Runtime, Resolver)>,
-}
-
-impl Lazy {
-    fn get(&self) -> Result<Option<&(tokio::runtime::Runtime, Resolver)>> {
-        let Some(options) = &self.options else {
-            return Ok(None);
-        };
-        if self.resolver.get().is_none() {
-            let _ = self
-                .resolver
-                .set((super::settings::runtime()?, Resolver::new(options)?));
-        }
-        Ok(self.resolver.get())
     }
 }
 
-/// The MACs an input stands for, and how each was found.
-fn macs_for(catalog: &Catalog, item: &str, resolver: &Lazy) -> Result<Vec<(String, String)>> {
-    if let Ok(mac) = item.parse::<Mac>() {
-        return Ok(vec![(mac.to_string(), "mac".into())]);
-    }
-    let from_address = |ip: IpAddr, via: &str| -> Result<Vec<(String, String)>> {
-        let bindings = catalog.macs_of_address(&ip.to_string())?;
-        // Current bindings if there are any, else the most recent ones: an address that has
-        // gone quiet is still worth an answer about where it was.
-        let newest_current = bindings.iter().any(|b| b.current);
-        let mut out: Vec<(String, String)> = Vec::new();
-        for b in bindings.iter().filter(|b| b.current || !newest_current) {
-            if !out.iter().any(|(m, _)| m == &b.mac) {
-                let how = if via == "dns" {
-                    format!("dns+{}", b.source)
-                } else {
-                    b.source.clone()
-                };
-                out.push((b.mac.clone(), how));
-            }
-        }
-        Ok(out)
-    };
-    if let Ok(ip) = item.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return from_address(ip, "ip");
-    }
-    let mut out = Vec::new();
-    for host in catalog.find_hosts(item)? {
-        for (_, mac) in catalog.host_macs(host.id)? {
-            if !out.iter().any(|(m, _)| m == &mac) {
-                out.push((mac, "host".to_string()));
-            }
-        }
-    }
-    if out.is_empty()
-        && let Some((runtime, resolver)) = resolver.get()?
-    {
-        for ip in runtime.block_on(resolver.addresses(item)).addresses {
-            for found in from_address(ip, "dns")? {
-                if !out.iter().any(|(m, _)| m == &found.0) {
-                    out.push(found);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String>) -> Record<Row> {
+fn record(located: &Located, vendors: &HashMap<Mac, String>) -> Record<Row> {
+    let Located {
+        query,
+        via,
+        placed,
+        moved_from,
+    } = located;
     let s = &placed.sighting;
-    let member = s.port_name.clone().or_else(|| s.port_descr.clone());
-    let (port, member_port) = match &s.lag_name {
-        Some(lag) => (Some(lag.clone()), member),
-        None => (member, None),
-    };
+    // A LAG member is shown as its aggregate, with the physical port beside it.
+    let member_port = s.lag_name.as_ref().and(s.member_port());
     let vendor = s
         .mac
         .parse::<Mac>()
         .ok()
         .and_then(|m| vendors.get(&m).cloned());
     let mut r = Row::record();
-    r.set(Row::QUERY, query)
+    r.set(Row::QUERY, query.as_str())
         .set(Row::MAC, s.mac.as_str())
         .set(
             Row::SWITCH,
@@ -411,7 +230,7 @@ fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String
                 .clone()
                 .unwrap_or_else(|| s.device_address.clone()),
         )
-        .set(Row::PORT, port)
+        .set(Row::PORT, s.port())
         .set(Row::VLAN, s.vlan)
         .set(Row::ROLE, placed.role.name())
         .set(Row::WHY, placed.why.as_str())
@@ -427,6 +246,7 @@ fn record(query: &str, via: &str, placed: &Placed, vendors: &HashMap<Mac, String
         .set(Row::MACS_ON_PORT, s.macs_on_port)
         .set(Row::CURRENT, s.current)
         .set(Row::FIRST_SEEN, clock::format(s.first_seen))
-        .set(Row::VIA, via);
+        .set(Row::VIA, via.as_str())
+        .set(Row::MOVED_FROM, moved_from.clone());
     r
 }

@@ -261,6 +261,12 @@ impl Printer {
     /// tables, tsv and csv show the fields marked shown; cards and JSON show them all, so that
     /// lines stay readable while scripts and people still get everything.
     pub fn new<S: Schema>(args: &OutputArgs) -> Result<Self> {
+        Printer::without::<S>(args, &[])
+    }
+
+    /// As [`Printer::new`], leaving out `view_only` fields unless `-f` names them: fields that
+    /// only one view of a command fills (which-switch's `moved_from`, for `--moves`).
+    pub fn without<S: Schema>(args: &OutputArgs, view_only: &[Key<S>]) -> Result<Self> {
         let schema = S::FIELDS;
         let tty = io::stdout().is_terminal();
         let format = match (args.json, args.format) {
@@ -270,6 +276,9 @@ impl Printer {
             (false, None) => Format::Tsv,
         };
         let mut fields = select_fields(&args.fields, schema)?;
+        if args.fields.is_empty() {
+            fields.retain(|&(i, _)| !view_only.iter().any(|k| k.index == i));
+        }
         let card_fields = fields.clone();
         if args.fields.is_empty() && !matches!(format, Format::Json | Format::Jsonl) {
             fields.retain(|&(i, _)| schema[i].shown);

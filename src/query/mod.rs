@@ -7,4 +7,5 @@ pub mod expect;
 pub mod host;
 pub mod packages;
 pub mod placement;
+pub mod switch;
 pub mod whatis;

@@ -72,8 +72,7 @@ impl SwitchPort {
     /// The port: the aggregate for LAG members, else its name, else its description.
     pub fn port(&self) -> Option<String> {
         let s = &self.placed.sighting;
-        let member = s.port_name.clone().or_else(|| s.port_descr.clone());
-        s.lag_name.clone().or(member)
+        s.port()
     }
 
     /// As whatis shows it; `interface` last, and only when there is one.
