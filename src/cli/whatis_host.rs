@@ -427,17 +427,15 @@ impl Joined<'_> {
         }
         if let Some(dns) = self.dns {
             for e in self.ec2.iter().filter(|e| {
-                matches!(
-                    e.state.as_deref(),
-                    Some("terminated" | "stopped" | "shutting-down")
-                )
+                use crate::model::ec2::InstanceState::{ShuttingDown, Stopped, Terminated};
+                matches!(e.state, Some(Terminated | Stopped | ShuttingDown))
             }) {
                 for ip in [&e.private_ip, &e.public_ip].into_iter().flatten() {
                     if dns.addresses.iter().any(|a| a.to_string() == *ip) {
                         out.push(format!(
                             "DNS gives {ip}, the address of EC2 instance {}, which is {}",
                             e.instance_id,
-                            e.state.as_deref().unwrap_or_default()
+                            e.state.as_ref().map_or("", |s| s.as_str())
                         ));
                     }
                 }

@@ -257,6 +257,7 @@ pub fn address(i: &Instance, kind: AddressKind) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ec2::InstanceState;
 
     fn instance(id: &str, name: &str, launch: i64) -> Instance {
         Instance {
@@ -265,7 +266,7 @@ mod tests {
             source: "r".into(),
             name: Some(name.into()),
             tags: [("Name".to_string(), name.to_string())].into(),
-            state: "running".into(),
+            state: InstanceState::Running,
             instance_type: None,
             az: None,
             vpc_id: None,
