@@ -26,7 +26,7 @@ use aws_sdk_ec2::types::Filter;
 
 use crate::error::{Error, ErrorKind, Result};
 
-use crate::model::ec2::{ASG_TAG, Asg, Instance, Interface, Member};
+use crate::model::ec2::{ASG_TAG, Asg, Instance, InstanceState, Interface, Member};
 
 /// Where to look: profiles (`None` is the default chain) and regions (empty: each profile's
 /// default region), and how long to wait.
@@ -291,11 +291,11 @@ impl Source {
             id,
             region: self.region.clone(),
             source: self.label.clone(),
-            state: i
-                .state()
-                .and_then(|s| s.name())
-                .map(|n| n.as_str().to_string())
-                .unwrap_or_else(|| "unknown".into()),
+            state: InstanceState::parse(
+                i.state()
+                    .and_then(|s| s.name())
+                    .map_or("unknown", |n| n.as_str()),
+            ),
             instance_type: i.instance_type().map(|t| t.as_str().to_string()),
             az: i
                 .placement()

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::Result;
-use crate::model::ec2::{Asg, Instance};
+use crate::model::ec2::{Asg, Instance, InstanceState};
 
 use super::observations::{Cell, Observed, Stamp, Table};
 use super::{Catalog, sql_error};
@@ -56,7 +56,7 @@ pub struct Ec2InstanceRow {
     pub instance_id: String,
     pub region: String,
     pub name: Option<String>,
-    pub state: Option<String>,
+    pub state: Option<InstanceState>,
     pub instance_type: Option<String>,
     pub az: Option<String>,
     pub private_ip: Option<String>,
@@ -122,6 +122,7 @@ impl Catalog {
             let observed = Observed {
                 key: vec![
                     i.name.clone().into(),
+                    // EC2's own word, so that the history reads as the console does.
                     i.state.as_str().into(),
                     i.instance_type.clone().into(),
                     i.az.clone().into(),
@@ -300,7 +301,10 @@ impl Catalog {
                 instance_id: r.get(0)?,
                 region: r.get(1)?,
                 name: r.get(2)?,
-                state: r.get(3)?,
+                state: r
+                    .get::<_, Option<String>>(3)?
+                    .as_deref()
+                    .map(InstanceState::parse),
                 instance_type: r.get(4)?,
                 az: r.get(5)?,
                 private_ip: r.get(6)?,

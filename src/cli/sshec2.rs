@@ -5,12 +5,11 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde_json::json;
 
-use crate::aws::{self, Source};
 use crate::clock;
 use crate::error::{Error, ErrorKind, Outcome, Result};
-use crate::model::ec2::{Asg, Instance};
+use crate::model::ec2::Instance;
 use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
-use crate::query::ec2::{self as select, AddressKind, Pick, Target};
+use crate::query::ec2::{self as select, AddressKind, Found, Pick, Wanted};
 
 use super::{CommonArgs, Tool, ToolDoc, warn};
 
@@ -152,13 +151,6 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ),
 ];
 
-/// What the user asked for, once parsed.
-enum Wanted {
-    Instances(Option<Target>),
-    Group(String),
-    Prefix(String),
-}
-
 /// The AWS SDK's environment variables that sshec2 and sync-ec2 honour.
 pub const AWS_ENVIRONMENT: &[(&str, &str)] = &[
     (
@@ -230,26 +222,24 @@ impl Tool for Args {
         };
 
         let runtime = super::settings::runtime()?;
-        let found = runtime.block_on(async {
-            let sources = aws::sources(&options).await?;
-            find(&sources, &wanted, &self.tags).await
-        })?;
+        let search = runtime.block_on(select::search(&options, &wanted, &self.tags))?;
         drop(runtime);
 
-        let mut matches = found.matches;
-        if matches.is_empty() {
-            // Only a search that reached every source may say "nothing": otherwise the
-            // instance may well be in the region that failed.
-            if let Some(first) = found.failures.into_iter().next() {
-                return Err(first);
+        let matches = match search.found {
+            Found::Running(matches) => matches,
+            Found::Nothing(why) => {
+                // Only a search that reached every source may say "nothing": otherwise the
+                // instance may well be in the region that failed.
+                if let Some(first) = search.failures.into_iter().next() {
+                    return Err(first);
+                }
+                warn(NAME, why);
+                return Ok(Outcome::NothingFound);
             }
-            warn(NAME, found.nothing_why);
-            return Ok(Outcome::NothingFound);
-        }
-        for failure in &found.failures {
+        };
+        for failure in &search.failures {
             warn(NAME, failure);
         }
-        select::sort(&mut matches);
 
         if let Some(printer) = printer.as_mut() {
             let records: Vec<Record<Row>> = matches.iter().map(record).collect();
@@ -257,10 +247,7 @@ impl Tool for Args {
             return Ok(Outcome::Success);
         }
 
-        let policy = self.pick.or(match wanted {
-            Wanted::Group(_) | Wanted::Prefix(_) => Some(Pick::Random),
-            Wanted::Instances(_) => None,
-        });
+        let policy = self.pick.or(wanted.default_pick());
         let chosen = match (matches.len(), policy) {
             (1, _) => 0,
             (_, Some(p)) if p != Pick::Fail => select::pick(&matches, p).unwrap_or(0),
@@ -318,200 +305,17 @@ impl Args {
         if let Some(prefix) = &self.group_prefix {
             return Ok((None, Wanted::Prefix(prefix.clone())));
         }
-        let Some(text) = &self.target else {
-            if self.tags.is_empty() {
-                return Err(Error::usage(
-                    "nothing to look for: give a TARGET, -t KEY=VALUE, -a GROUP or -p PREFIX",
-                ));
+        match &self.target {
+            Some(text) => {
+                let (user, target) = select::user_and_target(text)?;
+                Ok((user, Wanted::Instances(Some(target))))
             }
-            return Ok((None, Wanted::Instances(None)));
-        };
-        let (user, target) = match text.rsplit_once('@') {
-            Some((u, t)) if !u.is_empty() && !u.starts_with('-') => (Some(u.to_string()), t),
-            Some(_) => return Err(Error::usage(format!("bad target {text:?}: bad user"))),
-            None => (None, text.as_str()),
-        };
-        Ok((user, Wanted::Instances(Some(Target::parse(target)?))))
-    }
-}
-
-/// The outcome of a search across sources.
-struct Found {
-    /// Running instances that match.
-    matches: Vec<Instance>,
-    /// Sources that could not be searched.
-    failures: Vec<Error>,
-    /// Why nothing matched, for the message when `matches` is empty.
-    nothing_why: String,
-}
-
-/// Searches every source at once for what is wanted.
-async fn find(sources: &[Source], wanted: &Wanted, tags: &[(String, String)]) -> Result<Found> {
-    let mut failures = Vec::new();
-    match wanted {
-        Wanted::Instances(target) => {
-            let target = target.clone();
-            let sets = match &target {
-                Some(t) => t.filters(tags),
-                None => vec![select::tag_filters(tags)],
-            };
-            let results = aws::across(sources, move |source| {
-                let sets = sets.clone();
-                async move {
-                    let mut all: Vec<Instance> = Vec::new();
-                    // The few filter sets of one target (private, public address…) are asked
-                    // one after the other; the regions run concurrently.
-                    for set in sets {
-                        for i in source.instances(&set).await? {
-                            if !all.iter().any(|a| a.id == i.id) {
-                                all.push(i);
-                            }
-                        }
-                    }
-                    Ok(all)
-                }
-            })
-            .await;
-            let mut seen = Vec::new();
-            for (_, r) in results {
-                match r {
-                    Ok(list) => seen.extend(list.into_iter().filter(|i| {
-                        target.as_ref().is_none_or(|t| t.matches(i)) && select::has_tags(i, tags)
-                    })),
-                    Err(e) => failures.push(e),
-                }
-            }
-            let what = describe(target.as_ref(), tags);
-            Ok(running_only(seen, failures, &what))
-        }
-        Wanted::Group(name) => {
-            let names = vec![name.clone()];
-            let results = aws::across(sources, move |source| {
-                let names = names.clone();
-                async move { source.groups(&names).await }
-            })
-            .await;
-            let mut groups: Vec<(Source, Asg)> = Vec::new();
-            for (source, r) in results {
-                match r {
-                    Ok(list) => groups.extend(list.into_iter().map(|g| (source.clone(), g))),
-                    Err(e) => failures.push(e),
-                }
-            }
-            if groups.is_empty() {
-                return Ok(Found {
-                    matches: Vec::new(),
-                    failures,
-                    nothing_why: format!("{name}: no such Auto Scaling group"),
-                });
-            }
-            members(groups, tags, failures).await
-        }
-        Wanted::Prefix(prefix) => {
-            let results =
-                aws::across(sources, |source| async move { source.groups(&[]).await }).await;
-            let mut best: Option<(Source, Asg)> = None;
-            for (source, r) in results {
-                match r {
-                    Ok(list) => {
-                        for g in list {
-                            if !g.name.starts_with(prefix.as_str()) || g.healthy_ids().is_empty() {
-                                continue;
-                            }
-                            let newer = best.as_ref().is_none_or(|(_, b)| {
-                                (g.created_at, &g.name) > (b.created_at, &b.name)
-                            });
-                            if newer {
-                                best = Some((source.clone(), g));
-                            }
-                        }
-                    }
-                    Err(e) => failures.push(e),
-                }
-            }
-            match best {
-                Some(group) => members(vec![group], tags, failures).await,
-                None => Ok(Found {
-                    matches: Vec::new(),
-                    failures,
-                    nothing_why: format!(
-                        "{prefix}*: no Auto Scaling group with this prefix has a healthy instance"
-                    ),
-                }),
-            }
+            None if self.tags.is_empty() => Err(Error::usage(
+                "nothing to look for: give a TARGET, -t KEY=VALUE, -a GROUP or -p PREFIX",
+            )),
+            None => Ok((None, Wanted::Instances(None))),
         }
     }
-}
-
-/// The running, healthy, in-service members of these groups that carry `tags`.
-async fn members(
-    groups: Vec<(Source, Asg)>,
-    tags: &[(String, String)],
-    mut failures: Vec<Error>,
-) -> Result<Found> {
-    let names: Vec<String> = groups.iter().map(|(_, g)| g.name.clone()).collect();
-    let mut seen = Vec::new();
-    for (source, group) in groups {
-        let ids = group.healthy_ids();
-        if ids.is_empty() {
-            continue;
-        }
-        let mut filters = vec![("instance-id".to_string(), ids.clone())];
-        filters.extend(select::tag_filters(tags));
-        match source.instances(&filters).await {
-            Ok(list) => seen.extend(
-                list.into_iter()
-                    .filter(|i| ids.contains(&i.id) && select::has_tags(i, tags))
-                    .map(|mut i| {
-                        i.asg = Some(group.name.clone());
-                        i
-                    }),
-            ),
-            Err(e) => failures.push(e),
-        }
-    }
-    let what = format!("Auto Scaling group {}", names.join(", "));
-    let mut found = running_only(seen, failures, &what);
-    if found.matches.is_empty() && found.nothing_why.ends_with("no instance matches") {
-        found.nothing_why = format!("{what}: no InService, Healthy instance");
-    }
-    Ok(found)
-}
-
-/// Keeps the running instances, and says why nothing qualified when none does.
-fn running_only(seen: Vec<Instance>, failures: Vec<Error>, what: &str) -> Found {
-    let (running, other): (Vec<Instance>, Vec<Instance>) =
-        seen.into_iter().partition(Instance::is_running);
-    let nothing_why = if other.is_empty() {
-        format!("{what}: no instance matches")
-    } else {
-        let states: Vec<String> = other
-            .iter()
-            .take(5)
-            .map(|i| format!("{} is {}", i.id, i.state))
-            .collect();
-        format!(
-            "{what}: no running instance matches ({})",
-            states.join(", ")
-        )
-    };
-    Found {
-        matches: running,
-        failures,
-        nothing_why,
-    }
-}
-
-/// The target as a user would recognise it in a message.
-fn describe(target: Option<&Target>, tags: &[(String, String)]) -> String {
-    let mut parts: Vec<String> = match target {
-        Some(Target::Id(id)) => vec![id.clone()],
-        Some(Target::Address(ip)) => vec![ip.to_string()],
-        Some(Target::DnsName(n)) | Some(Target::Name(n)) => vec![n.clone()],
-        None => Vec::new(),
-    };
-    parts.extend(tags.iter().map(|(k, v)| format!("{k}={v}")));
-    parts.join(" ")
 }
 
 /// One instance on one line, for lists on stderr and the picker.

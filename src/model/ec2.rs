@@ -6,6 +6,7 @@
 //! a network.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Serialize;
 
@@ -37,8 +38,7 @@ pub struct Instance {
     /// The `Name` tag.
     pub name: Option<String>,
     pub tags: BTreeMap<String, String>,
-    /// pending, running, stopping, stopped, shutting-down, terminated.
-    pub state: String,
+    pub state: InstanceState,
     pub instance_type: Option<String>,
     pub az: Option<String>,
     pub vpc_id: Option<String>,
@@ -69,10 +69,64 @@ pub struct Interface {
     pub ipv6: Vec<String>,
 }
 
+/// An instance's lifecycle state, as EC2 names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InstanceState {
+    Pending,
+    Running,
+    ShuttingDown,
+    Terminated,
+    Stopping,
+    Stopped,
+    /// A state this version does not know (AWS may add some), or `unknown` when AWS gave
+    /// none: kept as written, so that it is stored and shown unchanged.
+    Other(String),
+}
+
+impl InstanceState {
+    /// EC2's own name for the state, which is also what the catalog stores and JSON shows.
+    pub fn as_str(&self) -> &str {
+        match self {
+            InstanceState::Pending => "pending",
+            InstanceState::Running => "running",
+            InstanceState::ShuttingDown => "shutting-down",
+            InstanceState::Terminated => "terminated",
+            InstanceState::Stopping => "stopping",
+            InstanceState::Stopped => "stopped",
+            InstanceState::Other(s) => s,
+        }
+    }
+
+    /// Reads EC2's name for a state; never fails, so that a new state is not an error.
+    pub fn parse(text: &str) -> InstanceState {
+        match text {
+            "pending" => InstanceState::Pending,
+            "running" => InstanceState::Running,
+            "shutting-down" => InstanceState::ShuttingDown,
+            "terminated" => InstanceState::Terminated,
+            "stopping" => InstanceState::Stopping,
+            "stopped" => InstanceState::Stopped,
+            other => InstanceState::Other(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for InstanceState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl Instance {
     /// Whether the instance can take an SSH connection now.
     pub fn is_running(&self) -> bool {
-        self.state == "running"
+        self.state == InstanceState::Running
     }
 
     /// Every address the instance answers to, for matching an address given by a user.
@@ -150,5 +204,33 @@ pub fn attach_groups(instances: &mut [Instance], groups: &[Asg]) {
         if let Some(g) = member_of.get(i.id.as_str()) {
             i.asg = Some((*g).to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_back_as_written() {
+        for text in [
+            "pending",
+            "running",
+            "shutting-down",
+            "terminated",
+            "stopping",
+            "stopped",
+            "unknown",
+            "hibernating",
+        ] {
+            let state = InstanceState::parse(text);
+            assert_eq!(state.as_str(), text);
+            assert_eq!(serde_json::to_string(&state).unwrap(), format!("{text:?}"));
+        }
+        assert_eq!(InstanceState::parse("stopped"), InstanceState::Stopped);
+        assert_eq!(
+            InstanceState::parse("hibernating"),
+            InstanceState::Other("hibernating".into())
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! CNAMEs, reverse DNS of every address) and every collector's part of the catalog (the host's
 //! own scan, switch ports of its MACs, EC2 instances), with where the sources disagree.
 
+use crate::model::ec2::InstanceState::{ShuttingDown, Stopped, Terminated};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -453,18 +454,17 @@ impl Joined<'_> {
             });
         }
         if let Some(dns) = self.dns {
-            for e in self.ec2.iter().filter(|e| {
-                matches!(
-                    e.state.as_deref(),
-                    Some("terminated" | "stopped" | "shutting-down")
-                )
-            }) {
+            for e in self
+                .ec2
+                .iter()
+                .filter(|e| matches!(e.state, Some(Terminated | Stopped | ShuttingDown)))
+            {
                 for ip in [&e.private_ip, &e.public_ip].into_iter().flatten() {
                     if dns.addresses.iter().any(|a| a.to_string() == *ip) {
                         out.push(Disagreement::DeadInstance {
                             address: ip.clone(),
                             instance: e.instance_id.clone(),
-                            state: e.state.clone().unwrap_or_default(),
+                            state: e.state.as_ref().map_or("", |s| s.as_str()).to_string(),
                         });
                     }
                 }
