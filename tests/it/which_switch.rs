@@ -1,9 +1,7 @@
 //! `which-switch` over a catalog filled by crawl-switches from snmpsim serving the project's
 //! own topology (tests/fixtures/snmp/generate.py draws it), plus scan-hosts for host names.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 const HOST_A: &str = "00:1b:21:0a:00:01";

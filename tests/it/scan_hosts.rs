@@ -1,12 +1,10 @@
 //! `scan-hosts` against real hosts: this machine and its real dpkg databases (`--local`), and
 //! fleets of real sshd hosts in their own namespaces (over SSH).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 #[test]
 fn local_scan_matches_what_the_system_itself_reports() {
@@ -152,7 +150,7 @@ fn a_broken_package_database_fails_the_source_but_keeps_its_packages() {
 // ---------------------------------------------------------------------------------------------
 // Over SSH, against fleets of real sshd hosts (tests/common/sshd.rs).
 
-use common::sshd::{self, Fleet, HostSpec, KnownHosts, Os};
+use crate::support::sshd::{self, Fleet, HostSpec, KnownHosts, Os};
 
 /// An environment whose HOME reaches the fleet: key and known_hosts in `~/.ssh`.
 fn client_env(fleet: &Fleet, form: KnownHosts) -> Env {

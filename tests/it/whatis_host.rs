@@ -1,10 +1,8 @@
 //! `whatis-host` against a catalog filled by the real collector and a real DNS server.
 
-mod common;
-
 use std::net::UdpSocket;
 
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 fn json_lines(out: &std::process::Output) -> Vec<Value> {
@@ -238,7 +236,7 @@ fn a_terminal_gets_a_card() {
 
 #[test]
 fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
-    let lab = common::whatis_lab::lab();
+    let lab = crate::support::whatis_lab::lab();
     // An alias: the CNAME chain leads to web-7, which the catalog knows.
     let cards = lab.json("whatis-host", &["www.example.test"], 0);
     assert_eq!(cards.len(), 1);
@@ -273,7 +271,7 @@ fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
     // The switch port of its interface's MAC, as which-switch decides it.
     let port = &c["switch_ports"][0];
     assert_eq!(port["interface"], "eth0");
-    assert_eq!(port["mac"], common::whatis_lab::WEB7_MAC);
+    assert_eq!(port["mac"], crate::support::whatis_lab::WEB7_MAC);
     assert_eq!(
         (port["switch"].as_str(), port["port"].as_str()),
         (Some("access1"), Some("ge5"))
@@ -351,7 +349,7 @@ fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
 
 #[test]
 fn names_with_control_characters_are_refused_and_many_names_resolve_together() {
-    let lab = common::whatis_lab::lab();
+    let lab = crate::support::whatis_lab::lab();
     let mut input = String::from("web\x1b]0;pwned\x07-7\n");
     for _ in 0..200 {
         input.push_str("web-7.example.test\nnobody.example.test\n");

@@ -1,8 +1,6 @@
 //! `pkg-where` over a catalog of several hosts scanned from real dpkg databases.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 fn fleet(env: &Env) {
     let a = DpkgDb::new(&[

@@ -1,12 +1,10 @@
 //! The generated man pages and completions: committed, up to date, valid for mandoc, and loadable
 //! by real bash, zsh and fish. `OPSKIT_UPDATE_GENERATED=1 cargo test --test docs` rewrites them.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 

@@ -1,10 +1,8 @@
 //! sync-ec2 against a real moto server: instances and Auto Scaling groups of two regions land
 //! in the catalog with history, and a failing profile is named while the others are kept.
 
-mod common;
-
-use common::moto::Moto;
-use common::*;
+use crate::support::moto::Moto;
+use crate::support::*;
 
 fn sync(env: &Env, moto: &Moto, args: &[&str]) -> std::process::Output {
     let mut cmd = env.cmd("sync-ec2");

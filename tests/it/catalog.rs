@@ -2,15 +2,13 @@
 //! (creation, migration, corruption, crashes, concurrency), configuration, input, output
 //! formats and escaping, exit statuses and closed pipes.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
-const MIGRATION_1: &str = include_str!("../src/catalog/migrations/0001_hosts.sql");
+const MIGRATION_1: &str = include_str!("../../src/catalog/migrations/0001_hosts.sql");
 
 fn fingerprint(path: &std::path::Path) -> (Vec<u8>, Vec<String>) {
     let dir = path.parent().unwrap();

@@ -2,12 +2,10 @@
 //! namespaces, crawl-switches from snmpsim, sync-ec2 from moto) and a real DNS server
 //! (dnsmasq); see tests/common/whatis_lab.rs for what the lab holds.
 
-mod common;
-
 use std::net::UdpSocket;
 
-use common::whatis_lab::*;
-use common::*;
+use crate::support::whatis_lab::*;
+use crate::support::*;
 use serde_json::Value;
 
 fn strings(v: &Value) -> Vec<String> {

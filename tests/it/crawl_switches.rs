@@ -1,11 +1,9 @@
 //! `crawl-switches` against real SNMP agents: snmpsim serving the real device recordings in
 //! ../shared/snmp and the project's own recordings, over v2c and v3.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::support::*;
 
 /// The five real recordings, each played by its own loopback address.
 const REAL: &[(&str, &str)] = &[
@@ -343,7 +341,7 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
 
 #[test]
 fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
-    use common::snmpd::{Snmpd, SnmpdUser};
+    use crate::support::snmpd::{Snmpd, SnmpdUser};
     let user = |name, auth, privacy| SnmpdUser {
         name,
         auth: (auth, "auctoritas"),
