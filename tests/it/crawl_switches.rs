@@ -16,7 +16,7 @@ const REAL: &[(&str, &str)] = &[
 
 fn real_agents() -> Snmpsim {
     let addresses: Vec<&str> = REAL.iter().map(|(a, _)| *a).collect();
-    Snmpsim::start(&[shared_recordings()], &addresses)
+    Snmpsim::start(&shared_recordings(), &addresses)
 }
 
 fn switches_config(sim: &Snmpsim) -> String {
@@ -119,7 +119,7 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
 #[test]
 fn snmpv3_with_authentication_and_privacy() {
     let sim = Snmpsim::start(
-        &[shared_recordings()],
+        &shared_recordings(),
         &["127.0.1.1", "127.0.1.2", "127.0.1.3"],
     );
     let env = Env::new();
@@ -166,7 +166,7 @@ fn snmpv3_with_authentication_and_privacy() {
 
 #[test]
 fn unreachable_and_wrong_community_fail_alone_and_quickly() {
-    let sim = Snmpsim::start(&[shared_recordings()], &["127.0.1.1", "127.0.1.2"]);
+    let sim = Snmpsim::start(&shared_recordings(), &["127.0.1.1", "127.0.1.2"]);
     let env = Env::new();
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let wrong = sim.at("127.0.1.2");
@@ -253,7 +253,7 @@ fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
         ));
     }
     std::fs::write(dir.path().join("big1.snmprec"), text).unwrap();
-    let sim = Snmpsim::start(&[dir.path().to_path_buf()], &["127.0.1.9"]);
+    let sim = Snmpsim::start(dir.path(), &["127.0.1.9"]);
     let env = Env::new();
     let config = write_config(
         &env,
@@ -285,21 +285,21 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
         "no {}: run scripts/test.sh",
         python.display()
     );
-    let port = free_udp_port();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/agents/misbehaving_snmp_agent.py");
-    let mut agent = std::process::Command::new(&python)
-        .arg(&script)
-        .arg(port.to_string())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    use std::io::BufRead;
-    std::io::BufReader::new(agent.stdout.as_mut().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    assert_eq!(ready.trim(), "ready");
+    let agent = Peer::udp(std::net::Ipv4Addr::LOCALHOST)
+        // It imports pysnmp before it binds.
+        .patience(std::time::Duration::from_secs(60))
+        .start(
+            |port| {
+                let mut cmd = std::process::Command::new(&python);
+                cmd.arg(&script).arg(port.to_string());
+                cmd
+            },
+            // It prints this line once its socket is bound.
+            |probe| probe.output().lines().any(|l| l == "ready"),
+        );
+    let port = agent.port();
 
     let env = Env::new();
     // Two devices on the same agent, told apart by community; a device is its address, so the
@@ -313,8 +313,7 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
         ),
     );
     let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
-    let _ = agent.kill();
-    let _ = agent.wait();
+    drop(agent);
     assert_status(&out, 1);
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -475,7 +474,7 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
 
 #[test]
 fn a_progress_bar_on_a_terminal_and_none_when_piped() {
-    let sim = Snmpsim::start(&[shared_recordings()], &["127.0.1.1"]);
+    let sim = Snmpsim::start(&shared_recordings(), &["127.0.1.1"]);
     let env = Env::new();
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let config = write_config(

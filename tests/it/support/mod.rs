@@ -1,21 +1,27 @@
 //! Helpers shared by the integration tests: an isolated environment per test (its own HOME,
-//! catalog and config), the real binaries, real peers (dnsmasq, dpkg databases, hostnames in
-//! their own UTS namespace), and a check that names the install command when a peer is missing.
+//! catalog and config), the real binaries, hostnames and networks of their own (UTS and network
+//! namespaces), dpkg and rpm databases, and a check that names the install command when a peer
+//! is missing. The real servers the tests talk to each have a module; [`peer`] starts them all.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod dnsmasq;
+pub mod moto;
+pub mod peer;
 pub mod snmpd;
+pub mod snmpsim;
+pub mod sshd;
+pub mod whatis_lab;
 
 use std::io::Write;
-use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
-pub mod moto;
-pub mod sshd;
-pub mod whatis_lab;
+pub use dnsmasq::Dnsmasq;
+pub use peer::{Peer, free_udp_port};
+pub use snmpsim::{Snmpsim, fixture_recordings, recorded_fdb_macs, shared_recordings};
 
 /// The path of one of opskit's binaries, as Cargo built it for this test run.
 pub fn bin(tool: &str) -> PathBuf {
@@ -227,27 +233,6 @@ pub fn write_old_dpkg_query(path: &Path, real: &Path) -> PathBuf {
     calls
 }
 
-/// Whether a DNS server answers on 127.0.0.1:`port`: one query (A of probe.opskit.invalid),
-/// any reply that carries its ID.
-fn answers_dns(port: u16) -> bool {
-    let Ok(socket) = UdpSocket::bind(("127.0.0.1", 0)) else {
-        return false;
-    };
-    let _ = socket.set_read_timeout(Some(Duration::from_millis(500)));
-    // Header: ID 0x6f70, RD, one question; then the name, type A, class IN.
-    let mut query = vec![0x6f, 0x70, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
-    for label in ["probe", "opskit", "invalid"] {
-        query.push(label.len() as u8);
-        query.extend_from_slice(label.as_bytes());
-    }
-    query.extend_from_slice(&[0, 0, 1, 0, 1]);
-    if socket.send_to(&query, ("127.0.0.1", port)).is_err() {
-        return false;
-    }
-    let mut reply = [0u8; 512];
-    matches!(socket.recv(&mut reply), Ok(n) if n >= 12 && reply[..2] == query[..2] && reply[2] & 0x80 != 0)
-}
-
 /// Runs a command to completion with `input` on its stdin.
 pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
     let mut child = cmd
@@ -377,104 +362,12 @@ impl DpkgDb {
     }
 }
 
-/// A UDP port on 127.0.0.1 that nothing listens on right now.
-pub fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A network interface for [`Env::scan_with_interfaces`].
 pub struct TestInterface<'a> {
     pub name: &'a str,
     pub mac: &'a str,
     /// ADDRESS/PREFIX, IPv4 or IPv6.
     pub addresses: &'a [&'a str],
-}
-
-/// A real dnsmasq on 127.0.0.1 at a free port, serving only the records it is given.
-pub struct Dnsmasq {
-    child: Child,
-    pub port: u16,
-    _dir: TempDir,
-}
-
-impl Dnsmasq {
-    /// Starts dnsmasq with `--host-record`, `--cname` and `--ptr-record` style options.
-    pub fn start(records: &[&str]) -> Dnsmasq {
-        Dnsmasq::start_with_hosts(records, "")
-    }
-
-    /// Starts dnsmasq with options and a hosts file (`ADDRESS NAME…` lines, which give both
-    /// the forward records and the PTRs, several addresses per name allowed).
-    pub fn start_with_hosts(records: &[&str], hosts_file: &str) -> Dnsmasq {
-        require("dnsmasq", "dnsmasq-base");
-        let dir = tempfile::tempdir().unwrap();
-        let hosts = dir.path().join("hosts");
-        std::fs::write(&hosts, hosts_file).unwrap();
-        for _attempt in 0..5 {
-            let port = free_udp_port();
-            let mut cmd = Command::new("dnsmasq");
-            cmd.arg("--keep-in-foreground")
-                .arg(format!("--port={port}"))
-                .args([
-                    "--listen-address=127.0.0.1",
-                    "--bind-interfaces",
-                    "--no-resolv",
-                    "--no-hosts",
-                ])
-                .arg(format!("--addn-hosts={}", hosts.display()))
-                .args([
-                    "--pid-file=",
-                    "--user=root",
-                    "--group=root",
-                    "--conf-file=/dev/null",
-                ])
-                .args(records)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            let mut child = cmd.spawn().unwrap();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // exited: port taken or bad option; try again or report below
-                }
-                // The port is taken, the taker answers DNS, and ours still runs after that
-                // round trip: ours has it (a dnsmasq that lost the port to another exits).
-                if UdpSocket::bind(("127.0.0.1", port)).is_err()
-                    && answers_dns(port)
-                    && matches!(child.try_wait(), Ok(None))
-                {
-                    return Dnsmasq {
-                        child,
-                        port,
-                        _dir: dir,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            eprintln!(
-                "dnsmasq did not start: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        panic!("dnsmasq did not start after 5 attempts");
-    }
-
-    pub fn server(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs `command` under a pseudo-terminal (util-linux `script`), as a user at a shell would,
@@ -501,130 +394,6 @@ pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-/// The real device recordings beside the repository (`../shared/snmp`).
-pub fn shared_recordings() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/snmp")
-}
-
-/// The project's own recordings, written for the tests.
-pub fn fixture_recordings() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snmp")
-}
-
-/// An SNMPv3 user: name, auth protocol, auth key, and privacy protocol and key if any.
-pub type V3User = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<(&'static str, &'static str)>,
-);
-
-/// SNMPv3 users every simulator accepts.
-pub const V3_USERS: &[V3User] = &[
-    ("opskit-sha", "SHA", "auctoritas", None),
-    ("opskit-aes", "SHA", "auctoritas", Some(("AES", "privatus"))),
-    (
-        "opskit-md5aes",
-        "MD5",
-        "auctoritas",
-        Some(("AES", "privatus")),
-    ),
-];
-
-/// A real snmpsim serving recordings (community = file name, v3 context = file name) on one
-/// port at each of several loopback addresses, so that each address can play one device.
-pub struct Snmpsim {
-    child: Child,
-    pub port: u16,
-    _dir: TempDir,
-}
-
-impl Snmpsim {
-    pub fn start(data_dirs: &[PathBuf], addresses: &[&str]) -> Snmpsim {
-        let venv = std::env::var_os("OPSKIT_TEST_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/var/tmp/opskit-test-venv"));
-        let program = venv.join("bin/snmpsim-command-responder");
-        assert!(
-            program.is_file(),
-            "snmpsim is not installed at {}: run scripts/test.sh (it creates that virtualenv)",
-            program.display()
-        );
-        let dir = tempfile::tempdir().unwrap();
-        for _attempt in 0..5 {
-            let port = free_udp_port();
-            let log_path = dir.path().join("snmpsim.log");
-            let log = std::fs::File::create(&log_path).unwrap();
-            let mut cmd = Command::new(&program);
-            for d in data_dirs {
-                cmd.arg(format!("--data-dir={}", d.display()));
-            }
-            for a in addresses {
-                cmd.arg(format!("--agent-udpv4-endpoint={a}:{port}"));
-            }
-            for (user, auth, auth_key, privacy) in V3_USERS {
-                cmd.arg(format!("--v3-user={user}"))
-                    .arg(format!("--v3-auth-key={auth_key}"))
-                    .arg(format!("--v3-auth-proto={auth}"));
-                if let Some((proto, key)) = privacy {
-                    cmd.arg(format!("--v3-priv-key={key}"))
-                        .arg(format!("--v3-priv-proto={proto}"));
-                }
-            }
-            cmd.args(["--process-user=root", "--process-group=root"])
-                .arg(format!(
-                    "--cache-dir={}",
-                    dir.path().join("cache").display()
-                ))
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .stdin(Stdio::null());
-            let mut child = cmd.spawn().unwrap();
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-                if text.matches("Listening at UDP/IPv4 endpoint").count() == addresses.len() {
-                    // The first datagram to a loopback address other than 127.0.0.1 can be
-                    // lost on this sandbox's network stack, which turns a crawl's first request
-                    // into a full timeout. One junk datagram per address (snmpsim ignores it)
-                    // settles that before the tests start.
-                    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
-                    for a in addresses {
-                        let _ = probe.send_to(b"\0", (*a, port));
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                    return Snmpsim {
-                        child,
-                        port,
-                        _dir: dir,
-                    };
-                }
-                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    eprintln!("snmpsim did not start:\n{text}");
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("snmpsim did not start after 5 attempts");
-    }
-
-    /// `ADDRESS:PORT` of the agent at a loopback address.
-    pub fn at(&self, address: &str) -> String {
-        format!("{address}:{}", self.port)
-    }
-}
-
-impl Drop for Snmpsim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Writes a configuration file readable by its owner only (it holds communities).
 /// Runs a command to completion and returns its output with its peak resident memory in KiB.
 /// VmHWM is the process's peak so far: the last reading before it exits is its peak for the
 /// whole run.
@@ -650,37 +419,13 @@ pub fn run_measuring_peak_memory(cmd: &mut Command) -> (Output, u64) {
     (out, peak_kib)
 }
 
+/// Writes a configuration file readable by its owner only (it holds communities).
 pub fn write_config(env: &Env, text: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = env.dir.path().join("config.toml");
     std::fs::write(&path, text).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path
-}
-
-/// The MACs a recording's forwarding tables imply (dot1dTpFdbPort and dot1qTpFdbPort indexes),
-/// decoded independently of opskit, from the file itself.
-pub fn recorded_fdb_macs(path: &Path) -> std::collections::BTreeSet<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut macs = std::collections::BTreeSet::new();
-    for line in text.lines() {
-        let Some(oid) = line.split('|').next() else {
-            continue;
-        };
-        let arcs: Vec<&str> = if let Some(rest) = oid.strip_prefix("1.3.6.1.2.1.17.4.3.1.2.") {
-            rest.split('.').collect()
-        } else if let Some(rest) = oid.strip_prefix("1.3.6.1.2.1.17.7.1.2.2.1.2.") {
-            rest.split('.').skip(1).collect()
-        } else {
-            continue;
-        };
-        let bytes: Vec<String> = arcs
-            .iter()
-            .map(|a| format!("{:02x}", a.parse::<u8>().unwrap()))
-            .collect();
-        macs.insert(bytes.join(":"));
-    }
-    macs
 }
 
 /// One package in an rpm database: name, `[epoch:]version-release`.

@@ -18,16 +18,17 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
+use super::peer::Peer;
 use super::{DpkgDb, Pkg, require, require_root};
 
 /// The operating system a simulated host claims to run: its `/etc/os-release` and which
@@ -385,7 +386,8 @@ pub struct Host {
     pub host_key: String,
     /// Its directory: sshd_config, host key, sshd.log and what is mounted over the system's.
     pub dir: PathBuf,
-    child: Option<Child>,
+    /// Its sshd, unless nothing is to listen.
+    peer: Option<Peer>,
     /// Holds the port of a NotListening host.
     _reserved: Option<OwnedFd>,
     /// Its `/var/lib/dpkg`.
@@ -431,7 +433,7 @@ impl Host {
 
     /// The pid of its sshd listener.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.peer.as_ref().map(Peer::pid)
     }
 }
 
@@ -663,17 +665,16 @@ fn unique(path: PathBuf) -> PathBuf {
 impl Drop for Fleet {
     fn drop(&mut self) {
         for h in &mut self.hosts {
-            if let Some(child) = &mut h.child {
+            if let Some(peer) = h.peer.take() {
                 // Connections still open (a client that leaked a session) are served by the
                 // listener's children, which live on after it (each is its own session):
                 // end them first, while they are still known by their parent.
-                for pid in children_of(child.id()) {
+                for pid in children_of(peer.pid()) {
                     // SAFETY: signalling a process by id; the worst case is a stale id.
                     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
                 }
-                // SIGKILL also ends a stopped process.
-                let _ = child.kill();
-                let _ = child.wait();
+                // Then the listener itself.
+                drop(peer);
             }
         }
     }
@@ -734,15 +735,6 @@ fn pubkey(path: &Path) -> String {
         .join(" ")
 }
 
-/// A port on `address` that was free a moment ago.
-fn free_port(address: Ipv4Addr) -> u16 {
-    TcpListener::bind((address, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A TCP socket bound to a port on `address` but not listening: connections to it are
 /// refused, and nobody else can bind the port while it is held.
 fn reserve_port(address: Ipv4Addr) -> (OwnedFd, u16) {
@@ -786,7 +778,7 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
             port,
             host_key: String::new(),
             dir,
-            child: None,
+            peer: None,
             _reserved: Some(fd),
             dpkg: None,
         };
@@ -844,51 +836,41 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
         Behaviour::RefusesKey => "authorized_keys.stranger",
         _ => "authorized_keys",
     });
-    let mut last_log = String::new();
-    for _attempt in 0..5 {
-        let port = free_port(address);
-        std::fs::write(
-            dir.join("sshd_config"),
-            sshd_config(&dir, address, port, &authorized),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
-        let mut child = Command::new("unshare")
-            .args(["--uts", "--mount", "--propagation", "private", "--"])
-            .args(["sh", "-c", NAMESPACE_SCRIPT, "sh"])
-            .arg(&spec.name)
-            .arg(&dir)
-            .arg(dpkg.dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        if wait_for_banner(&mut child, address, port) {
-            if spec.behaviour == Behaviour::Hangs {
-                // SAFETY: signalling our own child, which has not been reaped.
-                unsafe { libc::kill(child.id() as i32, libc::SIGSTOP) };
-            }
-            return Host {
-                spec,
-                address,
-                port,
-                host_key,
-                dir,
-                child: Some(child),
-                _reserved: None,
-                dpkg: Some(dpkg),
-            };
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        // Most likely someone took the port between our probe and sshd's bind: try another.
-        last_log = std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default();
+    let log = dir.join("sshd.log");
+    let peer = Peer::tcp(address)
+        .log(&log)
+        .patience(Duration::from_secs(20))
+        .start(
+            |port| {
+                std::fs::write(
+                    dir.join("sshd_config"),
+                    sshd_config(&dir, address, port, &authorized),
+                )
+                .unwrap();
+                let mut cmd = Command::new("unshare");
+                cmd.args(["--uts", "--mount", "--propagation", "private", "--"])
+                    .args(["sh", "-c", NAMESPACE_SCRIPT, "sh"])
+                    .arg(&spec.name)
+                    .arg(&dir)
+                    .arg(dpkg.dir.path());
+                cmd
+            },
+            |probe| sends_banner(address, probe.port),
+        );
+    if spec.behaviour == Behaviour::Hangs {
+        // SAFETY: signalling our own child, which the peer has not reaped.
+        unsafe { libc::kill(peer.pid() as i32, libc::SIGSTOP) };
     }
-    panic!(
-        "sshd for {} at {address} did not start:\n{last_log}",
-        spec.name
-    );
+    Host {
+        port: peer.port(),
+        spec,
+        address,
+        host_key,
+        dir,
+        peer: Some(peer),
+        _reserved: None,
+        dpkg: Some(dpkg),
+    }
 }
 
 /// Runs inside the host's new UTS and mount namespaces (private propagation, so nothing leaks
@@ -941,27 +923,18 @@ fn sshd_config(dir: &Path, address: Ipv4Addr, port: u16, authorized: &Path) -> S
     )
 }
 
-/// Waits until sshd answers at `address:port` with an SSH banner; false if it exited.
-fn wait_for_banner(child: &mut Child, address: Ipv4Addr, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return false;
-        }
-        if let Ok(stream) =
-            TcpStream::connect_timeout(&SocketAddr::from((address, port)), Duration::from_secs(2))
-        {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut line = String::new();
-            if BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("SSH-2.0-") {
-                return true;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+/// Whether sshd answers at `address:port` with an SSH banner.
+fn sends_banner(address: Ipv4Addr, port: u16) -> bool {
+    let Ok(stream) =
+        TcpStream::connect_timeout(&SocketAddr::from((address, port)), Duration::from_secs(2))
+    else {
+        return false;
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("SSH-2.0-")
 }
 
 /// A tiny real rpm for `p`, built once with rpmbuild and cached under Cargo's temporary
