@@ -1,5 +1,6 @@
-//! `crawl-switches` against real SNMP agents: snmpsim serving the real device recordings in
-//! ../shared/snmp and the project's own recordings, over v2c and v3.
+//! `crawl-switches` against real SNMP agents: snmpsim serving recordings of real devices (from
+//! LibreNMS, see tests/fixtures/snmp/SOURCES.md) and the project's own, over v2c and v3; net-snmp's
+//! snmpd for DES; and an agent that misbehaves on purpose.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +17,7 @@ const REAL: &[(&str, &str)] = &[
 
 fn real_agents() -> Snmpsim {
     let addresses: Vec<&str> = REAL.iter().map(|(a, _)| *a).collect();
-    Snmpsim::start(&shared_recordings(), &addresses)
+    Snmpsim::start(&recordings(), &addresses)
 }
 
 fn switches_config(sim: &Snmpsim) -> String {
@@ -45,7 +46,7 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
 
     for (addr, name) in REAL {
         let device = sim.at(addr);
-        let want = recorded_fdb_macs(&shared_recordings().join(format!("{name}.snmprec")));
+        let want = recorded_fdb_macs(&recordings().join(format!("{name}.snmprec")));
         let got: BTreeSet<String> = env
             .sql(&format!(
                 "SELECT f.mac FROM fdb_entries f JOIN devices d ON d.id = f.device_id \
@@ -118,10 +119,7 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
 
 #[test]
 fn snmpv3_with_authentication_and_privacy() {
-    let sim = Snmpsim::start(
-        &shared_recordings(),
-        &["127.0.1.1", "127.0.1.2", "127.0.1.3"],
-    );
+    let sim = Snmpsim::start(&recordings(), &["127.0.1.1", "127.0.1.2", "127.0.1.3"]);
     let env = Env::new();
     let config = write_config(
         &env,
@@ -166,7 +164,7 @@ fn snmpv3_with_authentication_and_privacy() {
 
 #[test]
 fn unreachable_and_wrong_community_fail_alone_and_quickly() {
-    let sim = Snmpsim::start(&shared_recordings(), &["127.0.1.1", "127.0.1.2"]);
+    let sim = Snmpsim::start(&recordings(), &["127.0.1.1", "127.0.1.2"]);
     let env = Env::new();
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let wrong = sim.at("127.0.1.2");
@@ -474,7 +472,7 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
 
 #[test]
 fn a_progress_bar_on_a_terminal_and_none_when_piped() {
-    let sim = Snmpsim::start(&shared_recordings(), &["127.0.1.1"]);
+    let sim = Snmpsim::start(&recordings(), &["127.0.1.1"]);
     let env = Env::new();
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let config = write_config(

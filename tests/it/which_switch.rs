@@ -47,7 +47,7 @@ fn crawl(lab: &Lab, devices: &[(&str, &str, &str)]) {
 
 fn lab() -> Lab {
     let sim = Snmpsim::start(
-        &fixture_recordings(),
+        &recordings(),
         &[
             "127.0.2.1",
             "127.0.2.2",
@@ -344,7 +344,7 @@ fn hosts_resolve_through_their_scanned_interfaces_and_names_are_escaped() {
 
 #[test]
 fn cisco_per_vlan_bridges_are_read_through_community_at_vlan() {
-    let sim = Snmpsim::start(&fixture_recordings(), &["127.0.2.1", "127.0.2.6"]);
+    let sim = Snmpsim::start(&recordings(), &["127.0.2.1", "127.0.2.6"]);
     let lab = Lab {
         sim,
         env: Env::new(),

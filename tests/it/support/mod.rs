@@ -21,7 +21,7 @@ use tempfile::TempDir;
 
 pub use dnsmasq::Dnsmasq;
 pub use peer::{Peer, free_udp_port};
-pub use snmpsim::{Snmpsim, fixture_recordings, recorded_fdb_macs, shared_recordings};
+pub use snmpsim::{Snmpsim, recorded_fdb_macs, recordings};
 
 /// The path of one of opskit's binaries, as Cargo built it for this test run.
 pub fn bin(tool: &str) -> PathBuf {

@@ -15,13 +15,9 @@ use tempfile::TempDir;
 
 use super::peer::Peer;
 
-/// The real device recordings beside the repository (`../shared/snmp`).
-pub fn shared_recordings() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/snmp")
-}
-
-/// The project's own recordings, written for the tests.
-pub fn fixture_recordings() -> PathBuf {
+/// The recordings the tests crawl, real devices' (from LibreNMS) and the project's own
+/// topology: `tests/fixtures/snmp/SOURCES.md` says where each comes from.
+pub fn recordings() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snmp")
 }
 

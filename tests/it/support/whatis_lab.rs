@@ -91,7 +91,7 @@ pub fn lab() -> Lab {
     assert_status(&db2, 0);
 
     let sim = Snmpsim::start(
-        &fixture_recordings(),
+        &recordings(),
         &["127.0.2.1", "127.0.2.2", "127.0.2.3", "127.0.2.4"],
     );
     let moto = Moto::start();
