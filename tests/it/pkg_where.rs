@@ -156,7 +156,7 @@ fn rpm_db(pkgs: &[(&str, &str)]) -> RpmDb {
     RpmDb::new(
         &pkgs
             .iter()
-            .map(|&(name, evr)| RpmPkg { name, evr })
+            .map(|&(name, evr)| Package::new(name, evr, "noarch"))
             .collect::<Vec<_>>(),
     )
 }

@@ -6,6 +6,7 @@
 
 pub mod dnsmasq;
 pub mod moto;
+pub mod packages;
 pub mod peer;
 pub mod snmpd;
 pub mod snmpsim;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 pub use dnsmasq::Dnsmasq;
+pub use packages::{DpkgDb, Package, Pkg, RpmDb, write_old_dpkg_query};
 pub use peer::{Peer, free_udp_port};
 pub use snmpsim::{Snmpsim, recorded_fdb_macs, recordings};
 
@@ -211,28 +213,6 @@ pub fn set_mtime(path: &Path, unix_seconds: u64) {
         .unwrap();
 }
 
-/// Writes at `path` an executable dpkg-query that answers as a dpkg older than 1.19.3 does:
-/// such a dpkg has no `${db-fsys:Last-Modified}` and, like any dpkg, prints a field it does
-/// not know empty. It runs the real dpkg-query at `real`, asking it for a field no dpkg has
-/// instead, so everything else in the answer is the real one. Each run appends a line to the
-/// returned file, so that a test can tell that the wrapper, not the real one, answered.
-pub fn write_old_dpkg_query(path: &Path, real: &Path) -> PathBuf {
-    let calls = path.with_extension("calls");
-    std::fs::write(
-        path,
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\n\
-             for a; do shift; set -- \"$@\" \"$(printf '%s' \"$a\" | \
-             sed 's/db-fsys:Last-Modified/No-Such-Field/')\"; done\nexec '{}' \"$@\"\n",
-            calls.display(),
-            real.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    calls
-}
-
 /// Runs a command to completion with `input` on its stdin.
 pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
     let mut child = cmd
@@ -270,96 +250,6 @@ pub fn assert_status(out: &Output, code: i32) {
         stdout(out),
         stderr(out)
     );
-}
-
-/// One package in a dpkg database.
-#[derive(Debug, Clone)]
-pub struct Pkg<'a> {
-    pub name: &'a str,
-    pub version: &'a str,
-    pub arch: &'a str,
-}
-
-/// A real dpkg database directory (status file and info/), read by the real dpkg-query
-/// through DPKG_ADMINDIR.
-#[derive(Debug)]
-pub struct DpkgDb {
-    pub dir: TempDir,
-}
-
-impl DpkgDb {
-    pub fn new(packages: &[Pkg<'_>]) -> DpkgDb {
-        let db = DpkgDb {
-            dir: tempfile::Builder::new().prefix("dpkgdb").tempdir().unwrap(),
-        };
-        db.write(packages.iter().cloned());
-        db
-    }
-
-    /// A database of `count` generated packages named `pkg-N`.
-    pub fn generated(count: usize, version: &str) -> DpkgDb {
-        let names: Vec<String> = (0..count).map(|i| format!("pkg-{i:06}")).collect();
-        let db = DpkgDb {
-            dir: tempfile::Builder::new().prefix("dpkgdb").tempdir().unwrap(),
-        };
-        db.write(names.iter().map(|n| Pkg {
-            name: n,
-            version,
-            arch: "amd64",
-        }));
-        db
-    }
-
-    /// Replaces the database's contents.
-    pub fn write<'a>(&self, packages: impl Iterator<Item = Pkg<'a>>) {
-        let root = self.dir.path();
-        std::fs::create_dir_all(root.join("info")).unwrap();
-        // The layout every dpkg since multi-arch (1.16.2) writes: files of Multi-Arch: same
-        // packages are named `NAME:ARCH.*`, and dpkg looks for them there.
-        std::fs::write(root.join("info/format"), "1\n").unwrap();
-        std::fs::create_dir_all(root.join("updates")).unwrap();
-        std::fs::write(root.join("status"), DpkgDb::status(packages)).unwrap();
-    }
-
-    /// Writes `info/NAME[:ARCH].list` for each package, as dpkg keeps the list of the files a
-    /// package installed (`dpkg -L` reads them). Separate from [`DpkgDb::write`] because
-    /// hundreds of thousands of tiny files would slow the big generated databases down.
-    pub fn write_lists<'a>(&self, packages: impl Iterator<Item = Pkg<'a>>) {
-        let info = self.dir.path().join("info");
-        std::fs::create_dir_all(&info).unwrap();
-        for p in packages {
-            // Multi-Arch: same packages (every non-`all` one here) are listed per architecture.
-            let file = if p.arch == "all" {
-                format!("{}.list", p.name)
-            } else {
-                format!("{}:{}.list", p.name, p.arch)
-            };
-            let text = format!(
-                "/.\n/usr\n/usr/share\n/usr/share/doc\n/usr/share/doc/{}\n",
-                p.name
-            );
-            std::fs::write(info.join(file), text).unwrap();
-        }
-    }
-
-    /// The text of a status file listing these packages as installed.
-    pub fn status<'a>(packages: impl Iterator<Item = Pkg<'a>>) -> String {
-        let mut status = String::new();
-        for p in packages {
-            if p.arch != "all" {
-                // Lets the same package be installed for several architectures (libc6 amd64
-                // and i386), as on a real multi-arch system.
-                status.push_str("Multi-Arch: same\n");
-            }
-            status.push_str(&format!(
-                "Package: {}\nStatus: install ok installed\nPriority: optional\nSection: misc\n\
-                 Maintainer: Test <test@example.com>\nArchitecture: {}\nVersion: {}\n\
-                 Description: test package\n\n",
-                p.name, p.arch, p.version
-            ));
-        }
-        status
-    }
 }
 
 /// A network interface for [`Env::scan_with_interfaces`].
@@ -426,93 +316,6 @@ pub fn write_config(env: &Env, text: &str) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path
-}
-
-/// One package in an rpm database: name, `[epoch:]version-release`.
-#[derive(Debug, Clone, Copy)]
-pub struct RpmPkg<'a> {
-    pub name: &'a str,
-    pub evr: &'a str,
-}
-
-/// A real rpm database, filled by the real `rpm --justdb` from tiny noarch packages built by
-/// the real `rpmbuild`, so that `rpm --query --all` reads it as it reads a system's.
-pub struct RpmDb {
-    pub dir: TempDir,
-}
-
-impl RpmDb {
-    pub fn new(packages: &[RpmPkg<'_>]) -> RpmDb {
-        require("rpmbuild", "rpm");
-        require("rpm", "rpm");
-        let dir = tempfile::Builder::new().prefix("rpmdb").tempdir().unwrap();
-        let top = dir.path().join("build");
-        let db = dir.path().join("db");
-        std::fs::create_dir_all(&db).unwrap();
-        let mut files = Vec::new();
-        for p in packages {
-            let (epoch, vr) = match p.evr.split_once(':') {
-                Some((e, vr)) => (Some(e), vr),
-                None => (None, p.evr),
-            };
-            let (version, release) = vr.rsplit_once('-').unwrap();
-            let spec = top.join(format!("{}-{}.spec", p.name, p.evr.replace(':', "_")));
-            std::fs::create_dir_all(&top).unwrap();
-            let mut text = format!(
-                "Name: {}\nVersion: {version}\nRelease: {release}\nSummary: test\nLicense: MIT\n\
-                 BuildArch: noarch\n",
-                p.name
-            );
-            if let Some(e) = epoch {
-                text.push_str(&format!("Epoch: {e}\n"));
-            }
-            text.push_str("%description\ntest\n%files\n");
-            std::fs::write(&spec, text).unwrap();
-            let out = Command::new("rpmbuild")
-                .arg("-bb")
-                .arg("--quiet")
-                .arg("--define")
-                .arg(format!("_topdir {}", top.display()))
-                .arg(&spec)
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "rpmbuild: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            files.push(
-                top.join("RPMS/noarch")
-                    .join(format!("{}-{version}-{release}.noarch.rpm", p.name)),
-            );
-        }
-        let rpm = |args: &[&str], extra: &[PathBuf]| {
-            let out = Command::new("rpm")
-                .arg("--dbpath")
-                .arg(&db)
-                .args(args)
-                .args(extra)
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "rpm {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        rpm(&["--initdb"], &[]);
-        if !files.is_empty() {
-            rpm(&["-i", "--justdb", "--nodeps", "--nosignature"], &files);
-        }
-        RpmDb { dir }
-    }
-
-    /// The database directory.
-    pub fn path(&self) -> PathBuf {
-        self.dir.path().join("db")
-    }
 }
 
 impl Env {

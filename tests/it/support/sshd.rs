@@ -7,7 +7,8 @@
 //! else is the machine's and the same on every host: kernel, /proc, /sys, network interfaces
 //! (there is no network namespace: every host sees every 127.0.1.N). So the real `hostname`, `dpkg-query` and
 //! `rpm` that a scanner runs over SSH answer with that host's data, and SFTP reads its files.
-//! rpm databases are made by the real rpm from tiny packages built with `rpmbuild`.
+//! rpm databases are made by the real rpm from tiny packages built with `rpmbuild`
+//! ([`RpmDb::create`], as every rpm database of the tests).
 //! A dpkg host can also run the machine's dpkg-query as a dpkg older than 1.19.3 answers
 //! ([`HostSpec::old_dpkg`]).
 //!
@@ -22,14 +23,15 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tempfile::TempDir;
 
+use super::packages::{DpkgDb, Package, Pkg, RpmDb, rpm_file};
 use super::peer::Peer;
-use super::{DpkgDb, Pkg, require, require_root};
+use super::{require, require_root};
 
 /// The operating system a simulated host claims to run: its `/etc/os-release` and which
 /// package manager's database it carries.
@@ -153,43 +155,6 @@ impl Os {
             }
         }
         text
-    }
-}
-
-/// One installed package, with the version as its manager prints it: dpkg's
-/// `[epoch:]upstream[-revision]`, or rpm's `[epoch:]version-release`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Package {
-    pub name: String,
-    pub version: String,
-    pub arch: String,
-}
-
-impl Package {
-    pub fn new(name: &str, version: &str, arch: &str) -> Package {
-        Package {
-            name: name.to_string(),
-            version: version.to_string(),
-            arch: arch.to_string(),
-        }
-    }
-
-    /// rpm's epoch, version and release.
-    fn evr(&self) -> (Option<&str>, &str, &str) {
-        let (epoch, rest) = match self.version.split_once(':') {
-            Some((e, rest)) => (Some(e), rest),
-            None => (None, self.version.as_str()),
-        };
-        let (version, release) = rest
-            .rsplit_once('-')
-            .unwrap_or_else(|| panic!("rpm version {} has no release", self.version));
-        (epoch, version, release)
-    }
-
-    /// The line CentOS's `/etc/cron.daily/rpm` writes for it in `/var/log/rpmpkgs` (no epoch).
-    pub fn rpmpkgs_line(&self) -> String {
-        let (_, version, release) = self.evr();
-        format!("{}-{version}-{release}.{}.rpm", self.name, self.arch)
     }
 }
 
@@ -807,7 +772,10 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
     if spec.old_dpkg {
         // NAMESPACE_SCRIPT mounts the real dpkg-query on dpkg-query.real, then this over it.
         std::fs::write(dir.join("dpkg-query.real"), "").unwrap();
-        super::write_old_dpkg_query(&dir.join("dpkg-query.old"), &dir.join("dpkg-query.real"));
+        super::packages::write_old_dpkg_query(
+            &dir.join("dpkg-query.old"),
+            &dir.join("dpkg-query.real"),
+        );
     }
 
     // Each host has both databases, like a machine with both tools installed: the one of its
@@ -830,7 +798,7 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
         Manager::Rpm => spec.packages.iter().collect(),
         Manager::Dpkg => Vec::new(),
     };
-    rpm_db(&dir.join("root/.rpmdb"), &rpm_packages);
+    RpmDb::create(&dir.join("root/.rpmdb"), rpm_packages);
 
     let authorized = root.join(match spec.behaviour {
         Behaviour::RefusesKey => "authorized_keys.stranger",
@@ -935,77 +903,6 @@ fn sends_banner(address: Ipv4Addr, port: u16) -> bool {
         .unwrap();
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("SSH-2.0-")
-}
-
-/// A tiny real rpm for `p`, built once with rpmbuild and cached under Cargo's temporary
-/// directory for integration tests, so later runs and processes reuse it.
-fn rpm_file(p: &Package) -> PathBuf {
-    require("rpmbuild", "rpm");
-    // Bump the suffix when the spec template changes.
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("opskit-rpms-1");
-    let path = cache.join(format!("{}-{}.{}.rpm", p.name, p.version, p.arch));
-    if path.exists() {
-        return path;
-    }
-    std::fs::create_dir_all(&cache).unwrap();
-    let top = tempfile::Builder::new()
-        .prefix("rpmbuild")
-        .tempdir_in(&cache)
-        .unwrap();
-    let (epoch, version, release) = p.evr();
-    let spec = format!(
-        "Name: {}\n{}Version: {version}\nRelease: {release}\nSummary: opskit test package\n\
-         License: MIT\nBuildArch: {}\n%description\nA package with no files, for tests.\n%files\n",
-        p.name,
-        epoch.map(|e| format!("Epoch: {e}\n")).unwrap_or_default(),
-        p.arch
-    );
-    let spec_path = top.path().join("package.spec");
-    std::fs::write(&spec_path, spec).unwrap();
-    let mut cmd = Command::new("rpmbuild");
-    cmd.args(["-bb", "--quiet", "--define"])
-        .arg(format!("_topdir {}", top.path().display()));
-    if p.arch != "noarch" {
-        cmd.arg("--target").arg(format!("{}-linux", p.arch));
-    }
-    let out = cmd.arg(&spec_path).output().unwrap();
-    assert!(
-        out.status.success(),
-        "rpmbuild for {p:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let built = std::fs::read_dir(top.path().join("RPMS").join(&p.arch))
-        .unwrap()
-        .next()
-        .expect("rpmbuild made no package")
-        .unwrap()
-        .path();
-    // rename is atomic: a process racing us finds either no file or a whole one.
-    std::fs::rename(built, &path).unwrap();
-    path
-}
-
-/// A real rpm database at `dir` holding `packages` (none: an empty database).
-fn rpm_db(dir: &Path, packages: &[&Package]) {
-    require("rpm", "rpm");
-    let run = |cmd: &mut Command| {
-        let out: Output = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(Command::new("rpm").arg("--dbpath").arg(dir).arg("--initdb"));
-    if !packages.is_empty() {
-        // --justdb: record without unpacking; --nodeps and --ignore*: these packages are not
-        // for this machine, and plain `-i` (not -U) lets two versions (kernels) coexist.
-        run(Command::new("rpm")
-            .arg("--dbpath")
-            .arg(dir)
-            .args(["-i", "--justdb", "--nodeps", "--ignorearch", "--ignoreos"])
-            .args(packages.iter().map(|p| rpm_file(p))));
-    }
 }
 
 /// The standard fleet: 22 hosts of six distributions, dpkg and rpm, whose versions differ from
