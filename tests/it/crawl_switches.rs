@@ -39,7 +39,10 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
         &env,
         &format!("[snmp]\ntimeout = 15\n\n{}", switches_config(&sim)),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 0);
     assert_eq!(stderr(&out), "");
     assert_eq!(stdout(&out), "");
@@ -137,7 +140,10 @@ fn snmpv3_with_authentication_and_privacy() {
             sim.at("127.0.1.3")
         ),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     // The device with the wrong privacy key fails, alone, on one line; the others are stored.
     assert_status(&out, 1);
     let err = stderr(&out);
@@ -178,7 +184,10 @@ fn unreachable_and_wrong_community_fail_alone_and_quickly() {
             sim.at("127.0.1.1"),
         ),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 1);
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -200,20 +209,23 @@ fn unreachable_and_wrong_community_fail_alone_and_quickly() {
 #[test]
 fn bad_configuration_and_addresses_are_usage_errors() {
     let env = Env::new();
-    let out = env.run("crawl-switches", &[]);
+    let out = env.run(tool!("crawl-switches"), &[]);
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("nothing to crawl"),
         "{}",
         stderr(&out)
     );
-    let out = env.run("crawl-switches", &["no such host.invalid"]);
+    let out = env.run(tool!("crawl-switches"), &["no such host.invalid"]);
     assert_status(&out, 2);
     let config = write_config(
         &env,
         "[[switch]]\naddress = \"127.0.0.1\"\nversion = \"3\"\n",
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("SNMPv3 needs a user"),
@@ -225,7 +237,7 @@ fn bad_configuration_and_addresses_are_usage_errors() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = env.run(
-        "crawl-switches",
+        tool!("crawl-switches"),
         &["--config", config.to_str().unwrap(), "127.0.0.1"],
     );
     assert_status(&out, 2);
@@ -261,7 +273,7 @@ fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
         ),
     );
     let (out, peak_kib) = run_measuring_peak_memory(
-        env.cmd("crawl-switches")
+        env.cmd(tool!("crawl-switches"))
             .args(["--config", config.to_str().unwrap()]),
     );
     assert_status(&out, 0);
@@ -310,7 +322,10 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
              [[switch]]\naddress = \"localhost:{port}\"\ncommunity = \"garbage\"\n"
         ),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     drop(agent);
     assert_status(&out, 1);
     let err = stderr(&out);
@@ -394,7 +409,10 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
     let env = Env::new();
     let config = write_config(&env, &text);
 
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     // The device with the wrong DES key fails, alone, on one line; the others are stored.
     assert_status(&out, 1);
     let err = stderr(&out);
@@ -436,7 +454,7 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
         0o600
     );
     let out = env.run(
-        "crawl-switches",
+        tool!("crawl-switches"),
         &["--config", config.to_str().unwrap(), &agent.at("127.0.2.1")],
     );
     assert_status(&out, 0);
@@ -445,7 +463,7 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
     // $XDG_STATE_HOME, when set, holds it instead.
     let state_home = env.dir.path().join("state");
     let out = env
-        .cmd("crawl-switches")
+        .cmd(tool!("crawl-switches"))
         .env("XDG_STATE_HOME", &state_home)
         .args(["--config", config.to_str().unwrap(), &agent.at("127.0.2.2")])
         .output()
@@ -465,7 +483,10 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
             device("127.0.2.3", "opskit-aes", "sha", "aes", "privatus")
         ),
     );
-    let out = env2.run("crawl-switches", &["--config", config2.to_str().unwrap()]);
+    let out = env2.run(
+        tool!("crawl-switches"),
+        &["--config", config2.to_str().unwrap()],
+    );
     assert_status(&out, 0);
     assert!(!env2.dir.path().join("snmp-des-state").exists());
 }
@@ -488,7 +509,7 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
     );
     let command = format!(
         "{} --config {}",
-        bin("crawl-switches").display(),
+        tool!("crawl-switches").path().display(),
         config.display()
     );
     let screen = run_in_pty(&env, &command, &[]);
@@ -505,7 +526,10 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
     );
 
     // Piped (as under cron): the failure line only.
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 1);
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");

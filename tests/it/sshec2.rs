@@ -10,7 +10,7 @@ use crate::support::moto::{Fleet, Moto};
 use crate::support::*;
 
 fn sshec2(env: &Env, moto: &Moto, args: &[&str]) -> Output {
-    let mut cmd = env.cmd("sshec2");
+    let mut cmd = env.cmd(tool!("sshec2"));
     moto.env(&mut cmd);
     cmd.args(args).output().unwrap()
 }
@@ -270,7 +270,7 @@ fn execs_the_real_ssh() {
 fn bad_input_and_unreachable_aws_end_with_one_line() {
     let env = Env::new();
     let run = |args: &[&str], vars: &[(&str, &str)], remove: &[&str]| {
-        let mut cmd = env.cmd("sshec2");
+        let mut cmd = env.cmd(tool!("sshec2"));
         for v in remove {
             cmd.env_remove(v);
         }

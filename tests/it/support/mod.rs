@@ -25,19 +25,33 @@ pub use packages::{DpkgDb, Package, Pkg, RpmDb, write_old_dpkg_query};
 pub use peer::{Peer, free_udp_port};
 pub use snmpsim::{Snmpsim, recorded_fdb_macs, recordings};
 
-/// The path of one of opskit's binaries, as Cargo built it for this test run.
-pub fn bin(tool: &str) -> PathBuf {
-    PathBuf::from(match tool {
-        "scan-hosts" => env!("CARGO_BIN_EXE_scan-hosts"),
-        "whatis-host" => env!("CARGO_BIN_EXE_whatis-host"),
-        "whatis-ip" => env!("CARGO_BIN_EXE_whatis-ip"),
-        "pkg-where" => env!("CARGO_BIN_EXE_pkg-where"),
-        "crawl-switches" => env!("CARGO_BIN_EXE_crawl-switches"),
-        "which-switch" => env!("CARGO_BIN_EXE_which-switch"),
-        "sshec2" => env!("CARGO_BIN_EXE_sshec2"),
-        "sync-ec2" => env!("CARGO_BIN_EXE_sync-ec2"),
-        other => panic!("unknown tool {other}"),
-    })
+/// One of opskit's binaries, as Cargo built it for this test run: `tool!("pkg-where")`.
+///
+/// A macro, so that each call site reads its own `CARGO_BIN_EXE_<name>` at compile time: a
+/// misspelt or missing binary fails to compile, and there is no list of binaries here that a
+/// new one would have to be added to.
+macro_rules! tool {
+    ($name:literal) => {
+        $crate::support::Tool {
+            name: $name,
+            path: env!(concat!("CARGO_BIN_EXE_", $name)),
+        }
+    };
+}
+pub(crate) use tool;
+
+/// A binary of opskit's, from [`tool!`].
+#[derive(Debug, Clone, Copy)]
+pub struct Tool {
+    /// Its name, as it names itself in messages.
+    pub name: &'static str,
+    pub path: &'static str,
+}
+
+impl Tool {
+    pub fn path(self) -> &'static Path {
+        Path::new(self.path)
+    }
 }
 
 /// Fails the test with the install command when a program the test needs is missing: a missing
@@ -85,8 +99,8 @@ impl Env {
     }
 
     /// A command for one of opskit's tools, in this environment.
-    pub fn cmd(&self, tool: &str) -> Command {
-        let mut cmd = Command::new(bin(tool));
+    pub fn cmd(&self, tool: Tool) -> Command {
+        let mut cmd = Command::new(tool.path());
         self.isolate(&mut cmd);
         cmd
     }
@@ -112,12 +126,12 @@ impl Env {
     }
 
     /// Runs a tool to completion with these arguments.
-    pub fn run(&self, tool: &str, args: &[&str]) -> Output {
+    pub fn run(&self, tool: Tool, args: &[&str]) -> Output {
         self.cmd(tool).args(args).output().unwrap()
     }
 
     /// Runs a tool with `input` on stdin.
-    pub fn run_stdin(&self, tool: &str, args: &[&str], input: &str) -> Output {
+    pub fn run_stdin(&self, tool: Tool, args: &[&str], input: &str) -> Output {
         run_with_stdin(self.cmd(tool).args(args), input)
     }
 
@@ -138,7 +152,7 @@ impl Env {
         cmd.args(["--uts", "--", "python3", "-c"])
             .arg("import os,socket,sys; socket.sethostname(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])")
             .arg(hostname)
-            .arg(bin("scan-hosts"))
+            .arg(tool!("scan-hosts").path())
             .arg("--local");
         self.isolate(&mut cmd);
         if let Some(db) = dpkg {
@@ -178,7 +192,7 @@ impl Env {
         let mut cmd = Command::new("unshare");
         cmd.args(["--uts", "--net", "--mount", "--", "sh", "-c", &setup])
             .arg(hostname)
-            .arg(bin("scan-hosts"));
+            .arg(tool!("scan-hosts").path());
         self.isolate(&mut cmd);
         cmd.output().unwrap()
     }
@@ -276,7 +290,7 @@ pub fn run_in_pty(env: &Env, shell_command: &str, extra_env: &[(&str, &str)]) ->
 
 /// The directory of the binaries, for shell pipelines that call them by name.
 pub fn bin_dir() -> PathBuf {
-    bin("pkg-where").parent().unwrap().to_path_buf()
+    tool!("pkg-where").path().parent().unwrap().to_path_buf()
 }
 
 /// Reads a whole file.
@@ -346,7 +360,7 @@ impl Env {
             .arg(hostname)
             .arg(rpm.path())
             .arg(&target)
-            .arg(bin("scan-hosts"));
+            .arg(tool!("scan-hosts").path());
         self.isolate(&mut cmd);
         cmd.env("DPKG_ADMINDIR", empty_dpkg.dir.path());
         cmd.output().unwrap()

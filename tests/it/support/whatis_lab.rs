@@ -36,12 +36,12 @@ pub struct Lab {
 
 impl Lab {
     /// Runs a whatis tool against this lab's catalog, config and DNS server.
-    pub fn run(&self, tool: &str, args: &[&str]) -> Output {
+    pub fn run(&self, tool: Tool, args: &[&str]) -> Output {
         self.env.cmd(tool).args(self.args(args)).output().unwrap()
     }
 
     /// Like [`Lab::run`], with `input` on stdin.
-    pub fn run_stdin(&self, tool: &str, args: &[&str], input: &str) -> Output {
+    pub fn run_stdin(&self, tool: Tool, args: &[&str], input: &str) -> Output {
         run_with_stdin(self.env.cmd(tool).args(self.args(args)), input)
     }
 
@@ -56,7 +56,7 @@ impl Lab {
     }
 
     /// The JSON objects a run printed, one per line, after checking its exit status.
-    pub fn json(&self, tool: &str, args: &[&str], status: i32) -> Vec<serde_json::Value> {
+    pub fn json(&self, tool: Tool, args: &[&str], status: i32) -> Vec<serde_json::Value> {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         let out = self.run(tool, &all);
@@ -122,8 +122,8 @@ pub fn lab() -> Lab {
     config.push_str(&format!("[whatis]\nsubnets = \"{}\"\n", subnets.display()));
     let config_path = write_config(&env, &config);
     let c = config_path.to_str().unwrap();
-    assert_status(&env.run("crawl-switches", &["--config", c]), 0);
-    let mut sync = env.cmd("sync-ec2");
+    assert_status(&env.run(tool!("crawl-switches"), &["--config", c]), 0);
+    let mut sync = env.cmd(tool!("sync-ec2"));
     moto.env(&mut sync);
     assert_status(&sync.args(["--config", c]).output().unwrap(), 0);
 
