@@ -1,5 +1,7 @@
 //! The generated man pages and completions: committed, up to date, valid for mandoc, and loadable
-//! by real bash, zsh and fish. `OPSKIT_UPDATE_GENERATED=1 cargo test --test docs` rewrites them.
+//! by real bash, zsh and fish (support/gen_docs.rs generates them); `--help` of every binary; and
+//! the binaries and the list of documented commands agreeing.
+//! `OPSKIT_UPDATE_GENERATED=1 cargo test --test it docs::` rewrites the generated files.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,7 +14,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 fn generated_files_are_up_to_date() {
     let update = std::env::var_os("OPSKIT_UPDATE_GENERATED").is_some();
     let mut stale = Vec::new();
-    for (path, contents) in opskit::cli::docs::generated_files() {
+    for (path, contents) in gen_docs::generated_files() {
         let full = Path::new(ROOT).join(&path);
         let committed = std::fs::read_to_string(&full).unwrap_or_default();
         if committed != contents {
@@ -37,7 +39,7 @@ fn generated_files_are_up_to_date() {
     }
     assert!(
         stale.is_empty(),
-        "generated files are stale; run OPSKIT_UPDATE_GENERATED=1 cargo test --test docs\n{}",
+        "generated files are stale; run OPSKIT_UPDATE_GENERATED=1 cargo test --test it docs::\n{}",
         stale.join("\n")
     );
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod dnsmasq;
+pub mod gen_docs;
 pub mod moto;
 pub mod packages;
 pub mod peer;
