@@ -148,7 +148,7 @@ fn a_broken_package_database_fails_the_source_but_keeps_its_packages() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Over SSH, against fleets of real sshd hosts (tests/common/sshd.rs).
+// Over SSH, against fleets of real sshd hosts (support/sshd.rs).
 
 use crate::support::sshd::{self, Fleet, HostSpec, KnownHosts, Os};
 

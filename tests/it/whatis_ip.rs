@@ -1,6 +1,6 @@
 //! `whatis-ip` against a catalog filled by the real collectors (scan-hosts in network
 //! namespaces, crawl-switches from snmpsim, sync-ec2 from moto) and a real DNS server
-//! (dnsmasq); see tests/common/whatis_lab.rs for what the lab holds.
+//! (dnsmasq); see support/whatis_lab.rs for what the lab holds.
 
 use std::net::UdpSocket;
 
