@@ -13,7 +13,7 @@ use clap_complete::Shell;
 use opskit::cli::ToolDoc;
 
 /// The shells completions are generated for, with their file naming conventions.
-pub const SHELLS: &[(Shell, &str)] = &[
+const SHELLS: &[(Shell, &str)] = &[
     (Shell::Bash, "bash"),
     (Shell::Zsh, "zsh"),
     (Shell::Fish, "fish"),
@@ -57,7 +57,7 @@ fn roff(text: &str) -> String {
 
 /// The man page of one tool: clap_mangen's sections, then examples, output fields and exit
 /// statuses from its [`ToolDoc`], then the environment and files every tool shares.
-pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
+fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
     // The help text's examples live in our own EXAMPLES section; drop them from clap's.
     let cmd = cmd.after_help(None::<&str>).after_long_help(None::<&str>);
     let man = clap_mangen::Man::new(cmd)

@@ -2,7 +2,6 @@
 //! catalog and config), the real binaries, hostnames and networks of their own (UTS and network
 //! namespaces), dpkg and rpm databases, and a check that names the install command when a peer
 //! is missing. The real servers the tests talk to each have a module; [`peer`] starts them all.
-#![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod dnsmasq;
 pub mod gen_docs;

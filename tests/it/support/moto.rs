@@ -121,9 +121,8 @@ pub struct Fleet {
     /// us-east-1, group web-prod: healthy members and the one marked Unhealthy.
     pub web_prod_healthy: Vec<String>,
     pub web_prod_unhealthy: String,
-    /// us-east-1, groups api-blue-1 (older) and api-blue-2 (newer), and api-blue-3 (newest,
-    /// but empty).
-    pub api_old: Vec<String>,
+    /// us-east-1, the members of api-blue-2, newer than api-blue-1 and older than api-blue-3,
+    /// which is empty.
     pub api_new: Vec<String>,
 }
 
@@ -326,7 +325,7 @@ impl Moto {
             .send()
             .await
             .unwrap();
-        let api_old = self.group("api-blue-1", 2).await;
+        self.group("api-blue-1", 2).await;
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let api_new = self.group("api-blue-2", 2).await;
         tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -341,7 +340,6 @@ impl Moto {
             web_eu,
             web_prod_healthy: web_prod[1..].to_vec(),
             web_prod_unhealthy,
-            api_old,
             api_new,
         }
     }

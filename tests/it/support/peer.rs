@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,6 @@ pub struct Launch {
     transport: Transport,
     address: IpAddr,
     patience: Duration,
-    log: Option<PathBuf>,
 }
 
 impl Launch {
@@ -73,14 +72,7 @@ impl Launch {
         self
     }
 
-    /// Writes the peer's stdout and stderr to `path` (default: a file of the peer's own), for
-    /// peers whose log a test reads.
-    pub fn log(mut self, path: &Path) -> Launch {
-        self.log = Some(path.to_path_buf());
-        self
-    }
-
-    /// Spawns `command(port)` with stdout and stderr going to the log, and returns once
+    /// Spawns `command(port)` with stdout and stderr going to a file, and returns once
     /// `ready` says yes while the process still runs (a server that lost its port to another
     /// process may answer through the other one and then exit). Panics with the command and its
     /// output when no attempt becomes ready.
@@ -89,15 +81,8 @@ impl Launch {
         mut command: impl FnMut(u16) -> Command,
         mut ready: impl FnMut(&Probe<'_>) -> bool,
     ) -> Peer {
-        let own_dir = match self.log {
-            Some(_) => None,
-            None => Some(tempfile::Builder::new().prefix("peer").tempdir().unwrap()),
-        };
-        let log = match (&self.log, &own_dir) {
-            (Some(path), _) => path.clone(),
-            (None, Some(dir)) => dir.path().join("output"),
-            (None, None) => unreachable!(),
-        };
+        let dir = tempfile::Builder::new().prefix("peer").tempdir().unwrap();
+        let log = dir.path().join("output");
         let mut failures = Vec::new();
         for _attempt in 0..ATTEMPTS {
             let port = free_port(self.transport, self.address);
@@ -119,8 +104,7 @@ impl Launch {
                     return Peer {
                         child,
                         port,
-                        log,
-                        _dir: own_dir,
+                        _dir: dir,
                     };
                 }
                 if Instant::now() > deadline {
@@ -147,8 +131,8 @@ impl Launch {
 pub struct Peer {
     child: Child,
     port: u16,
-    log: PathBuf,
-    _dir: Option<TempDir>,
+    /// Holds its output file until it stops.
+    _dir: TempDir,
 }
 
 impl Peer {
@@ -168,7 +152,6 @@ impl Peer {
             transport,
             address,
             patience: Duration::from_secs(10),
-            log: None,
         }
     }
 
@@ -180,11 +163,6 @@ impl Peer {
     /// The pid of the process started (which may have children of its own).
     pub fn pid(&self) -> u32 {
         self.child.id()
-    }
-
-    /// Everything it printed so far.
-    pub fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 

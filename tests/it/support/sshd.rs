@@ -349,7 +349,7 @@ pub struct Host {
     pub port: u16,
     /// Its `ssh-ed25519 AAAA…` public host key, as sshd serves it.
     pub host_key: String,
-    /// Its directory: sshd_config, host key, sshd.log and what is mounted over the system's.
+    /// Its directory: sshd_config, host key and what is mounted over the system's.
     pub dir: PathBuf,
     /// Its sshd, unless nothing is to listen.
     peer: Option<Peer>,
@@ -389,16 +389,6 @@ impl Host {
     /// The directory mounted over its `/var/lib/dpkg`, if it runs.
     pub fn dpkg_admindir(&self) -> Option<&Path> {
         self.dpkg.as_ref().map(|db| db.dir.path())
-    }
-
-    /// What sshd wrote on stderr (`-e`): connections, authentication failures, errors.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
-    }
-
-    /// The pid of its sshd listener.
-    pub fn pid(&self) -> Option<u32> {
-        self.peer.as_ref().map(Peer::pid)
     }
 }
 
@@ -804,27 +794,23 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
         Behaviour::RefusesKey => "authorized_keys.stranger",
         _ => "authorized_keys",
     });
-    let log = dir.join("sshd.log");
-    let peer = Peer::tcp(address)
-        .log(&log)
-        .patience(Duration::from_secs(20))
-        .start(
-            |port| {
-                std::fs::write(
-                    dir.join("sshd_config"),
-                    sshd_config(&dir, address, port, &authorized),
-                )
-                .unwrap();
-                let mut cmd = Command::new("unshare");
-                cmd.args(["--uts", "--mount", "--propagation", "private", "--"])
-                    .args(["sh", "-c", NAMESPACE_SCRIPT, "sh"])
-                    .arg(&spec.name)
-                    .arg(&dir)
-                    .arg(dpkg.dir.path());
-                cmd
-            },
-            |probe| sends_banner(address, probe.port),
-        );
+    let peer = Peer::tcp(address).patience(Duration::from_secs(20)).start(
+        |port| {
+            std::fs::write(
+                dir.join("sshd_config"),
+                sshd_config(&dir, address, port, &authorized),
+            )
+            .unwrap();
+            let mut cmd = Command::new("unshare");
+            cmd.args(["--uts", "--mount", "--propagation", "private", "--"])
+                .args(["sh", "-c", NAMESPACE_SCRIPT, "sh"])
+                .arg(&spec.name)
+                .arg(&dir)
+                .arg(dpkg.dir.path());
+            cmd
+        },
+        |probe| sends_banner(address, probe.port),
+    );
     if spec.behaviour == Behaviour::Hangs {
         // SAFETY: signalling our own child, which the peer has not reaped.
         unsafe { libc::kill(peer.pid() as i32, libc::SIGSTOP) };
