@@ -32,7 +32,7 @@ if ((${#missing[@]})); then
 fi
 
 # snmpsim (the SNMP agent simulator the crawler is tested against) from PyPI, in a virtualenv
-# kept outside the clone so CI reuses it; versions as ../shared/snmp/README.md checked them.
+# kept outside the clone so CI reuses it; the versions tests/fixtures/snmp/ was checked with.
 export OPSKIT_TEST_VENV="${OPSKIT_TEST_VENV:-/var/tmp/opskit-test-venv}"
 if [ ! -x "$OPSKIT_TEST_VENV/bin/snmpsim-command-responder" ]; then
   python3 -m venv "$OPSKIT_TEST_VENV" 2>/dev/null || {

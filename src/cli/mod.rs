@@ -6,7 +6,6 @@
 //! and the [`ToolDoc`] here, so they cannot drift apart.
 
 pub mod crawl_switches;
-pub mod docs;
 pub mod pkg_where;
 pub mod scan_hosts;
 pub mod settings;

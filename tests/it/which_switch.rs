@@ -1,9 +1,7 @@
 //! `which-switch` over a catalog filled by crawl-switches from snmpsim serving the project's
 //! own topology (tests/fixtures/snmp/generate.py draws it), plus scan-hosts for host names.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 const HOST_A: &str = "00:1b:21:0a:00:01";
@@ -41,15 +39,16 @@ fn config(sim: &Snmpsim, devices: &[(&str, &str, &str)]) -> String {
 
 fn crawl(lab: &Lab, devices: &[(&str, &str, &str)]) {
     let path = write_config(&lab.env, &config(&lab.sim, devices));
-    let out = lab
-        .env
-        .run("crawl-switches", &["--config", path.to_str().unwrap()]);
+    let out = lab.env.run(
+        tool!("crawl-switches"),
+        &["--config", path.to_str().unwrap()],
+    );
     assert_status(&out, 0);
 }
 
 fn lab() -> Lab {
     let sim = Snmpsim::start(
-        &[fixture_recordings()],
+        &recordings(),
         &[
             "127.0.2.1",
             "127.0.2.2",
@@ -69,7 +68,7 @@ fn lab() -> Lab {
 fn answer(lab: &Lab, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["--json", "--no-dns"];
     all.extend_from_slice(args);
-    let out = lab.env.run("which-switch", &all);
+    let out = lab.env.run(tool!("which-switch"), &all);
     assert_status(&out, 0);
     stdout(&out)
         .lines()
@@ -225,7 +224,7 @@ fn addresses_become_macs_through_arp_and_neighbour_tables() {
     assert_eq!(answer(&lab, &["10.0.10.9"])[0]["mac"], HOST_D);
     // Any MAC notation, from stdin.
     let out = lab.env.run_stdin(
-        "which-switch",
+        tool!("which-switch"),
         &["-f", "mac,switch,port"],
         "001B.210B.0002\n00-1B-21-0D-00-04\n",
     );
@@ -240,7 +239,7 @@ fn addresses_become_macs_through_arp_and_neighbour_tables() {
 fn unknown_and_malformed_inputs() {
     let lab = lab();
     let out = lab.env.run(
-        "which-switch",
+        tool!("which-switch"),
         &[
             "--no-dns",
             "10.9.9.9",
@@ -275,9 +274,10 @@ fn unknown_and_malformed_inputs() {
 fn history_shows_where_a_mac_was_before() {
     let lab = lab();
     // Nothing has moved yet: --moves reports nothing and exits 1.
-    let out = lab
-        .env
-        .run("which-switch", &["--json", "--moves", "--since", "1d"]);
+    let out = lab.env.run(
+        tool!("which-switch"),
+        &["--json", "--moves", "--since", "1d"],
+    );
     assert_status(&out, 1);
     assert_eq!(stdout(&out), "");
     // Host A moves from ge5 to ge7 on access1 (same device, recrawled).
@@ -324,7 +324,7 @@ fn hosts_resolve_through_their_scanned_interfaces_and_names_are_escaped() {
         &lab.env,
         &format!(
             "{} --no-dns 00:1b:21:0f:00:06",
-            bin("which-switch").display()
+            tool!("which-switch").path().display()
         ),
         &[("NO_COLOR", "1")],
     );
@@ -340,7 +340,7 @@ fn hosts_resolve_through_their_scanned_interfaces_and_names_are_escaped() {
     // A scanned host's interface MACs: this machine's own MACs are in no forwarding table, so
     // the answer says so on stderr and exits 1, naming each MAC.
     assert_status(&lab.env.scan_as("web-7", None), 0);
-    let out = lab.env.run("which-switch", &["--no-dns", "web-7"]);
+    let out = lab.env.run(tool!("which-switch"), &["--no-dns", "web-7"]);
     let macs = lab
         .env
         .sql("SELECT mac FROM host_interfaces WHERE mac IS NOT NULL AND current = 1");
@@ -365,7 +365,7 @@ fn hosts_resolve_through_their_scanned_interfaces_and_names_are_escaped() {
 
 #[test]
 fn cisco_per_vlan_bridges_are_read_through_community_at_vlan() {
-    let sim = Snmpsim::start(&[fixture_recordings()], &["127.0.2.1", "127.0.2.6"]);
+    let sim = Snmpsim::start(&recordings(), &["127.0.2.1", "127.0.2.6"]);
     let lab = Lab {
         sim,
         env: Env::new(),

@@ -2,10 +2,10 @@
 //! region, and the fleet the sshec2 and sync-ec2 tests run against, built through the AWS SDK
 //! itself.
 
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
@@ -14,19 +14,11 @@ use aws_sdk_ec2::types::{
     TagSpecification,
 };
 
+use super::peer::Peer;
+
 /// A moto server; killed when dropped.
 pub struct Moto {
-    child: Child,
-    pub port: u16,
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now.
-fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    peer: Peer,
 }
 
 impl Moto {
@@ -42,33 +34,22 @@ impl Moto {
             program.display(),
             venv.display()
         );
-        for _attempt in 0..5 {
-            let port = free_tcp_port();
-            let mut child = Command::new(&program)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Moto { child, port };
-                }
-                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break; // port taken, or too slow: try another
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("moto_server did not start after 5 attempts");
+        let peer = Peer::tcp(Ipv4Addr::LOCALHOST)
+            // It imports the whole of moto before it binds.
+            .patience(Duration::from_secs(60))
+            .start(
+                |port| {
+                    let mut cmd = Command::new(&program);
+                    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+                    cmd
+                },
+                |probe| TcpStream::connect((Ipv4Addr::LOCALHOST, probe.port)).is_ok(),
+            );
+        Moto { peer }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.peer.port())
     }
 
     /// Points a command at this server with dummy credentials, and nothing else of AWS.
@@ -111,13 +92,6 @@ impl Moto {
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// An AMI moto ships.
 const AMI: &str = "ami-12c6146b";
 
@@ -147,9 +121,8 @@ pub struct Fleet {
     /// us-east-1, group web-prod: healthy members and the one marked Unhealthy.
     pub web_prod_healthy: Vec<String>,
     pub web_prod_unhealthy: String,
-    /// us-east-1, groups api-blue-1 (older) and api-blue-2 (newer), and api-blue-3 (newest,
-    /// but empty).
-    pub api_old: Vec<String>,
+    /// us-east-1, the members of api-blue-2, newer than api-blue-1 and older than api-blue-3,
+    /// which is empty.
     pub api_new: Vec<String>,
 }
 
@@ -352,7 +325,7 @@ impl Moto {
             .send()
             .await
             .unwrap();
-        let api_old = self.group("api-blue-1", 2).await;
+        self.group("api-blue-1", 2).await;
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let api_new = self.group("api-blue-2", 2).await;
         tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -367,7 +340,6 @@ impl Moto {
             web_eu,
             web_prod_healthy: web_prod[1..].to_vec(),
             web_prod_unhealthy,
-            api_old,
             api_new,
         }
     }

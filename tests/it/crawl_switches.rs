@@ -1,11 +1,10 @@
-//! `crawl-switches` against real SNMP agents: snmpsim serving the real device recordings in
-//! ../shared/snmp and the project's own recordings, over v2c and v3.
-
-mod common;
+//! `crawl-switches` against real SNMP agents: snmpsim serving recordings of real devices (from
+//! LibreNMS, see tests/fixtures/snmp/SOURCES.md) and the project's own, over v2c and v3; net-snmp's
+//! snmpd for DES; and an agent that misbehaves on purpose.
 
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::support::*;
 
 /// The five real recordings, each played by its own loopback address.
 const REAL: &[(&str, &str)] = &[
@@ -18,7 +17,7 @@ const REAL: &[(&str, &str)] = &[
 
 fn real_agents() -> Snmpsim {
     let addresses: Vec<&str> = REAL.iter().map(|(a, _)| *a).collect();
-    Snmpsim::start(&[shared_recordings()], &addresses)
+    Snmpsim::start(&recordings(), &addresses)
 }
 
 fn switches_config(sim: &Snmpsim) -> String {
@@ -40,14 +39,17 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
         &env,
         &format!("[snmp]\ntimeout = 15\n\n{}", switches_config(&sim)),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 0);
     assert_eq!(stderr(&out), "");
     assert_eq!(stdout(&out), "");
 
     for (addr, name) in REAL {
         let device = sim.at(addr);
-        let want = recorded_fdb_macs(&shared_recordings().join(format!("{name}.snmprec")));
+        let want = recorded_fdb_macs(&recordings().join(format!("{name}.snmprec")));
         let got: BTreeSet<String> = env
             .sql(&format!(
                 "SELECT f.mac FROM fdb_entries f JOIN devices d ON d.id = f.device_id \
@@ -120,10 +122,7 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
 
 #[test]
 fn snmpv3_with_authentication_and_privacy() {
-    let sim = Snmpsim::start(
-        &[shared_recordings()],
-        &["127.0.1.1", "127.0.1.2", "127.0.1.3"],
-    );
+    let sim = Snmpsim::start(&recordings(), &["127.0.1.1", "127.0.1.2", "127.0.1.3"]);
     let env = Env::new();
     let config = write_config(
         &env,
@@ -141,7 +140,10 @@ fn snmpv3_with_authentication_and_privacy() {
             sim.at("127.0.1.3")
         ),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     // The device with the wrong privacy key fails, alone, on one line; the others are stored.
     assert_status(&out, 1);
     let err = stderr(&out);
@@ -168,7 +170,7 @@ fn snmpv3_with_authentication_and_privacy() {
 
 #[test]
 fn unreachable_and_wrong_community_fail_alone_and_quickly() {
-    let sim = Snmpsim::start(&[shared_recordings()], &["127.0.1.1", "127.0.1.2"]);
+    let sim = Snmpsim::start(&recordings(), &["127.0.1.1", "127.0.1.2"]);
     let env = Env::new();
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let wrong = sim.at("127.0.1.2");
@@ -182,7 +184,10 @@ fn unreachable_and_wrong_community_fail_alone_and_quickly() {
             sim.at("127.0.1.1"),
         ),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 1);
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -204,20 +209,23 @@ fn unreachable_and_wrong_community_fail_alone_and_quickly() {
 #[test]
 fn bad_configuration_and_addresses_are_usage_errors() {
     let env = Env::new();
-    let out = env.run("crawl-switches", &[]);
+    let out = env.run(tool!("crawl-switches"), &[]);
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("nothing to crawl"),
         "{}",
         stderr(&out)
     );
-    let out = env.run("crawl-switches", &["no such host.invalid"]);
+    let out = env.run(tool!("crawl-switches"), &["no such host.invalid"]);
     assert_status(&out, 2);
     let config = write_config(
         &env,
         "[[switch]]\naddress = \"127.0.0.1\"\nversion = \"3\"\n",
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("SNMPv3 needs a user"),
@@ -229,7 +237,7 @@ fn bad_configuration_and_addresses_are_usage_errors() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = env.run(
-        "crawl-switches",
+        tool!("crawl-switches"),
         &["--config", config.to_str().unwrap(), "127.0.0.1"],
     );
     assert_status(&out, 2);
@@ -255,7 +263,7 @@ fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
         ));
     }
     std::fs::write(dir.path().join("big1.snmprec"), text).unwrap();
-    let sim = Snmpsim::start(&[dir.path().to_path_buf()], &["127.0.1.9"]);
+    let sim = Snmpsim::start(dir.path(), &["127.0.1.9"]);
     let env = Env::new();
     let config = write_config(
         &env,
@@ -265,7 +273,7 @@ fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
         ),
     );
     let (out, peak_kib) = run_measuring_peak_memory(
-        env.cmd("crawl-switches")
+        env.cmd(tool!("crawl-switches"))
             .args(["--config", config.to_str().unwrap()]),
     );
     assert_status(&out, 0);
@@ -287,21 +295,21 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
         "no {}: run scripts/test.sh",
         python.display()
     );
-    let port = free_udp_port();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/agents/misbehaving_snmp_agent.py");
-    let mut agent = std::process::Command::new(&python)
-        .arg(&script)
-        .arg(port.to_string())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    use std::io::BufRead;
-    std::io::BufReader::new(agent.stdout.as_mut().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    assert_eq!(ready.trim(), "ready");
+    let agent = Peer::udp(std::net::Ipv4Addr::LOCALHOST)
+        // It imports pysnmp before it binds.
+        .patience(std::time::Duration::from_secs(60))
+        .start(
+            |port| {
+                let mut cmd = std::process::Command::new(&python);
+                cmd.arg(&script).arg(port.to_string());
+                cmd
+            },
+            // It prints this line once its socket is bound.
+            |probe| probe.output().lines().any(|l| l == "ready"),
+        );
+    let port = agent.port();
 
     let env = Env::new();
     // Two devices on the same agent, told apart by community; a device is its address, so the
@@ -314,9 +322,11 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
              [[switch]]\naddress = \"localhost:{port}\"\ncommunity = \"garbage\"\n"
         ),
     );
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
-    let _ = agent.kill();
-    let _ = agent.wait();
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
+    drop(agent);
     assert_status(&out, 1);
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -343,7 +353,7 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
 
 #[test]
 fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
-    use common::snmpd::{Snmpd, SnmpdUser};
+    use crate::support::snmpd::{Snmpd, SnmpdUser};
     let user = |name, auth, privacy| SnmpdUser {
         name,
         auth: (auth, "auctoritas"),
@@ -399,7 +409,10 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
     let env = Env::new();
     let config = write_config(&env, &text);
 
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     // The device with the wrong DES key fails, alone, on one line; the others are stored.
     assert_status(&out, 1);
     let err = stderr(&out);
@@ -441,7 +454,7 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
         0o600
     );
     let out = env.run(
-        "crawl-switches",
+        tool!("crawl-switches"),
         &["--config", config.to_str().unwrap(), &agent.at("127.0.2.1")],
     );
     assert_status(&out, 0);
@@ -450,7 +463,7 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
     // $XDG_STATE_HOME, when set, holds it instead.
     let state_home = env.dir.path().join("state");
     let out = env
-        .cmd("crawl-switches")
+        .cmd(tool!("crawl-switches"))
         .env("XDG_STATE_HOME", &state_home)
         .args(["--config", config.to_str().unwrap(), &agent.at("127.0.2.2")])
         .output()
@@ -470,14 +483,17 @@ fn snmpv3_des_and_aes_against_a_real_net_snmp_agent() {
             device("127.0.2.3", "opskit-aes", "sha", "aes", "privatus")
         ),
     );
-    let out = env2.run("crawl-switches", &["--config", config2.to_str().unwrap()]);
+    let out = env2.run(
+        tool!("crawl-switches"),
+        &["--config", config2.to_str().unwrap()],
+    );
     assert_status(&out, 0);
     assert!(!env2.dir.path().join("snmp-des-state").exists());
 }
 
 #[test]
 fn a_progress_bar_on_a_terminal_and_none_when_piped() {
-    let sim = Snmpsim::start(&[shared_recordings()], &["127.0.1.1"]);
+    let sim = Snmpsim::start(&recordings(), &["127.0.1.1"]);
     let env = Env::new();
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let config = write_config(
@@ -493,7 +509,7 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
     );
     let command = format!(
         "{} --config {}",
-        bin("crawl-switches").display(),
+        tool!("crawl-switches").path().display(),
         config.display()
     );
     let screen = run_in_pty(&env, &command, &[]);
@@ -510,7 +526,10 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
     );
 
     // Piped (as under cron): the failure line only.
-    let out = env.run("crawl-switches", &["--config", config.to_str().unwrap()]);
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
     assert_status(&out, 1);
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -1,13 +1,11 @@
 //! `whatis-ip` against a catalog filled by the real collectors (scan-hosts in network
 //! namespaces, crawl-switches from snmpsim, sync-ec2 from moto) and a real DNS server
-//! (dnsmasq); see tests/common/whatis_lab.rs for what the lab holds.
-
-mod common;
+//! (dnsmasq); see support/whatis_lab.rs for what the lab holds.
 
 use std::net::UdpSocket;
 
-use common::whatis_lab::*;
-use common::*;
+use crate::support::whatis_lab::*;
+use crate::support::*;
 use serde_json::Value;
 
 fn strings(v: &Value) -> Vec<String> {
@@ -21,7 +19,7 @@ fn strings(v: &Value) -> Vec<String> {
 #[test]
 fn an_address_is_joined_across_every_source() {
     let lab = lab();
-    let rows = lab.json("whatis-ip", &["10.0.10.5"], 0);
+    let rows = lab.json(tool!("whatis-ip"), &["10.0.10.5"], 0);
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!(r["address"], "10.0.10.5");
@@ -61,7 +59,7 @@ fn an_address_is_joined_across_every_source() {
     assert_eq!(r["switch_ports"][0]["role"], "access");
     let which = lab
         .env
-        .run("which-switch", &["--json", "--no-dns", WEB7_MAC]);
+        .run(tool!("which-switch"), &["--json", "--no-dns", WEB7_MAC]);
     let which: Value = serde_json::from_str(stdout(&which).trim()).unwrap();
     for field in ["switch", "port", "role", "vlan"] {
         assert_eq!(r["switch_ports"][0][field], which[field], "{field}");
@@ -85,7 +83,11 @@ fn an_address_is_joined_across_every_source() {
 #[test]
 fn ipv6_and_ipv4_mapped_addresses_are_understood() {
     let lab = lab();
-    let rows = lab.json("whatis-ip", &["2001:db8:10::5", "::ffff:10.0.10.5"], 0);
+    let rows = lab.json(
+        tool!("whatis-ip"),
+        &["2001:db8:10::5", "::ffff:10.0.10.5"],
+        0,
+    );
     let v6 = &rows[0];
     assert_eq!(v6["version"], 6);
     assert_eq!(v6["kind"], "documentation");
@@ -112,7 +114,11 @@ fn ipv6_and_ipv4_mapped_addresses_are_understood() {
 #[test]
 fn disagreements_between_sources_are_flagged() {
     let lab = lab();
-    let rows = lab.json("whatis-ip", &["10.0.10.9", "10.0.10.10", "10.0.30.1"], 0);
+    let rows = lab.json(
+        tool!("whatis-ip"),
+        &["10.0.10.9", "10.0.10.10", "10.0.30.1"],
+        0,
+    );
     // 10.0.10.9: a PTR that does not resolve back, and two MACs at once.
     let r = &rows[0];
     assert_eq!(
@@ -176,7 +182,7 @@ fn ec2_instances_are_named_with_their_group() {
     let web7 = lab.fleet.web7.private_ip.clone();
     let member = &lab.fleet.web_prod_healthy[0];
     let member_ip = lab.moto.private_ip("us-east-1", member);
-    let rows = lab.json("whatis-ip", &["--no-dns", &web7, &member_ip], 0);
+    let rows = lab.json(tool!("whatis-ip"), &["--no-dns", &web7, &member_ip], 0);
     assert_eq!(rows[0]["ec2_instance"], lab.fleet.web7.id);
     let e = &rows[0]["ec2"][0];
     assert_eq!(e["name"], "web-7");
@@ -192,7 +198,7 @@ fn ec2_instances_are_named_with_their_group() {
 fn a_prefix_lists_every_address_anything_knows_of() {
     let lab = lab();
     let out = lab.run(
-        "whatis-ip",
+        tool!("whatis-ip"),
         &["-f", "address,host,dns_names", "10.0.10.0/24"],
     );
     assert_status(&out, 0);
@@ -206,7 +212,7 @@ fn a_prefix_lists_every_address_anything_knows_of() {
     );
     // Without DNS only the catalog's addresses; a host-bits prefix means its network.
     let out = lab.run(
-        "whatis-ip",
+        tool!("whatis-ip"),
         &["--no-dns", "-f", "query,address", "10.0.10.77/24"],
     );
     assert_status(&out, 0);
@@ -216,12 +222,12 @@ fn a_prefix_lists_every_address_anything_knows_of() {
     );
     // IPv6 prefixes too; an empty prefix is nothing found.
     let out = lab.run(
-        "whatis-ip",
+        tool!("whatis-ip"),
         &["--no-dns", "-f", "address", "2001:db8:10::/64"],
     );
     assert_status(&out, 0);
     assert_eq!(stdout(&out), "2001:db8:10::5\n");
-    let out = lab.run("whatis-ip", &["--no-dns", "192.168.77.0/24"]);
+    let out = lab.run(tool!("whatis-ip"), &["--no-dns", "192.168.77.0/24"]);
     assert_status(&out, 1);
     assert_eq!(
         stderr(&out),
@@ -244,7 +250,7 @@ fn bulk_input_is_answered_in_order_one_line_each() {
         input.push('\n');
         want.push(ip);
     }
-    let out = lab.run_stdin("whatis-ip", &["-f", "query,host"], &input);
+    let out = lab.run_stdin(tool!("whatis-ip"), &["-f", "query,host"], &input);
     // Unknown addresses make it exit 1, each named on stderr; every line is still answered.
     assert_status(&out, 1);
     let text = stdout(&out);
@@ -267,7 +273,7 @@ fn bad_input_and_a_silent_dns_server() {
     let lab = lab();
     // Malformed addresses are named (control characters escaped) and the rest is answered.
     let out = lab.env.run(
-        "whatis-ip",
+        tool!("whatis-ip"),
         &[
             "--no-dns",
             "-f",
@@ -295,7 +301,7 @@ fn bad_input_and_a_silent_dns_server() {
     // Nothing known: exit 1, but the kind of address is still an answer.
     let out = lab
         .env
-        .run("whatis-ip", &["--no-dns", "--json", "192.0.2.77"]);
+        .run(tool!("whatis-ip"), &["--no-dns", "--json", "192.0.2.77"]);
     assert_status(&out, 1);
     let r: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(r["kind"], "documentation");
@@ -311,7 +317,7 @@ fn bad_input_and_a_silent_dns_server() {
     // More lines than the resolver keeps in flight, so that later ones start after timeouts.
     let input: String = (0..300).map(|_| "10.0.10.5\n").collect();
     let out = lab.env.run_stdin(
-        "whatis-ip",
+        tool!("whatis-ip"),
         &["--json", "--dns-server", &server, "--dns-timeout", "0.3"],
         &input,
     );
@@ -340,7 +346,7 @@ fn a_terminal_gets_a_card_with_every_known_field() {
         &lab.env,
         &format!(
             "{} --config {} --dns-server {} 10.0.10.5",
-            bin("whatis-ip").display(),
+            tool!("whatis-ip").path().display(),
             lab.config.display(),
             lab.dns.server()
         ),

@@ -7,7 +7,8 @@
 //! else is the machine's and the same on every host: kernel, /proc, /sys, network interfaces
 //! (there is no network namespace: every host sees every 127.0.1.N). So the real `hostname`, `dpkg-query` and
 //! `rpm` that a scanner runs over SSH answer with that host's data, and SFTP reads its files.
-//! rpm databases are made by the real rpm from tiny packages built with `rpmbuild`.
+//! rpm databases are made by the real rpm from tiny packages built with `rpmbuild`
+//! ([`RpmDb::create`], as every rpm database of the tests).
 //! A dpkg host can also run the machine's dpkg-query as a dpkg older than 1.19.3 answers
 //! ([`HostSpec::old_dpkg`]).
 //!
@@ -18,17 +19,19 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
-use super::{DpkgDb, Pkg, require, require_root};
+use super::packages::{DpkgDb, Package, Pkg, RpmDb, rpm_file};
+use super::peer::Peer;
+use super::{require, require_root};
 
 /// The operating system a simulated host claims to run: its `/etc/os-release` and which
 /// package manager's database it carries.
@@ -152,43 +155,6 @@ impl Os {
             }
         }
         text
-    }
-}
-
-/// One installed package, with the version as its manager prints it: dpkg's
-/// `[epoch:]upstream[-revision]`, or rpm's `[epoch:]version-release`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Package {
-    pub name: String,
-    pub version: String,
-    pub arch: String,
-}
-
-impl Package {
-    pub fn new(name: &str, version: &str, arch: &str) -> Package {
-        Package {
-            name: name.to_string(),
-            version: version.to_string(),
-            arch: arch.to_string(),
-        }
-    }
-
-    /// rpm's epoch, version and release.
-    fn evr(&self) -> (Option<&str>, &str, &str) {
-        let (epoch, rest) = match self.version.split_once(':') {
-            Some((e, rest)) => (Some(e), rest),
-            None => (None, self.version.as_str()),
-        };
-        let (version, release) = rest
-            .rsplit_once('-')
-            .unwrap_or_else(|| panic!("rpm version {} has no release", self.version));
-        (epoch, version, release)
-    }
-
-    /// The line CentOS's `/etc/cron.daily/rpm` writes for it in `/var/log/rpmpkgs` (no epoch).
-    pub fn rpmpkgs_line(&self) -> String {
-        let (_, version, release) = self.evr();
-        format!("{}-{version}-{release}.{}.rpm", self.name, self.arch)
     }
 }
 
@@ -383,9 +349,10 @@ pub struct Host {
     pub port: u16,
     /// Its `ssh-ed25519 AAAA…` public host key, as sshd serves it.
     pub host_key: String,
-    /// Its directory: sshd_config, host key, sshd.log and what is mounted over the system's.
+    /// Its directory: sshd_config, host key and what is mounted over the system's.
     pub dir: PathBuf,
-    child: Option<Child>,
+    /// Its sshd, unless nothing is to listen.
+    peer: Option<Peer>,
     /// Holds the port of a NotListening host.
     _reserved: Option<OwnedFd>,
     /// Its `/var/lib/dpkg`.
@@ -422,16 +389,6 @@ impl Host {
     /// The directory mounted over its `/var/lib/dpkg`, if it runs.
     pub fn dpkg_admindir(&self) -> Option<&Path> {
         self.dpkg.as_ref().map(|db| db.dir.path())
-    }
-
-    /// What sshd wrote on stderr (`-e`): connections, authentication failures, errors.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
-    }
-
-    /// The pid of its sshd listener.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
     }
 }
 
@@ -663,17 +620,16 @@ fn unique(path: PathBuf) -> PathBuf {
 impl Drop for Fleet {
     fn drop(&mut self) {
         for h in &mut self.hosts {
-            if let Some(child) = &mut h.child {
+            if let Some(peer) = h.peer.take() {
                 // Connections still open (a client that leaked a session) are served by the
                 // listener's children, which live on after it (each is its own session):
                 // end them first, while they are still known by their parent.
-                for pid in children_of(child.id()) {
+                for pid in children_of(peer.pid()) {
                     // SAFETY: signalling a process by id; the worst case is a stale id.
                     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
                 }
-                // SIGKILL also ends a stopped process.
-                let _ = child.kill();
-                let _ = child.wait();
+                // Then the listener itself.
+                drop(peer);
             }
         }
     }
@@ -734,15 +690,6 @@ fn pubkey(path: &Path) -> String {
         .join(" ")
 }
 
-/// A port on `address` that was free a moment ago.
-fn free_port(address: Ipv4Addr) -> u16 {
-    TcpListener::bind((address, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A TCP socket bound to a port on `address` but not listening: connections to it are
 /// refused, and nobody else can bind the port while it is held.
 fn reserve_port(address: Ipv4Addr) -> (OwnedFd, u16) {
@@ -786,7 +733,7 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
             port,
             host_key: String::new(),
             dir,
-            child: None,
+            peer: None,
             _reserved: Some(fd),
             dpkg: None,
         };
@@ -815,7 +762,10 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
     if spec.old_dpkg {
         // NAMESPACE_SCRIPT mounts the real dpkg-query on dpkg-query.real, then this over it.
         std::fs::write(dir.join("dpkg-query.real"), "").unwrap();
-        super::write_old_dpkg_query(&dir.join("dpkg-query.old"), &dir.join("dpkg-query.real"));
+        super::packages::write_old_dpkg_query(
+            &dir.join("dpkg-query.old"),
+            &dir.join("dpkg-query.real"),
+        );
     }
 
     // Each host has both databases, like a machine with both tools installed: the one of its
@@ -838,57 +788,43 @@ fn start_host(root: &Path, spec: HostSpec, address: Ipv4Addr) -> Host {
         Manager::Rpm => spec.packages.iter().collect(),
         Manager::Dpkg => Vec::new(),
     };
-    rpm_db(&dir.join("root/.rpmdb"), &rpm_packages);
+    RpmDb::create(&dir.join("root/.rpmdb"), rpm_packages);
 
     let authorized = root.join(match spec.behaviour {
         Behaviour::RefusesKey => "authorized_keys.stranger",
         _ => "authorized_keys",
     });
-    let mut last_log = String::new();
-    for _attempt in 0..5 {
-        let port = free_port(address);
-        std::fs::write(
-            dir.join("sshd_config"),
-            sshd_config(&dir, address, port, &authorized),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
-        let mut child = Command::new("unshare")
-            .args(["--uts", "--mount", "--propagation", "private", "--"])
-            .args(["sh", "-c", NAMESPACE_SCRIPT, "sh"])
-            .arg(&spec.name)
-            .arg(&dir)
-            .arg(dpkg.dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
+    let peer = Peer::tcp(address).patience(Duration::from_secs(20)).start(
+        |port| {
+            std::fs::write(
+                dir.join("sshd_config"),
+                sshd_config(&dir, address, port, &authorized),
+            )
             .unwrap();
-        if wait_for_banner(&mut child, address, port) {
-            if spec.behaviour == Behaviour::Hangs {
-                // SAFETY: signalling our own child, which has not been reaped.
-                unsafe { libc::kill(child.id() as i32, libc::SIGSTOP) };
-            }
-            return Host {
-                spec,
-                address,
-                port,
-                host_key,
-                dir,
-                child: Some(child),
-                _reserved: None,
-                dpkg: Some(dpkg),
-            };
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        // Most likely someone took the port between our probe and sshd's bind: try another.
-        last_log = std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default();
-    }
-    panic!(
-        "sshd for {} at {address} did not start:\n{last_log}",
-        spec.name
+            let mut cmd = Command::new("unshare");
+            cmd.args(["--uts", "--mount", "--propagation", "private", "--"])
+                .args(["sh", "-c", NAMESPACE_SCRIPT, "sh"])
+                .arg(&spec.name)
+                .arg(&dir)
+                .arg(dpkg.dir.path());
+            cmd
+        },
+        |probe| sends_banner(address, probe.port),
     );
+    if spec.behaviour == Behaviour::Hangs {
+        // SAFETY: signalling our own child, which the peer has not reaped.
+        unsafe { libc::kill(peer.pid() as i32, libc::SIGSTOP) };
+    }
+    Host {
+        port: peer.port(),
+        spec,
+        address,
+        host_key,
+        dir,
+        peer: Some(peer),
+        _reserved: None,
+        dpkg: Some(dpkg),
+    }
 }
 
 /// Runs inside the host's new UTS and mount namespaces (private propagation, so nothing leaks
@@ -941,98 +877,18 @@ fn sshd_config(dir: &Path, address: Ipv4Addr, port: u16, authorized: &Path) -> S
     )
 }
 
-/// Waits until sshd answers at `address:port` with an SSH banner; false if it exited.
-fn wait_for_banner(child: &mut Child, address: Ipv4Addr, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return false;
-        }
-        if let Ok(stream) =
-            TcpStream::connect_timeout(&SocketAddr::from((address, port)), Duration::from_secs(2))
-        {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut line = String::new();
-            if BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("SSH-2.0-") {
-                return true;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-/// A tiny real rpm for `p`, built once with rpmbuild and cached under Cargo's temporary
-/// directory for integration tests, so later runs and processes reuse it.
-fn rpm_file(p: &Package) -> PathBuf {
-    require("rpmbuild", "rpm");
-    // Bump the suffix when the spec template changes.
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("opskit-rpms-1");
-    let path = cache.join(format!("{}-{}.{}.rpm", p.name, p.version, p.arch));
-    if path.exists() {
-        return path;
-    }
-    std::fs::create_dir_all(&cache).unwrap();
-    let top = tempfile::Builder::new()
-        .prefix("rpmbuild")
-        .tempdir_in(&cache)
-        .unwrap();
-    let (epoch, version, release) = p.evr();
-    let spec = format!(
-        "Name: {}\n{}Version: {version}\nRelease: {release}\nSummary: opskit test package\n\
-         License: MIT\nBuildArch: {}\n%description\nA package with no files, for tests.\n%files\n",
-        p.name,
-        epoch.map(|e| format!("Epoch: {e}\n")).unwrap_or_default(),
-        p.arch
-    );
-    let spec_path = top.path().join("package.spec");
-    std::fs::write(&spec_path, spec).unwrap();
-    let mut cmd = Command::new("rpmbuild");
-    cmd.args(["-bb", "--quiet", "--define"])
-        .arg(format!("_topdir {}", top.path().display()));
-    if p.arch != "noarch" {
-        cmd.arg("--target").arg(format!("{}-linux", p.arch));
-    }
-    let out = cmd.arg(&spec_path).output().unwrap();
-    assert!(
-        out.status.success(),
-        "rpmbuild for {p:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let built = std::fs::read_dir(top.path().join("RPMS").join(&p.arch))
-        .unwrap()
-        .next()
-        .expect("rpmbuild made no package")
-        .unwrap()
-        .path();
-    // rename is atomic: a process racing us finds either no file or a whole one.
-    std::fs::rename(built, &path).unwrap();
-    path
-}
-
-/// A real rpm database at `dir` holding `packages` (none: an empty database).
-fn rpm_db(dir: &Path, packages: &[&Package]) {
-    require("rpm", "rpm");
-    let run = |cmd: &mut Command| {
-        let out: Output = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+/// Whether sshd answers at `address:port` with an SSH banner.
+fn sends_banner(address: Ipv4Addr, port: u16) -> bool {
+    let Ok(stream) =
+        TcpStream::connect_timeout(&SocketAddr::from((address, port)), Duration::from_secs(2))
+    else {
+        return false;
     };
-    run(Command::new("rpm").arg("--dbpath").arg(dir).arg("--initdb"));
-    if !packages.is_empty() {
-        // --justdb: record without unpacking; --nodeps and --ignore*: these packages are not
-        // for this machine, and plain `-i` (not -U) lets two versions (kernels) coexist.
-        run(Command::new("rpm")
-            .arg("--dbpath")
-            .arg(dir)
-            .args(["-i", "--justdb", "--nodeps", "--ignorearch", "--ignoreos"])
-            .args(packages.iter().map(|p| rpm_file(p))));
-    }
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("SSH-2.0-")
 }
 
 /// The standard fleet: 22 hosts of six distributions, dpkg and rpm, whose versions differ from

@@ -1,17 +1,19 @@
-//! Man pages and shell completions, generated from the same clap definitions the binaries use.
+//! Man pages and shell completions, generated from the same clap definitions the binaries use
+//! (`opskit::cli::all()`).
 //!
-//! The generated files are committed under `man/` and `completions/`; a test regenerates them
-//! and fails with a diff when they are stale (`OPSKIT_UPDATE_GENERATED=1` rewrites them).
-//! Nothing that changes from day to day (dates) goes into them, so regenerating is idempotent.
+//! The generated files are committed under `man/` and `completions/`; the docs tests regenerate
+//! them and fail with a diff when they are stale (`OPSKIT_UPDATE_GENERATED=1 cargo test --test it
+//! docs::` rewrites them). The generator lives here, not in the library, because nothing but
+//! those tests runs it: the tools need not link clap_mangen and clap_complete. Nothing that
+//! changes from day to day (dates) goes into the files, so regenerating is idempotent.
 
 use std::path::PathBuf;
 
 use clap_complete::Shell;
-
-use super::ToolDoc;
+use opskit::cli::ToolDoc;
 
 /// The shells completions are generated for, with their file naming conventions.
-pub const SHELLS: &[(Shell, &str)] = &[
+const SHELLS: &[(Shell, &str)] = &[
     (Shell::Bash, "bash"),
     (Shell::Zsh, "zsh"),
     (Shell::Fish, "fish"),
@@ -20,7 +22,7 @@ pub const SHELLS: &[(Shell, &str)] = &[
 /// Every generated file: its path relative to the repository, and its contents.
 pub fn generated_files() -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
-    for (doc, cmd) in super::all() {
+    for (doc, cmd) in opskit::cli::all() {
         files.push((
             PathBuf::from(format!("man/{}.1", doc.name)),
             man_page(&doc, cmd.clone()),
@@ -55,7 +57,7 @@ fn roff(text: &str) -> String {
 
 /// The man page of one tool: clap_mangen's sections, then examples, output fields and exit
 /// statuses from its [`ToolDoc`], then the environment and files every tool shares.
-pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
+fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
     // The help text's examples live in our own EXAMPLES section; drop them from clap's.
     let cmd = cmd.after_help(None::<&str>).after_long_help(None::<&str>);
     let man = clap_mangen::Man::new(cmd)
@@ -135,7 +137,7 @@ pub fn man_page(doc: &ToolDoc, cmd: clap::Command) -> String {
     for (file, what) in FILES {
         page.push_str(&format!(".TP\n.I {}\n{}\n", roff(file), roff(what)));
     }
-    let others: Vec<String> = super::all()
+    let others: Vec<String> = opskit::cli::all()
         .iter()
         .map(|(d, _)| d.name)
         .filter(|n| *n != doc.name)

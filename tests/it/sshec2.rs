@@ -2,17 +2,15 @@
 //! address and ssh argument vector it prints, the pick policies, Auto Scaling groups (never an
 //! unhealthy or stopped instance), the real ssh it execs, and the errors a user can cause.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::moto::{Fleet, Moto};
-use common::*;
+use crate::support::moto::{Fleet, Moto};
+use crate::support::*;
 
 fn sshec2(env: &Env, moto: &Moto, args: &[&str]) -> Output {
-    let mut cmd = env.cmd("sshec2");
+    let mut cmd = env.cmd(tool!("sshec2"));
     moto.env(&mut cmd);
     cmd.args(args).output().unwrap()
 }
@@ -27,7 +25,7 @@ fn line(env: &Env, moto: &Moto, args: &[&str]) -> String {
     text.trim_end().to_string()
 }
 
-fn public(m: &common::moto::Made) -> String {
+fn public(m: &crate::support::moto::Made) -> String {
     m.public_ip.clone().expect("fixture has a public address")
 }
 
@@ -272,7 +270,7 @@ fn execs_the_real_ssh() {
 fn bad_input_and_unreachable_aws_end_with_one_line() {
     let env = Env::new();
     let run = |args: &[&str], vars: &[(&str, &str)], remove: &[&str]| {
-        let mut cmd = env.cmd("sshec2");
+        let mut cmd = env.cmd(tool!("sshec2"));
         for v in remove {
             cmd.env_remove(v);
         }

@@ -151,7 +151,7 @@ fn violations(src: &Path) -> Vec<String> {
         }
         let Some(may) = allowed(&module) else {
             found.push(format!(
-                "src/{}: module {module} is in no layer: add it to tests/layers.rs and docs/ARCHITECTURE.md",
+                "src/{}: module {module} is in no layer: add it to tests/it/layers.rs and docs/ARCHITECTURE.md",
                 rel.display()
             ));
             continue;

@@ -1,13 +1,11 @@
 //! sync-ec2 against a real moto server: instances and Auto Scaling groups of two regions land
 //! in the catalog with history, and a failing profile is named while the others are kept.
 
-mod common;
-
-use common::moto::Moto;
-use common::*;
+use crate::support::moto::Moto;
+use crate::support::*;
 
 fn sync(env: &Env, moto: &Moto, args: &[&str]) -> std::process::Output {
-    let mut cmd = env.cmd("sync-ec2");
+    let mut cmd = env.cmd(tool!("sync-ec2"));
     moto.env(&mut cmd);
     cmd.args(args).output().unwrap()
 }
@@ -99,7 +97,7 @@ fn instances_and_groups_of_two_regions_are_stored_with_history() {
     );
 
     // whatis-host ties the Name to its instance, from the catalog alone.
-    let out = env.run("whatis-host", &["web-7", "--no-dns", "--json"]);
+    let out = env.run(tool!("whatis-host"), &["web-7", "--no-dns", "--json"]);
     assert_status(&out, 0);
     let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(card["ec2"][0]["id"], w.id.as_str(), "{card}");
@@ -164,7 +162,7 @@ fn a_failing_profile_is_named_and_the_others_are_kept() {
     )
     .unwrap();
     let config = write_config(&env, "[ec2]\nprofiles = [\"good\", \"bad\"]\n");
-    let mut cmd = env.cmd("sync-ec2");
+    let mut cmd = env.cmd(tool!("sync-ec2"));
     for var in [
         "AWS_ENDPOINT_URL",
         "AWS_ACCESS_KEY_ID",

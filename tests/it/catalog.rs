@@ -2,15 +2,13 @@
 //! (creation, migration, corruption, crashes, concurrency), configuration, input, output
 //! formats and escaping, exit statuses and closed pipes.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
-const MIGRATION_1: &str = include_str!("../src/catalog/migrations/0001_hosts.sql");
+const MIGRATION_1: &str = include_str!("../../src/catalog/migrations/0001_hosts.sql");
 
 fn fingerprint(path: &std::path::Path) -> (Vec<u8>, Vec<String>) {
     let dir = path.parent().unwrap();
@@ -25,7 +23,7 @@ fn fingerprint(path: &std::path::Path) -> (Vec<u8>, Vec<String>) {
 #[test]
 fn the_catalog_is_created_on_first_use_at_the_xdg_default() {
     let env = Env::new();
-    let mut cmd = env.cmd("pkg-where");
+    let mut cmd = env.cmd(tool!("pkg-where"));
     cmd.env_remove("OPSKIT_CATALOG").arg("bash");
     let out = cmd.output().unwrap();
     assert_status(&out, 1); // empty catalog: nothing found, but not an error
@@ -33,7 +31,7 @@ fn the_catalog_is_created_on_first_use_at_the_xdg_default() {
     assert!(default.is_file(), "no catalog at {}", default.display());
 
     let xdg = env.dir.path().join("xdg");
-    let mut cmd = env.cmd("pkg-where");
+    let mut cmd = env.cmd(tool!("pkg-where"));
     cmd.env_remove("OPSKIT_CATALOG")
         .env("XDG_DATA_HOME", &xdg)
         .arg("bash");
@@ -47,21 +45,21 @@ fn a_corrupt_catalog_is_refused_and_left_untouched() {
     let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7919 % 251) as u8).collect();
     std::fs::write(&env.catalog, &garbage).unwrap();
     let before = fingerprint(&env.catalog);
-    for tool in ["pkg-where", "whatis-host"] {
+    for tool in [tool!("pkg-where"), tool!("whatis-host")] {
         let out = env.run(
             tool,
-            &["--no-dns", "x"][if tool == "pkg-where" { 1 } else { 0 }..],
+            &["--no-dns", "x"][if tool.name == "pkg-where" { 1 } else { 0 }..],
         );
         assert_status(&out, 2);
         let err = stderr(&out);
         assert!(
-            err.starts_with(&format!("{tool}: catalog {}", env.catalog.display())),
+            err.starts_with(&format!("{}: catalog {}", tool.name, env.catalog.display())),
             "{err}"
         );
         assert!(err.contains("not a database"), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
-    let out = env.run("scan-hosts", &["--local"]);
+    let out = env.run(tool!("scan-hosts"), &["--local"]);
     assert_status(&out, 2);
     assert_eq!(
         fingerprint(&env.catalog),
@@ -78,7 +76,7 @@ fn another_applications_database_is_not_migrated_into() {
         .unwrap();
     drop(conn);
     let before = fingerprint(&env.catalog);
-    let out = env.run("pkg-where", &["bash"]);
+    let out = env.run(tool!("pkg-where"), &["bash"]);
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("not an opskit catalog"),
@@ -93,7 +91,7 @@ fn an_unopenable_catalog_is_a_clear_error() {
     let env = Env::new();
     // A directory where the file should be.
     std::fs::create_dir(&env.catalog).unwrap();
-    let out = env.run("pkg-where", &["bash"]);
+    let out = env.run(tool!("pkg-where"), &["bash"]);
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("not a regular file"),
@@ -103,7 +101,7 @@ fn an_unopenable_catalog_is_a_clear_error() {
 
     // A catalog the user may not read: as root, run the tool as nobody.
     let env = Env::new();
-    assert_status(&env.run("pkg-where", &["bash"]), 1); // creates it
+    assert_status(&env.run(tool!("pkg-where"), &["bash"]), 1); // creates it
     std::fs::set_permissions(&env.catalog, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let before = read(&env.catalog);
@@ -111,11 +109,11 @@ fn an_unopenable_catalog_is_a_clear_error() {
         require("setpriv", "util-linux");
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(bin("pkg-where"));
+            .arg(tool!("pkg-where").path());
         c
     } else {
         std::fs::set_permissions(&env.catalog, std::fs::Permissions::from_mode(0o000)).unwrap();
-        Command::new(bin("pkg-where"))
+        Command::new(tool!("pkg-where").path())
     };
     env.isolate(&mut cmd);
     let out = cmd.arg("bash").output().unwrap();
@@ -149,7 +147,7 @@ fn a_catalog_from_an_older_schema_is_migrated_in_place() {
     assert_status(&out, 0);
     assert_eq!(env.sql("PRAGMA user_version"), ["1"]);
 
-    let out = env.run("pkg-where", &["-f", "host,version", "openssl"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,version", "openssl"]);
     assert_status(&out, 0);
     assert_eq!(stdout(&out), "old-host\t3.0.11-1~deb12u2\n");
     assert_eq!(
@@ -164,7 +162,7 @@ fn a_catalog_from_an_older_schema_is_migrated_in_place() {
 
     // A catalog from a newer opskit is refused rather than misread.
     env.sql("PRAGMA user_version = 99");
-    let out = env.run("pkg-where", &["openssl"]);
+    let out = env.run(tool!("pkg-where"), &["openssl"]);
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("newer opskit (schema 99"),
@@ -182,7 +180,10 @@ fn config_errors_name_the_line_and_readable_secrets_are_refused() {
         "[catalog]\npath = \"/tmp/x.db\"\n[dns]\ntimeout = = 3\n",
     )
     .unwrap();
-    let out = env.run("pkg-where", &["--config", config.to_str().unwrap(), "bash"]);
+    let out = env.run(
+        tool!("pkg-where"),
+        &["--config", config.to_str().unwrap(), "bash"],
+    );
     assert_status(&out, 2);
     let err = stderr(&out);
     assert!(
@@ -198,7 +199,7 @@ fn config_errors_name_the_line_and_readable_secrets_are_refused() {
     )
     .unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut cmd = env.cmd("pkg-where");
+    let mut cmd = env.cmd(tool!("pkg-where"));
     let out = cmd
         .env("OPSKIT_CONFIG", &config)
         .arg("bash")
@@ -217,7 +218,7 @@ fn config_errors_name_the_line_and_readable_secrets_are_refused() {
 
     // The same file without the secret is accepted as far as permissions go.
     std::fs::write(&config, "[catalog]\n").unwrap();
-    let mut cmd = env.cmd("pkg-where");
+    let mut cmd = env.cmd(tool!("pkg-where"));
     assert_status(
         &cmd.env("OPSKIT_CONFIG", &config)
             .arg("bash")
@@ -228,7 +229,7 @@ fn config_errors_name_the_line_and_readable_secrets_are_refused() {
 
     // A config file that was named but does not exist is an error; the default one is optional.
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &["--config", "/nonexistent/opskit.toml", "bash"],
     );
     assert_status(&out, 2);
@@ -245,7 +246,7 @@ fn the_catalog_path_can_come_from_the_config() {
         format!("[catalog]\npath = {:?}\n", path.to_str().unwrap()),
     )
     .unwrap();
-    let mut cmd = env.cmd("pkg-where");
+    let mut cmd = env.cmd(tool!("pkg-where"));
     cmd.env_remove("OPSKIT_CATALOG").arg("bash");
     assert_status(&cmd.output().unwrap(), 1);
     assert!(path.is_file());
@@ -288,7 +289,7 @@ fn sigkill_during_a_scan_leaves_the_previous_snapshot_intact() {
         if was_running && current == ["500"] {
             killed_before_commit += 1;
             // The previous snapshot still answers.
-            let out = env.run("pkg-where", &["-f", "version", "pkg-000001"]);
+            let out = env.run(tool!("pkg-where"), &["-f", "version", "pkg-000001"]);
             assert_eq!(stdout(&out), "1.0-1\n");
         }
     }
@@ -310,10 +311,10 @@ fn queries_answer_while_a_collector_writes() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut queries = 0;
     while writer.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        let out = env.run("pkg-where", &["-f", "host", "pkg-000001"]);
+        let out = env.run(tool!("pkg-where"), &["-f", "host", "pkg-000001"]);
         assert_status(&out, 0);
         assert!(!stderr(&out).contains("locked"), "{}", stderr(&out));
-        let out = env.run("whatis-host", &["--no-dns", "-f", "host", "busy-1"]);
+        let out = env.run(tool!("whatis-host"), &["--no-dns", "-f", "host", "busy-1"]);
         assert_status(&out, 0);
         queries += 1;
     }
@@ -335,7 +336,7 @@ fn control_characters_from_the_network_are_escaped() {
     assert_status(&env.scan_as(evil, Some(&db)), 0);
 
     // On a terminal, with colour off: not one escape character reaches it.
-    let pkg_where = bin("pkg-where");
+    let pkg_where = tool!("pkg-where").path();
     let screen = run_in_pty(
         &env,
         &format!("{} foo", pkg_where.display()),
@@ -351,16 +352,16 @@ fn control_characters_from_the_network_are_escaped() {
     );
 
     // Piped: escaped too, so a later `| less` or `cat` on a terminal is safe.
-    let out = env.run("pkg-where", &["-f", "host", "foo"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host", "foo"]);
     assert_eq!(stdout(&out), "evil\\x1b[31mred\\x1b]0;owned\\x07\n");
 
     // In JSON the name is exact (JSON escapes control characters itself).
-    let out = env.run("pkg-where", &["--json", "-f", "host", "foo"]);
+    let out = env.run(tool!("pkg-where"), &["--json", "-f", "host", "foo"]);
     let value: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(value["host"], evil);
 
     // The card view of whatis-host escapes it as well.
-    let whatis = bin("whatis-host");
+    let whatis = tool!("whatis-host").path();
     let screen = run_in_pty(
         &env,
         &format!(
@@ -381,7 +382,7 @@ fn a_closed_pipe_ends_quietly() {
     assert_status(&env.scan_as("pipe-1", Some(&db)), 0);
     let script = format!(
         "set -o pipefail; {} 'pkg-*' | head -1",
-        bin("pkg-where").display()
+        tool!("pkg-where").path().display()
     );
     let mut cmd = Command::new("bash");
     env.isolate(&mut cmd);
@@ -414,7 +415,7 @@ fn output_formats_and_field_selection() {
     assert_status(&env.scan_as("fmt-1", Some(&db)), 0);
 
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &["--header", "-f", "package,version,arch", "alpha", "beta"],
     );
     assert_eq!(
@@ -423,12 +424,12 @@ fn output_formats_and_field_selection() {
     );
 
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &["--format", "csv", "--header", "-f", "host,version", "alpha"],
     );
     assert_eq!(stdout(&out), "host,version\nfmt-1,1:2.0~rc1-3\n");
 
-    let out = env.run("pkg-where", &["--format", "json", "alpha"]);
+    let out = env.run(tool!("pkg-where"), &["--format", "json", "alpha"]);
     let value: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let row = &value.as_array().unwrap()[0];
     // JSON carries every field, the wide ones too, with stable names.
@@ -447,10 +448,10 @@ fn output_formats_and_field_selection() {
         .collect();
     assert_eq!(keys, documented);
 
-    let out = env.run("pkg-where", &["--json", "alpha", "beta"]);
+    let out = env.run(tool!("pkg-where"), &["--json", "alpha", "beta"]);
     assert_eq!(stdout(&out).lines().count(), 2);
 
-    let out = env.run("pkg-where", &["-f", "host,nope", "alpha"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,nope", "alpha"]);
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("unknown field \"nope\""),
@@ -458,6 +459,6 @@ fn output_formats_and_field_selection() {
         stderr(&out)
     );
 
-    let out = env.run("pkg-where", &["--format", "yaml", "alpha"]);
+    let out = env.run(tool!("pkg-where"), &["--format", "yaml", "alpha"]);
     assert_status(&out, 2);
 }

@@ -25,23 +25,21 @@ pub const ARP_MAC_OF_10_0_10_9: &str = "00:1b:21:0d:00:04";
 
 pub struct Lab {
     pub env: Env,
-    pub sim: Snmpsim,
     pub moto: Moto,
     pub fleet: Fleet,
     pub dns: Dnsmasq,
-    pub subnets: PathBuf,
     /// --config FILE with the switches, the EC2 regions and the subnets file.
     pub config: PathBuf,
 }
 
 impl Lab {
     /// Runs a whatis tool against this lab's catalog, config and DNS server.
-    pub fn run(&self, tool: &str, args: &[&str]) -> Output {
+    pub fn run(&self, tool: Tool, args: &[&str]) -> Output {
         self.env.cmd(tool).args(self.args(args)).output().unwrap()
     }
 
     /// Like [`Lab::run`], with `input` on stdin.
-    pub fn run_stdin(&self, tool: &str, args: &[&str], input: &str) -> Output {
+    pub fn run_stdin(&self, tool: Tool, args: &[&str], input: &str) -> Output {
         run_with_stdin(self.env.cmd(tool).args(self.args(args)), input)
     }
 
@@ -56,7 +54,7 @@ impl Lab {
     }
 
     /// The JSON objects a run printed, one per line, after checking its exit status.
-    pub fn json(&self, tool: &str, args: &[&str], status: i32) -> Vec<serde_json::Value> {
+    pub fn json(&self, tool: Tool, args: &[&str], status: i32) -> Vec<serde_json::Value> {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         let out = self.run(tool, &all);
@@ -91,7 +89,7 @@ pub fn lab() -> Lab {
     assert_status(&db2, 0);
 
     let sim = Snmpsim::start(
-        &[fixture_recordings()],
+        &recordings(),
         &["127.0.2.1", "127.0.2.2", "127.0.2.3", "127.0.2.4"],
     );
     let moto = Moto::start();
@@ -122,8 +120,10 @@ pub fn lab() -> Lab {
     config.push_str(&format!("[whatis]\nsubnets = \"{}\"\n", subnets.display()));
     let config_path = write_config(&env, &config);
     let c = config_path.to_str().unwrap();
-    assert_status(&env.run("crawl-switches", &["--config", c]), 0);
-    let mut sync = env.cmd("sync-ec2");
+    assert_status(&env.run(tool!("crawl-switches"), &["--config", c]), 0);
+    // The whatis tools read the catalog; nothing asks the switches again.
+    drop(sim);
+    let mut sync = env.cmd(tool!("sync-ec2"));
     moto.env(&mut sync);
     assert_status(&sync.args(["--config", c]).output().unwrap(), 0);
 
@@ -151,11 +151,9 @@ pub fn lab() -> Lab {
     );
     Lab {
         env,
-        sim,
         moto,
         fleet,
         dns,
-        subnets,
         config: config_path,
     }
 }

@@ -1,12 +1,12 @@
 //! The generated man pages and completions: committed, up to date, valid for mandoc, and loadable
-//! by real bash, zsh and fish. `OPSKIT_UPDATE_GENERATED=1 cargo test --test docs` rewrites them.
-
-mod common;
+//! by real bash, zsh and fish (support/gen_docs.rs generates them); `--help` of every binary; and
+//! the binaries and the list of documented commands agreeing.
+//! `OPSKIT_UPDATE_GENERATED=1 cargo test --test it docs::` rewrites the generated files.
 
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -14,7 +14,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 fn generated_files_are_up_to_date() {
     let update = std::env::var_os("OPSKIT_UPDATE_GENERATED").is_some();
     let mut stale = Vec::new();
-    for (path, contents) in opskit::cli::docs::generated_files() {
+    for (path, contents) in gen_docs::generated_files() {
         let full = Path::new(ROOT).join(&path);
         let committed = std::fs::read_to_string(&full).unwrap_or_default();
         if committed != contents {
@@ -39,7 +39,7 @@ fn generated_files_are_up_to_date() {
     }
     assert!(
         stale.is_empty(),
-        "generated files are stale; run OPSKIT_UPDATE_GENERATED=1 cargo test --test docs\n{}",
+        "generated files are stale; run OPSKIT_UPDATE_GENERATED=1 cargo test --test it docs::\n{}",
         stale.join("\n")
     );
 }
@@ -133,16 +133,39 @@ fn completions_load_in_real_shells() {
 }
 
 #[test]
+fn every_binary_is_a_documented_command() {
+    // A binary missing from cli::all() would ship without a man page or completions; a command
+    // without a binary would document something that does not exist. Cargo makes a binary of
+    // each src/bin/NAME.rs and src/bin/NAME/main.rs.
+    let mut binaries: Vec<String> = std::fs::read_dir(Path::new(ROOT).join("src/bin"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") || p.join("main.rs").is_file())
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    binaries.sort();
+    let mut commands: Vec<String> = opskit::cli::all()
+        .iter()
+        .map(|(doc, _)| doc.name.to_string())
+        .collect();
+    commands.sort();
+    assert_eq!(
+        binaries, commands,
+        "src/bin/ and opskit::cli::all() disagree"
+    );
+}
+
+#[test]
 fn help_shows_examples_and_exits_0() {
     for (doc, _) in opskit::cli::all() {
-        let out = Command::new(bin(doc.name)).arg("--help").output().unwrap();
+        // By name from the list of commands: the binaries Cargo built sit side by side, and
+        // every_binary_is_a_documented_command checks that each command is one of them.
+        let bin = bin_dir().join(doc.name);
+        let out = Command::new(&bin).arg("--help").output().unwrap();
         assert_status(&out, 0);
         assert!(stdout(&out).contains("Examples:"), "{}", stdout(&out));
         assert!(stdout(&out).contains(doc.examples[0].0));
-        let out = Command::new(bin(doc.name))
-            .arg("--no-such-flag")
-            .output()
-            .unwrap();
+        let out = Command::new(&bin).arg("--no-such-flag").output().unwrap();
         assert_status(&out, 2);
     }
 }

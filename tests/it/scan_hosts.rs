@@ -1,17 +1,15 @@
 //! `scan-hosts` against real hosts: this machine and its real dpkg databases (`--local`), and
 //! fleets of real sshd hosts in their own namespaces (over SSH).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 #[test]
 fn local_scan_matches_what_the_system_itself_reports() {
     let env = Env::new();
-    let out = env.run("scan-hosts", &["--local"]);
+    let out = env.run(tool!("scan-hosts"), &["--local"]);
     assert_status(&out, 0);
     // Under cron (no terminal) a successful collector prints nothing.
     assert_eq!(stdout(&out), "");
@@ -109,9 +107,9 @@ fn rescans_keep_history_instead_of_deleting() {
     );
 
     // The removed package is gone from the answer, the upgrade shows its new version.
-    let out = env.run("pkg-where", &["bar"]);
+    let out = env.run(tool!("pkg-where"), &["bar"]);
     assert_status(&out, 1);
-    let out = env.run("pkg-where", &["-f", "host,version", "foo"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,version", "foo"]);
     assert_status(&out, 0);
     assert_eq!(stdout(&out), "hist-1\t1:1.1-1\n");
     // Two scans were recorded, both successful.
@@ -145,14 +143,14 @@ fn a_broken_package_database_fails_the_source_but_keeps_its_packages() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
     // The failure is not evidence of removal: foo is still current.
-    let out = env.run("pkg-where", &["-f", "host,version", "foo"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,version", "foo"]);
     assert_eq!(stdout(&out), "broken-1\t1.0-1\n");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Over SSH, against fleets of real sshd hosts (tests/common/sshd.rs).
+// Over SSH, against fleets of real sshd hosts (support/sshd.rs).
 
-use common::sshd::{self, Fleet, HostSpec, KnownHosts, Os};
+use crate::support::sshd::{self, Fleet, HostSpec, KnownHosts, Os};
 
 /// An environment whose HOME reaches the fleet: key and known_hosts in `~/.ssh`.
 fn client_env(fleet: &Fleet, form: KnownHosts) -> Env {
@@ -163,7 +161,10 @@ fn client_env(fleet: &Fleet, form: KnownHosts) -> Env {
 
 /// `host\tpackage\tversion\tarch` of every current package, as pkg-where prints them.
 fn stored_packages(env: &Env) -> BTreeSet<String> {
-    let out = env.run("pkg-where", &["-f", "host,package,version,arch", "*"]);
+    let out = env.run(
+        tool!("pkg-where"),
+        &["-f", "host,package,version,arch", "*"],
+    );
     assert_status(&out, 0);
     stdout(&out).lines().map(str::to_string).collect()
 }
@@ -185,7 +186,7 @@ fn a_fleet_scan_stores_every_host_its_facts_and_exactly_its_packages() {
     let env = client_env(&fleet, KnownHosts::Hashed);
     let hosts = fleet.hosts_file(fleet.normal());
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &[
             "--hosts-file",
             hosts.to_str().unwrap(),
@@ -241,7 +242,7 @@ fn a_fleet_scan_stores_every_host_its_facts_and_exactly_its_packages() {
     // Facts come from each host itself: its own hostname and os-release.
     for host in fleet.normal() {
         let out = env.run(
-            "whatis-host",
+            tool!("whatis-host"),
             &[
                 "--no-dns",
                 "-f",
@@ -276,7 +277,7 @@ fn a_fleet_scan_stores_every_host_its_facts_and_exactly_its_packages() {
     );
 
     // --all rescans every host the way it was reached; nothing changes, nothing is retired.
-    let out = env.run("scan-hosts", &["--all"]);
+    let out = env.run(tool!("scan-hosts"), &["--all"]);
     assert_status(&out, 0);
     let rescanned: Vec<String> = env.sql(
         "SELECT target FROM scans WHERE method = 'ssh' AND error IS NULL \
@@ -305,7 +306,7 @@ fn troubled_hosts_fail_alone_with_one_line_each() {
     let env = client_env(&fleet, KnownHosts::Plain);
     let hosts = fleet.hosts_file(&fleet.hosts);
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &[
             "--hosts-file",
             hosts.to_str().unwrap(),
@@ -357,7 +358,7 @@ fn troubled_hosts_fail_alone_with_one_line_each() {
 
 /// The hostnames of every host with packages, exact bytes (JSON keeps escapes intact).
 fn stored_packages_json_hosts(env: &Env) -> Vec<String> {
-    let out = env.run("pkg-where", &["--json", "openssl"]);
+    let out = env.run(tool!("pkg-where"), &["--json", "openssl"]);
     assert_status(&out, 0);
     let mut hosts: Vec<String> = stdout(&out)
         .lines()
@@ -381,7 +382,7 @@ fn unknown_host_keys_are_refused_unless_accept_new() {
     let targets: Vec<String> = fleet.hosts.iter().map(|h| h.target()).collect();
     let args: Vec<&str> = targets.iter().map(String::as_str).collect();
 
-    let out = env.run("scan-hosts", &args);
+    let out = env.run(tool!("scan-hosts"), &args);
     assert_status(&out, 1);
     assert_eq!(
         stderr(&out).matches("is not known").count(),
@@ -395,7 +396,7 @@ fn unknown_host_keys_are_refused_unless_accept_new() {
 
     let mut accept = args.clone();
     accept.push("--accept-new");
-    let out = env.run("scan-hosts", &accept);
+    let out = env.run(tool!("scan-hosts"), &accept);
     assert_status(&out, 0);
     // The keys were recorded in OpenSSH's own format: the real ssh now trusts them.
     let known = std::fs::read_to_string(&known_hosts).unwrap();
@@ -430,7 +431,7 @@ fn unknown_host_keys_are_refused_unless_accept_new() {
     }
     assert_eq!(known.lines().count(), 2, "{known}");
     // And the next scan needs no --accept-new, and records nothing again.
-    assert_status(&env.run("scan-hosts", &args), 0);
+    assert_status(&env.run(tool!("scan-hosts"), &args), 0);
     assert_eq!(std::fs::read_to_string(&known_hosts).unwrap(), known);
 }
 
@@ -444,20 +445,24 @@ fn ssh_config_aliases_groups_and_stdin_name_the_hosts() {
     // User and IdentityFile for all of them.
     let config = write_config(&env, "[groups]\nfront = [\"web-1\", \"web-2\"]\n");
     let config = config.to_str().unwrap();
-    let out = env.run("scan-hosts", &["--config", config, "front", "web-3"]);
+    let out = env.run(tool!("scan-hosts"), &["--config", config, "front", "web-3"]);
     assert_status(&out, 0);
     assert_eq!(
         env.sql("SELECT name FROM hosts ORDER BY name"),
         ["web-1", "web-2", "web-3"]
     );
     // Names on stdin, as from another command.
-    let out = env.run_stdin("scan-hosts", &["--config", config], "# more\nweb-4\n");
+    let out = env.run_stdin(
+        tool!("scan-hosts"),
+        &["--config", config],
+        "# more\nweb-4\n",
+    );
     assert_status(&out, 0);
     assert_eq!(env.sql("SELECT count(*) FROM hosts"), ["4"]);
     // A group glob matches the hosts the catalog knows.
     let config = write_config(&env, "[groups]\nall-web = [\"web-*\"]\n");
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &["--config", config.to_str().unwrap(), "all-web"],
     );
     assert_status(&out, 0);
@@ -497,13 +502,13 @@ fn package_reports_are_read_over_sftp_instead_of_running_the_manager() {
          package_report = { path = \"/var/backups/dpkg.status.0\", format = \"dpkg-status\" }\n",
     );
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &["--config", config.to_str().unwrap(), "legacy-1", "web-8"],
     );
     assert_status(&out, 0);
     // The rpmpkgs format has no epoch: seeing openssl without its 1: proves the report was
     // read, not rpm's database.
-    let out = env.run("pkg-where", &["-f", "host,version", "openssl"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,version", "openssl"]);
     assert_eq!(
         stdout(&out),
         "legacy-1\t1.0.2k-26.el7_9\nweb-8\t1.1.1v-0~deb11u1\n"
@@ -524,7 +529,7 @@ fn package_reports_are_read_over_sftp_instead_of_running_the_manager() {
          package_report = { path = \"/var/log/nope\", format = \"dpkg-status\" }\n",
     );
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &["--config", config.to_str().unwrap(), "legacy-1", "web-8"],
     );
     assert_status(&out, 1);
@@ -550,11 +555,11 @@ fn custom_facts_are_stored_with_history_and_shown() {
                  command = [\"echo\", \"{\\\"sda\\\": 512, \\\"sdb\\\": [1, 2]}\"]\n";
     let config = write_config(&env, facts);
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &["--config", config.to_str().unwrap(), &host.target()],
     );
     assert_status(&out, 0);
-    let out = env.run("whatis-host", &["--no-dns", "--json", "facts-1"]);
+    let out = env.run(tool!("whatis-host"), &["--no-dns", "--json", "facts-1"]);
     let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(
         card["custom_facts"],
@@ -573,7 +578,7 @@ fn custom_facts_are_stored_with_history_and_shown() {
     let failing = facts_with_role_missing(&failing);
     let config = write_config(&env, &failing);
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &["--config", config.to_str().unwrap(), &host.target()],
     );
     assert_status(&out, 1);
@@ -584,7 +589,7 @@ fn custom_facts_are_stored_with_history_and_shown() {
         "{err}"
     );
     assert!(err.contains("fact role: exit status 1"), "{err}");
-    let out = env.run("whatis-host", &["--no-dns", "--json", "facts-1"]);
+    let out = env.run(tool!("whatis-host"), &["--no-dns", "--json", "facts-1"]);
     let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(card["custom_facts"]["role"], "frontend");
 
@@ -593,7 +598,7 @@ fn custom_facts_are_stored_with_history_and_shown() {
     assert_ne!(changed, facts);
     let config = write_config(&env, &changed);
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &["--config", config.to_str().unwrap(), &host.target()],
     );
     assert_status(&out, 0);
@@ -607,7 +612,7 @@ fn custom_facts_are_stored_with_history_and_shown() {
             r#"1 {"sda":1024,"sdb":[1,2]}"#
         ]
     );
-    let out = env.run("whatis-host", &["--no-dns", "--json", "facts-1"]);
+    let out = env.run(tool!("whatis-host"), &["--no-dns", "--json", "facts-1"]);
     let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(card["custom_facts"]["disks"]["sda"], 1024);
 }
@@ -638,10 +643,10 @@ fn install_times_over_ssh_come_from_dpkg_or_from_its_file_lists_on_an_old_dpkg()
     }
     let targets: Vec<String> = fleet.hosts.iter().map(|h| h.target()).collect();
     let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
-    let out = env.run("scan-hosts", &targets);
+    let out = env.run(tool!("scan-hosts"), &targets);
     assert_status(&out, 0);
     assert_eq!(stderr(&out), "");
-    let out = env.run("pkg-where", &["-f", "host,installed", "dated"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,installed", "dated"]);
     assert_eq!(
         stdout(&out),
         "new-1\t2023-11-14T22:13:20Z\nold-1\t2020-09-13T12:26:40Z\n"
@@ -657,7 +662,7 @@ fn an_enormous_package_list_is_stored_in_bounded_memory() {
     let fleet = Fleet::start(vec![HostSpec::huge("huge-1", 200_000)]);
     let env = client_env(&fleet, KnownHosts::Plain);
     let (out, peak_kib) =
-        run_measuring_peak_memory(env.cmd("scan-hosts").arg(fleet.hosts[0].target()));
+        run_measuring_peak_memory(env.cmd(tool!("scan-hosts")).arg(fleet.hosts[0].target()));
     assert_status(&out, 0);
     assert_eq!(
         env.sql("SELECT count(*) FROM host_packages WHERE current = 1"),
@@ -672,7 +677,7 @@ fn an_enormous_package_list_is_stored_in_bounded_memory() {
 fn malformed_targets_are_usage_errors() {
     let env = Env::new();
     for bad in ["root@", "host:99999", "-oProxyCommand=sh", "[::1"] {
-        let out = env.run("scan-hosts", &["--", bad]);
+        let out = env.run(tool!("scan-hosts"), &["--", bad]);
         assert_status(&out, 2);
         assert!(
             stderr(&out).starts_with("scan-hosts: bad host"),
@@ -681,11 +686,11 @@ fn malformed_targets_are_usage_errors() {
         );
         assert_eq!(stderr(&out).lines().count(), 1);
     }
-    let out = env.run("scan-hosts", &["--local", "web-1"]);
+    let out = env.run(tool!("scan-hosts"), &["--local", "web-1"]);
     assert_status(&out, 2);
     let config = write_config(&env, "[[fact]]\nname = \"x\"\ncommand = []\n");
     let out = env.run(
-        "scan-hosts",
+        tool!("scan-hosts"),
         &["--config", config.to_str().unwrap(), "web-1"],
     );
     assert_status(&out, 2);
@@ -736,7 +741,7 @@ fn keys_in_the_ssh_agent_are_used() {
     assert_status(&add, 0);
 
     let target = fleet.hosts[0].target();
-    let out = env.run("scan-hosts", &[&target]);
+    let out = env.run(tool!("scan-hosts"), &[&target]);
     assert_status(&out, 1);
     assert!(
         stderr(&out).contains("no key to authenticate root with"),
@@ -744,7 +749,7 @@ fn keys_in_the_ssh_agent_are_used() {
         stderr(&out)
     );
     let out = env
-        .cmd("scan-hosts")
+        .cmd(tool!("scan-hosts"))
         .arg(&target)
         .env("SSH_AUTH_SOCK", &socket)
         .output()
@@ -762,7 +767,7 @@ fn a_progress_bar_on_a_terminal_and_only_failures_when_piped() {
     let hosts = fleet.hosts_file(&fleet.hosts);
     let command = format!(
         "{} --hosts-file {}",
-        bin("scan-hosts").display(),
+        tool!("scan-hosts").path().display(),
         hosts.display()
     );
     let screen = run_in_pty(&env, &command, &[]);
@@ -778,7 +783,10 @@ fn a_progress_bar_on_a_terminal_and_only_failures_when_piped() {
         "{screen:?}"
     );
     // Piped, as under cron: the failure only, no bar, no escape codes.
-    let out = env.run("scan-hosts", &["--hosts-file", hosts.to_str().unwrap()]);
+    let out = env.run(
+        tool!("scan-hosts"),
+        &["--hosts-file", hosts.to_str().unwrap()],
+    );
     assert_status(&out, 1);
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");

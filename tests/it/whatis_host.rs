@@ -1,10 +1,8 @@
 //! `whatis-host` against a catalog filled by the real collector and a real DNS server.
 
-mod common;
-
 use std::net::UdpSocket;
 
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 fn json_lines(out: &std::process::Output) -> Vec<Value> {
@@ -39,7 +37,7 @@ fn joins_the_catalog_and_dns_for_a_scanned_host() {
 
     // By FQDN: the catalog matches the short hostname, DNS answers both families.
     let out = env.run(
-        "whatis-host",
+        tool!("whatis-host"),
         &[
             "--dns-server",
             &dns.server(),
@@ -84,7 +82,7 @@ fn joins_the_catalog_and_dns_for_a_scanned_host() {
 
     // A name only DNS knows is still an answer.
     let out = env.run(
-        "whatis-host",
+        tool!("whatis-host"),
         &[
             "--dns-server",
             &dns.server(),
@@ -102,7 +100,7 @@ fn joins_the_catalog_and_dns_for_a_scanned_host() {
 
     // Nobody knows this one: exit 1, one line naming it; the known one still printed.
     let out = env.run_stdin(
-        "whatis-host",
+        tool!("whatis-host"),
         &["--dns-server", &dns.server(), "-f", "query,host"],
         "web-7\nnobody.example.test\n",
     );
@@ -122,7 +120,7 @@ fn a_dns_server_that_never_answers_times_out_and_the_catalog_still_answers() {
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let server = silent.local_addr().unwrap().to_string();
     let out = env.run(
-        "whatis-host",
+        tool!("whatis-host"),
         &[
             "--dns-server",
             &server,
@@ -156,11 +154,11 @@ fn names_match_case_insensitively_by_short_name_and_without_dns() {
     let env = Env::new();
     assert_status(&env.scan_as("DB-Primary", None), 0);
     for query in ["DB-Primary", "db-primary", "DB-PRIMARY."] {
-        let out = env.run("whatis-host", &["--no-dns", "-f", "host", query]);
+        let out = env.run(tool!("whatis-host"), &["--no-dns", "-f", "host", query]);
         assert_status(&out, 0);
         assert_eq!(stdout(&out), "DB-Primary\n", "{query}");
     }
-    let out = env.run("whatis-host", &["--no-dns", "db"]);
+    let out = env.run(tool!("whatis-host"), &["--no-dns", "db"]);
     assert_status(&out, 1);
     assert_eq!(stderr(&out), "whatis-host: db: not in the catalog\n");
 }
@@ -168,7 +166,10 @@ fn names_match_case_insensitively_by_short_name_and_without_dns() {
 #[test]
 fn bad_input_is_a_usage_error() {
     let env = Env::new();
-    let out = env.run("whatis-host", &["--dns-server", "not-an-address", "x"]);
+    let out = env.run(
+        tool!("whatis-host"),
+        &["--dns-server", "not-an-address", "x"],
+    );
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("malformed DNS server"),
@@ -176,7 +177,7 @@ fn bad_input_is_a_usage_error() {
         stderr(&out)
     );
     let out = env.run(
-        "whatis-host",
+        tool!("whatis-host"),
         &["--no-dns", "--dns-server", "127.0.0.1", "x"],
     );
     assert_status(&out, 2);
@@ -187,7 +188,7 @@ fn bad_input_is_a_usage_error() {
         stderr(&out)
     );
     // No names at all on stdin.
-    let out = env.run_stdin("whatis-host", &["--no-dns"], "\n# only a comment\n");
+    let out = env.run_stdin(tool!("whatis-host"), &["--no-dns"], "\n# only a comment\n");
     assert_status(&out, 2);
     assert!(
         stderr(&out).contains("no host names given"),
@@ -202,7 +203,7 @@ fn a_terminal_gets_a_card() {
     assert_status(&env.scan_as("card-1", None), 0);
     let screen = run_in_pty(
         &env,
-        &format!("{} --no-dns card-1", bin("whatis-host").display()),
+        &format!("{} --no-dns card-1", tool!("whatis-host").path().display()),
         &[("NO_COLOR", "1")],
     );
     let host_line = screen
@@ -238,9 +239,9 @@ fn a_terminal_gets_a_card() {
 
 #[test]
 fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
-    let lab = common::whatis_lab::lab();
+    let lab = crate::support::whatis_lab::lab();
     // An alias: the CNAME chain leads to web-7, which the catalog knows.
-    let cards = lab.json("whatis-host", &["www.example.test"], 0);
+    let cards = lab.json(tool!("whatis-host"), &["www.example.test"], 0);
     assert_eq!(cards.len(), 1);
     let c = &cards[0];
     assert_eq!(c["host"], "web-7");
@@ -273,7 +274,7 @@ fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
     // The switch port of its interface's MAC, as which-switch decides it.
     let port = &c["switch_ports"][0];
     assert_eq!(port["interface"], "eth0");
-    assert_eq!(port["mac"], common::whatis_lab::WEB7_MAC);
+    assert_eq!(port["mac"], crate::support::whatis_lab::WEB7_MAC);
     assert_eq!(
         (port["switch"].as_str(), port["port"].as_str()),
         (Some("access1"), Some("ge5"))
@@ -300,7 +301,7 @@ fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
 
     // A host not scanned for longer than --stale is flagged (the lab took seconds to build).
     let cards = lab.json(
-        "whatis-host",
+        tool!("whatis-host"),
         &["--stale", "1s", "-f", "disagreements", "web-7"],
         0,
     );
@@ -314,7 +315,7 @@ fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
 
     // db-2: a PTR that does not resolve back, a confirmed one naming another host, and
     // addresses DNS does not give for the name (db-2 is not in DNS at all).
-    let cards = lab.json("whatis-host", &["db-2"], 0);
+    let cards = lab.json(tool!("whatis-host"), &["db-2"], 0);
     let d: Vec<&str> = cards[0]["disagreements"]
         .as_array()
         .unwrap()
@@ -337,7 +338,7 @@ fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
     );
 
     // DNS still pointing at a stopped instance's address.
-    let cards = lab.json("whatis-host", &["old-1.example.test"], 0);
+    let cards = lab.json(tool!("whatis-host"), &["old-1.example.test"], 0);
     assert_eq!(cards[0]["host"], Value::Null);
     assert_eq!(cards[0]["ec2"][0]["id"], lab.fleet.old1.id);
     assert_eq!(
@@ -351,12 +352,12 @@ fn joins_dns_switch_ports_and_the_cloud_and_flags_disagreements() {
 
 #[test]
 fn names_with_control_characters_are_refused_and_many_names_resolve_together() {
-    let lab = common::whatis_lab::lab();
+    let lab = crate::support::whatis_lab::lab();
     let mut input = String::from("web\x1b]0;pwned\x07-7\n");
     for _ in 0..200 {
         input.push_str("web-7.example.test\nnobody.example.test\n");
     }
-    let out = lab.run_stdin("whatis-host", &["-f", "query,host"], &input);
+    let out = lab.run_stdin(tool!("whatis-host"), &["-f", "query,host"], &input);
     assert_status(&out, 1);
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();

@@ -1,8 +1,6 @@
 //! `pkg-where` over a catalog of several hosts scanned from real dpkg databases.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 fn fleet(env: &Env) {
     let a = DpkgDb::new(&[
@@ -48,7 +46,7 @@ fn lists_every_host_with_its_version() {
     let env = Env::new();
     fleet(&env);
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &[
             "-f",
             "host,package,version,arch,manager",
@@ -70,10 +68,10 @@ fn lists_every_host_with_its_version() {
 fn globs_match_package_names() {
     let env = Env::new();
     fleet(&env);
-    let out = env.run("pkg-where", &["-f", "host,package", "lib*ssl[0-9]"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,package", "lib*ssl[0-9]"]);
     assert_status(&out, 0);
     assert_eq!(stdout(&out), "app-a\tlibssl3\napp-b\tlibssl3\n");
-    let out = env.run("pkg-where", &["-f", "package", "open?sl"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "package", "open?sl"]);
     assert_eq!(stdout(&out).lines().count(), 2);
 }
 
@@ -81,7 +79,7 @@ fn globs_match_package_names() {
 fn names_come_from_stdin_and_missing_ones_exit_1() {
     let env = Env::new();
     fleet(&env);
-    let out = env.run_stdin("pkg-where", &["-f", "host"], "libc6\n\nnginx\n");
+    let out = env.run_stdin(tool!("pkg-where"), &["-f", "host"], "libc6\n\nnginx\n");
     assert_status(&out, 1);
     assert_eq!(stdout(&out), "app-a\napp-a\n");
     assert_eq!(
@@ -90,7 +88,7 @@ fn names_come_from_stdin_and_missing_ones_exit_1() {
     );
     // `-` names stdin explicitly.
     let out = env.run_stdin(
-        "pkg-where",
+        tool!("pkg-where"),
         &["-f", "host,package", "-"],
         "openssl\nlibssl3\n",
     );
@@ -114,7 +112,7 @@ fn install_times_come_from_dpkg_file_lists() {
     std::fs::write(&list, "/.\n/usr/bin/dated\n").unwrap();
     set_mtime(&list, 1_700_000_000);
     assert_status(&env.scan_as("dated-1", Some(&db)), 0);
-    let out = env.run("pkg-where", &["-f", "installed", "dated"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "installed", "dated"]);
     assert_eq!(stdout(&out), "2023-11-14T22:13:20Z\n");
 
     // A dpkg older than 1.19.3 has no ${db-fsys:Last-Modified} and, like any dpkg, prints an
@@ -143,7 +141,7 @@ fn install_times_come_from_dpkg_file_lists() {
         .unwrap();
     assert_status(&out, 0);
     // The first host keeps the time its scan saw; the old-dpkg host has the list's new one.
-    let out = env.run("pkg-where", &["-f", "host,installed", "dated"]);
+    let out = env.run(tool!("pkg-where"), &["-f", "host,installed", "dated"]);
     assert_eq!(
         stdout(&out),
         "dated-1\t2023-11-14T22:13:20Z\nold-dpkg-1\t2020-09-13T12:26:40Z\n"
@@ -158,7 +156,7 @@ fn rpm_db(pkgs: &[(&str, &str)]) -> RpmDb {
     RpmDb::new(
         &pkgs
             .iter()
-            .map(|&(name, evr)| RpmPkg { name, evr })
+            .map(|&(name, evr)| Package::new(name, evr, "noarch"))
             .collect::<Vec<_>>(),
     )
 }
@@ -208,7 +206,7 @@ fn version_constraints_follow_each_managers_order() {
     mixed_fleet(&env);
     let run = |constraint: &str, name: &str| {
         let out = env.run(
-            "pkg-where",
+            tool!("pkg-where"),
             &["-f", "host,version,manager", "--version", constraint, name],
         );
         (out.status.code(), stdout(&out))
@@ -245,7 +243,7 @@ fn version_constraints_follow_each_managers_order() {
         run(">=5.2~rc1, <5.2", "bash"),
         (Some(0), "rhel-3\t5.2~rc1-1.el9\trpm\n".into())
     );
-    let out = env.run("pkg-where", &["--version", ">=2:0", "openssl"]);
+    let out = env.run(tool!("pkg-where"), &["--version", ">=2:0", "openssl"]);
     assert_status(&out, 1);
     assert_eq!(
         stderr(&out),
@@ -257,7 +255,7 @@ fn version_constraints_follow_each_managers_order() {
 fn malformed_constraints_are_usage_errors() {
     let env = Env::new();
     for bad in [">=", ">=1.0,", "=>1", "1 .0"] {
-        let out = env.run("pkg-where", &["--version", bad, "openssl"]);
+        let out = env.run(tool!("pkg-where"), &["--version", bad, "openssl"]);
         assert_status(&out, 2);
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -273,12 +271,12 @@ fn missing_lists_hosts_of_the_same_manager_without_the_package() {
     let env = Env::new();
     mixed_fleet(&env);
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &["-f", "host,package,managers", "--missing", "telnetd"],
     );
     assert_status(&out, 0);
     assert_eq!(stdout(&out), "db-1\ttelnetd\tdpkg\nweb-2\ttelnetd\tdpkg\n");
-    let out = env.run("pkg-where", &["--missing", "libc6"]);
+    let out = env.run(tool!("pkg-where"), &["--missing", "libc6"]);
     assert_status(&out, 1);
     assert_eq!(stderr(&out), "pkg-where: libc6: no host lacks it\n");
 }
@@ -287,7 +285,7 @@ fn missing_lists_hosts_of_the_same_manager_without_the_package() {
 fn summary_counts_hosts_per_version_in_the_managers_order() {
     let env = Env::new();
     mixed_fleet(&env);
-    let out = env.run("pkg-where", &["--summary", "--header", "openssl"]);
+    let out = env.run(tool!("pkg-where"), &["--summary", "--header", "openssl"]);
     assert_status(&out, 0);
     assert_eq!(
         stdout(&out),
@@ -299,7 +297,10 @@ fn summary_counts_hosts_per_version_in_the_managers_order() {
          openssl\t3.0.7-27.el9\trpm\t1\n\
          openssl\t1:3.0.1-1.el9\trpm\t1\n"
     );
-    let out = env.run("pkg-where", &["--summary", "-f", "version,hosts", "libc6"]);
+    let out = env.run(
+        tool!("pkg-where"),
+        &["--summary", "-f", "version,hosts", "libc6"],
+    );
     assert_eq!(stdout(&out), "2.36-9\t2\n2.36-9+deb12u4\t1\n");
 }
 
@@ -354,7 +355,7 @@ fn drift_reports_every_status_and_exits_1() {
         "-f",
         "host,package,status,installed,expected,manager",
     ];
-    let out = env.run("pkg-where", &args);
+    let out = env.run(tool!("pkg-where"), &args);
     assert_status(&out, 1);
     assert_eq!(
         stdout(&out),
@@ -365,7 +366,7 @@ fn drift_reports_every_status_and_exits_1() {
          web-2\topenssl\tbehind\t3.0.11~rc1-1\t>=3.0.11\tdpkg\n"
     );
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &[&args[..5], &["-f", "rule", "--hosts", "rhel-*"]].concat(),
     );
     assert_eq!(stdout(&out), format!("{}:8\n", expected.display()));
@@ -385,7 +386,7 @@ fn drift_reports_every_status_and_exits_1() {
         ),
     );
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &["--config", config.to_str().unwrap(), "--drift"],
     );
     assert_status(&out, 0);
@@ -409,7 +410,7 @@ fn malformed_expectations_name_the_file_and_line() {
     ] {
         std::fs::write(&expected, text).unwrap();
         let out = env.run(
-            "pkg-where",
+            tool!("pkg-where"),
             &["--drift", "--expectations", expected.to_str().unwrap()],
         );
         assert_status(&out, 2);
@@ -419,7 +420,7 @@ fn malformed_expectations_name_the_file_and_line() {
         assert!(err.contains(want), "{err}");
     }
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &["--drift", "--expectations", "/nonexistent.toml"],
     );
     assert_status(&out, 2);
@@ -432,7 +433,7 @@ fn expect_from_compares_the_fleet_with_a_golden_host() {
     mixed_fleet(&env);
     let fields = ["-f", "host,package,status,installed,expected"];
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &[&fields[..], &["--expect-from", "web-1"]].concat(),
     );
     assert_status(&out, 1);
@@ -446,7 +447,7 @@ fn expect_from_compares_the_fleet_with_a_golden_host() {
          web-2\ttelnetd\tmissing\t\t=0.17-44\n"
     );
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &[
             &fields[..],
             &["--drift", "--expect-from", "rhel-1", "--hosts", "rhel-2"],
@@ -458,7 +459,7 @@ fn expect_from_compares_the_fleet_with_a_golden_host() {
         stdout(&out),
         "rhel-2\topenssl\tahead\t3.0.7-27.el9\t=3.0.7-24.el9\n"
     );
-    let out = env.run("pkg-where", &["--expect-from", "nosuch"]);
+    let out = env.run(tool!("pkg-where"), &["--expect-from", "nosuch"]);
     assert_status(&out, 2);
 }
 
@@ -482,7 +483,7 @@ fn expect_from_accepts_several_installed_versions_of_one_package() {
         assert_status(&env.scan_rpm_as(host, db), 0);
     }
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &[
             "-f",
             "host,package,status,installed",
@@ -518,7 +519,7 @@ fn changes_lists_installs_upgrades_downgrades_and_removals() {
     );
     assert_status(&env.scan_as("h1", Some(&db)), 0);
     // The first scan is the baseline: nothing changed yet.
-    let out = env.run("pkg-where", &["--changes"]);
+    let out = env.run(tool!("pkg-where"), &["--changes"]);
     assert_status(&out, 1);
     assert_eq!(stdout(&out), "");
     // Catalog times are seconds: let the second scan fall in a later one.
@@ -534,7 +535,7 @@ fn changes_lists_installs_upgrades_downgrades_and_removals() {
     );
     assert_status(&env.scan_as("h1", Some(&db)), 0);
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &[
             "--changes",
             "--since",
@@ -553,15 +554,15 @@ fn changes_lists_installs_upgrades_downgrades_and_removals() {
          h1\tnew\tinstalled\t\t0.1-1\tdpkg\n\
          h1\tup\tupgraded\t1.0-1\t1.0-1+b1\tdpkg\n"
     );
-    let out = env.run("pkg-where", &["--changes", "-f", "change", "up"]);
+    let out = env.run(tool!("pkg-where"), &["--changes", "-f", "change", "up"]);
     assert_eq!(stdout(&out), "upgraded\n");
     let out = env.run(
-        "pkg-where",
+        tool!("pkg-where"),
         &["--changes", "--since", "2099-01-01T00:00:00Z"],
     );
     assert_status(&out, 1);
     assert_eq!(stdout(&out), "");
-    let out = env.run("pkg-where", &["--changes", "--since", "yesterday"]);
+    let out = env.run(tool!("pkg-where"), &["--changes", "--since", "yesterday"]);
     assert_status(&out, 2);
     assert_eq!(stdout(&out), "");
     assert!(stderr(&out).contains("yesterday"), "{}", stderr(&out));

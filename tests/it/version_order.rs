@@ -7,13 +7,11 @@
 //! dropped), because random strings almost never tie on their first segment and would test
 //! little.
 
-mod common;
-
 use std::cmp::Ordering;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::require;
+use crate::support::require;
 use opskit::model::Manager;
 use opskit::model::version::compare;
 

@@ -3,15 +3,13 @@
 //! each troubled host fails the way it is meant to. If these pass, a scanner test that fails
 //! has found a bug in the scanner, not in its peers.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::sshd::*;
-use common::*;
+use crate::support::sshd::*;
+use crate::support::*;
 
 /// One line per package: `name\tversion\tarch`, plus dpkg's status letters where asked.
 const DPKG_FORMAT: &str = r"${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n";
