@@ -1,6 +1,6 @@
-//! A real net-snmp agent (Debian `snmpd`) on loopback addresses at a free port, with SNMPv3 users made
-//! from `createUser` lines, for the privacy protocols snmpsim does not play faithfully (DES).
-//! It serves this machine's own system group and IF-MIB.
+//! A real net-snmp agent (Debian `snmpd`) on loopback addresses at a free port, with SNMPv3
+//! users made from `createUser` lines, for the privacy protocols snmpsim does not play faithfully
+//! (DES). It serves this machine's own system group and IF-MIB.
 
 use std::net::UdpSocket;
 use std::path::PathBuf;
