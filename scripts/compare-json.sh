@@ -4,9 +4,8 @@
 # (stdout, stderr and exit status) on one lab of real peers, all on loopback:
 #
 #   snmpsim      serving tests/fixtures/snmp (core1, access1, access2, router1 as a router,
-#                ciscosw with per-VLAN instances) and the five LibreNMS recordings (from the
-#                repository, or ../shared/snmp while they are not copied in yet), each at its own
-#                127.0.42.x address, community = recording name;
+#                ciscosw with per-VLAN instances) and the five LibreNMS recordings, each at its
+#                own 127.0.42.x address, community = recording name;
 #   moto_server  EC2 and Auto Scaling, seeded with the venv's aws CLI: instances with Name and
 #                other tags (one stopped, one without a public address, one in eu-west-1) and a
 #                group with one healthy and one unhealthy member;
@@ -108,23 +107,6 @@ free_port() { # udp|tcp
 # --- snmpsim -----------------------------------------------------------------------------------
 data_dirs=("--data-dir=$repo/tests/fixtures/snmp")
 librenms=(advantech_eki-7712g-4fp XMG1915-10EP ciscosb_c1200-8t-e-2g Cisco_sfe2000 alaxala_ax3640s)
-librenms_dir=$repo/tests/fixtures/snmp
-for r in "${librenms[@]}"; do
-  if [ ! -f "$repo/tests/fixtures/snmp/$r.snmprec" ]; then
-    librenms_dir=$repo/../shared/snmp
-    break
-  fi
-done
-if [ "$librenms_dir" != "$repo/tests/fixtures/snmp" ]; then
-  if [ -d "$librenms_dir" ]; then
-    librenms_dir=$(cd "$librenms_dir" && pwd)
-    echo "note: tests/fixtures/snmp lacks the LibreNMS recordings; serving them from $librenms_dir"
-    data_dirs+=("--data-dir=$librenms_dir")
-  else
-    echo "note: the LibreNMS recordings are neither in tests/fixtures/snmp nor in ../shared/snmp: not crawled"
-    librenms=()
-  fi
-fi
 # ADDRESS COMMUNITY(recording) ROLE
 devices=(
   "127.0.42.1 core1 switch"
@@ -164,7 +146,7 @@ done
 [ -n "$sim_started" ] || { echo "snmpsim did not start:" >&2; tail -20 "$tmp/snmpsim.log" >&2; exit 2; }
 pids+=("$sim_pid")
 # The first datagram to a loopback address other than 127.0.0.1 can be lost on this sandbox's
-# network stack (see tests/common): one junk datagram per address settles that.
+# network stack (see tests/it/support): one junk datagram per address settles that.
 for d in "${devices[@]}"; do printf x >"/dev/udp/${d%% *}/$sim_port" 2>/dev/null || true; done
 sleep 0.2
 
@@ -526,7 +508,7 @@ q() {
 }
 
 # MACs and addresses the recordings know, decoded from the files themselves.
-recording() { local f=$repo/tests/fixtures/snmp/$1.snmprec; [ -f "$f" ] || f=$librenms_dir/$1.snmprec; echo "$f"; }
+recording() { echo "$repo/tests/fixtures/snmp/$1.snmprec"; }
 first_fdb_mac() { # the first MAC of a forwarding table (BRIDGE-MIB or Q-BRIDGE-MIB index)
   awk -F'|' '
     index($1, "1.3.6.1.2.1.17.4.3.1.2.") == 1 { n = split(substr($1, 24), a, "."); s = 1 }

@@ -4,7 +4,7 @@
 //! Every manager has its own rules, and "close enough" is wrong in exactly the cases people ask
 //! about (`1.0~rc1` before `1.0`, epochs, `1.0^git1` after `1.0`, 30-digit snapshot dates), so
 //! each comparison below is a transcription of the manager's own C code, checked differentially
-//! against `dpkg --compare-versions` and rpm's `rpm.vercmp` by `tests/version_order.rs`:
+//! against `dpkg --compare-versions` and rpm's `rpm.vercmp` by `tests/it/version_order.rs`:
 //!
 //! - dpkg: `verrevcmp` from dpkg's `lib/dpkg/version.c` on epoch, upstream version, revision.
 //! - rpm: `rpmvercmp` from rpm's `rpmio/rpmvercmp.c` (with `~` and `^` as rpm ≥ 4.15 has them)
