@@ -243,7 +243,7 @@ fn record(query: &str, a: &AddressReport) -> Record<Row> {
     r.set(Row::QUERY, query)
         .set(Row::ADDRESS, a.address.to_string())
         .set(Row::VERSION, if a.address.is_ipv4() { 4 } else { 6 })
-        .set(Row::KIND, a.kind.kind)
+        .set(Row::KIND, a.kind.kind.name())
         .set(Row::KIND_DESCRIPTION, a.kind.description.as_str())
         .set(Row::GLOBAL, a.kind.global)
         .set(

@@ -12,7 +12,7 @@
 //! registries; there the scope decides (only global-scope IPv6 multicast, and IPv4 multicast
 //! outside 224.0.0.0/24 and 239.0.0.0/8, is global).
 //!
-//! The kinds (the fixed set in [`KINDS`]):
+//! The kinds (the fixed set in [`Kind::ALL`]):
 //!
 //! | kind | ranges |
 //! |---|---|
@@ -55,8 +55,8 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 /// The classification of one address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressKind {
-    /// Short machine name, one of [`KINDS`] (see the module documentation for the ranges).
-    pub kind: &'static str,
+    /// The kind, one of [`Kind::ALL`] (see the module documentation for the ranges).
+    pub kind: Kind,
     /// For people: the range and its source, e.g. "private (RFC 1918, 10.0.0.0/8)".
     pub description: String,
     /// Whether the address is globally reachable per the IANA special-purpose registries.
@@ -68,37 +68,120 @@ pub struct AddressKind {
     pub embedded_v4: Option<Ipv4Addr>,
 }
 
-/// Every kind [`classify`] can return, for documentation and for tools that validate a filter.
-pub const KINDS: &[&str] = &[
-    "public",
-    "private",
-    "cgnat",
-    "loopback",
-    "link-local",
-    "this-network",
-    "unspecified",
-    "ietf-protocol",
-    "ds-lite",
-    "dummy",
-    "anycast",
-    "nat64",
-    "documentation",
-    "as112",
-    "amt",
-    "6to4",
-    "benchmarking",
-    "multicast",
-    "reserved",
-    "broadcast",
-    "ipv4-compatible",
-    "discard",
-    "teredo",
-    "orchid",
-    "drip",
-    "srv6",
-    "unique-local",
-    "site-local",
-];
+/// What kind of address an IP is: one of a fixed set of short machine names (see the module
+/// documentation for the ranges), shown and stored as its [`name`](Kind::name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Public,
+    Private,
+    Cgnat,
+    Loopback,
+    LinkLocal,
+    ThisNetwork,
+    Unspecified,
+    IetfProtocol,
+    DsLite,
+    Dummy,
+    Anycast,
+    Nat64,
+    Documentation,
+    As112,
+    Amt,
+    SixToFour,
+    Benchmarking,
+    Multicast,
+    Reserved,
+    Broadcast,
+    Ipv4Compatible,
+    Discard,
+    Teredo,
+    Orchid,
+    Drip,
+    Srv6,
+    UniqueLocal,
+    SiteLocal,
+}
+
+impl Kind {
+    /// Every kind [`classify`] can return, for documentation and for tools that validate a filter.
+    pub const ALL: [Kind; 28] = [
+        Kind::Public,
+        Kind::Private,
+        Kind::Cgnat,
+        Kind::Loopback,
+        Kind::LinkLocal,
+        Kind::ThisNetwork,
+        Kind::Unspecified,
+        Kind::IetfProtocol,
+        Kind::DsLite,
+        Kind::Dummy,
+        Kind::Anycast,
+        Kind::Nat64,
+        Kind::Documentation,
+        Kind::As112,
+        Kind::Amt,
+        Kind::SixToFour,
+        Kind::Benchmarking,
+        Kind::Multicast,
+        Kind::Reserved,
+        Kind::Broadcast,
+        Kind::Ipv4Compatible,
+        Kind::Discard,
+        Kind::Teredo,
+        Kind::Orchid,
+        Kind::Drip,
+        Kind::Srv6,
+        Kind::UniqueLocal,
+        Kind::SiteLocal,
+    ];
+
+    /// The short machine name: the `kind` field of whatis-ip, stable for scripts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Public => "public",
+            Kind::Private => "private",
+            Kind::Cgnat => "cgnat",
+            Kind::Loopback => "loopback",
+            Kind::LinkLocal => "link-local",
+            Kind::ThisNetwork => "this-network",
+            Kind::Unspecified => "unspecified",
+            Kind::IetfProtocol => "ietf-protocol",
+            Kind::DsLite => "ds-lite",
+            Kind::Dummy => "dummy",
+            Kind::Anycast => "anycast",
+            Kind::Nat64 => "nat64",
+            Kind::Documentation => "documentation",
+            Kind::As112 => "as112",
+            Kind::Amt => "amt",
+            Kind::SixToFour => "6to4",
+            Kind::Benchmarking => "benchmarking",
+            Kind::Multicast => "multicast",
+            Kind::Reserved => "reserved",
+            Kind::Broadcast => "broadcast",
+            Kind::Ipv4Compatible => "ipv4-compatible",
+            Kind::Discard => "discard",
+            Kind::Teredo => "teredo",
+            Kind::Orchid => "orchid",
+            Kind::Drip => "drip",
+            Kind::Srv6 => "srv6",
+            Kind::UniqueLocal => "unique-local",
+            Kind::SiteLocal => "site-local",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Kinds compare with their names, so that a test or a filter can say `kind == "private"`.
+impl PartialEq<&str> for Kind {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
 
 /// Where an IPv6 range carries an IPv4 address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +198,7 @@ enum Embed {
 /// One row of the table.
 struct Range {
     net: IpNet,
-    kind: &'static str,
+    kind: Kind,
     /// What the range is, for people: "private", "documentation (TEST-NET-1)".
     label: &'static str,
     /// Where it is defined: "RFC 1918".
@@ -137,7 +220,7 @@ const fn v6(s: [u16; 8], len: u8) -> IpNet {
 
 const fn row(
     net: IpNet,
-    kind: &'static str,
+    kind: Kind,
     label: &'static str,
     source: &'static str,
     global: bool,
@@ -163,95 +246,95 @@ const fn embedding(mut range: Range, embed: Embed) -> Range {
 #[rustfmt::skip]
 static RANGES: &[Range] = &[
     // IPv4 Special-Purpose Address Registry.
-    row(v4(0, 0, 0, 0, 8), "this-network", "this network", "RFC 791", false),
-    row(v4(0, 0, 0, 0, 32), "unspecified", "unspecified, this host on this network", "RFC 1122", false),
-    row(v4(10, 0, 0, 0, 8), "private", "private", "RFC 1918", false),
-    row(v4(100, 64, 0, 0, 10), "cgnat", "shared address space, carrier-grade NAT", "RFC 6598", false),
-    row(v4(127, 0, 0, 0, 8), "loopback", "loopback", "RFC 1122", false),
-    row(v4(169, 254, 0, 0, 16), "link-local", "link-local", "RFC 3927", false),
-    row(v4(172, 16, 0, 0, 12), "private", "private", "RFC 1918", false),
-    row(v4(192, 0, 0, 0, 24), "ietf-protocol", "IETF protocol assignments", "RFC 6890", false),
-    row(v4(192, 0, 0, 0, 29), "ds-lite", "IPv4 service continuity prefix, DS-Lite", "RFC 7335", false),
-    row(v4(192, 0, 0, 8, 32), "dummy", "IPv4 dummy address", "RFC 7600", false),
-    row(v4(192, 0, 0, 9, 32), "anycast", "Port Control Protocol anycast", "RFC 7723", true),
-    row(v4(192, 0, 0, 10, 32), "anycast", "TURN anycast", "RFC 8155", true),
-    row(v4(192, 0, 0, 170, 31), "nat64", "NAT64/DNS64 discovery", "RFC 8880", false),
-    row(v4(192, 0, 2, 0, 24), "documentation", "documentation, TEST-NET-1", "RFC 5737", false),
-    row(v4(192, 31, 196, 0, 24), "as112", "AS112-v4", "RFC 7535", true),
-    row(v4(192, 52, 193, 0, 24), "amt", "automatic multicast tunneling", "RFC 7450", true),
-    row(v4(192, 88, 99, 0, 24), "6to4", "deprecated 6to4 relay anycast", "RFC 7526", false),
-    row(v4(192, 168, 0, 0, 16), "private", "private", "RFC 1918", false),
-    row(v4(192, 175, 48, 0, 24), "as112", "direct delegation AS112 service", "RFC 7534", true),
-    row(v4(198, 18, 0, 0, 15), "benchmarking", "benchmarking", "RFC 2544", false),
-    row(v4(198, 51, 100, 0, 24), "documentation", "documentation, TEST-NET-2", "RFC 5737", false),
-    row(v4(203, 0, 113, 0, 24), "documentation", "documentation, TEST-NET-3", "RFC 5737", false),
-    row(v4(240, 0, 0, 0, 4), "reserved", "reserved for future use", "RFC 1112", false),
-    row(v4(255, 255, 255, 255, 32), "broadcast", "limited broadcast", "RFC 919", false),
+    row(v4(0, 0, 0, 0, 8), Kind::ThisNetwork, "this network", "RFC 791", false),
+    row(v4(0, 0, 0, 0, 32), Kind::Unspecified, "unspecified, this host on this network", "RFC 1122", false),
+    row(v4(10, 0, 0, 0, 8), Kind::Private, "private", "RFC 1918", false),
+    row(v4(100, 64, 0, 0, 10), Kind::Cgnat, "shared address space, carrier-grade NAT", "RFC 6598", false),
+    row(v4(127, 0, 0, 0, 8), Kind::Loopback, "loopback", "RFC 1122", false),
+    row(v4(169, 254, 0, 0, 16), Kind::LinkLocal, "link-local", "RFC 3927", false),
+    row(v4(172, 16, 0, 0, 12), Kind::Private, "private", "RFC 1918", false),
+    row(v4(192, 0, 0, 0, 24), Kind::IetfProtocol, "IETF protocol assignments", "RFC 6890", false),
+    row(v4(192, 0, 0, 0, 29), Kind::DsLite, "IPv4 service continuity prefix, DS-Lite", "RFC 7335", false),
+    row(v4(192, 0, 0, 8, 32), Kind::Dummy, "IPv4 dummy address", "RFC 7600", false),
+    row(v4(192, 0, 0, 9, 32), Kind::Anycast, "Port Control Protocol anycast", "RFC 7723", true),
+    row(v4(192, 0, 0, 10, 32), Kind::Anycast, "TURN anycast", "RFC 8155", true),
+    row(v4(192, 0, 0, 170, 31), Kind::Nat64, "NAT64/DNS64 discovery", "RFC 8880", false),
+    row(v4(192, 0, 2, 0, 24), Kind::Documentation, "documentation, TEST-NET-1", "RFC 5737", false),
+    row(v4(192, 31, 196, 0, 24), Kind::As112, "AS112-v4", "RFC 7535", true),
+    row(v4(192, 52, 193, 0, 24), Kind::Amt, "automatic multicast tunneling", "RFC 7450", true),
+    row(v4(192, 88, 99, 0, 24), Kind::SixToFour, "deprecated 6to4 relay anycast", "RFC 7526", false),
+    row(v4(192, 168, 0, 0, 16), Kind::Private, "private", "RFC 1918", false),
+    row(v4(192, 175, 48, 0, 24), Kind::As112, "direct delegation AS112 service", "RFC 7534", true),
+    row(v4(198, 18, 0, 0, 15), Kind::Benchmarking, "benchmarking", "RFC 2544", false),
+    row(v4(198, 51, 100, 0, 24), Kind::Documentation, "documentation, TEST-NET-2", "RFC 5737", false),
+    row(v4(203, 0, 113, 0, 24), Kind::Documentation, "documentation, TEST-NET-3", "RFC 5737", false),
+    row(v4(240, 0, 0, 0, 4), Kind::Reserved, "reserved for future use", "RFC 1112", false),
+    row(v4(255, 255, 255, 255, 32), Kind::Broadcast, "limited broadcast", "RFC 919", false),
     // IPv4 multicast (IANA multicast address space registry); scope decides reachability.
-    row(v4(224, 0, 0, 0, 4), "multicast", "multicast", "RFC 5771", true),
-    row(v4(224, 0, 0, 0, 24), "multicast", "multicast, local network control, link-local scope", "RFC 5771", false),
-    row(v4(224, 0, 1, 0, 24), "multicast", "multicast, internetwork control", "RFC 5771", true),
-    row(v4(232, 0, 0, 0, 8), "multicast", "multicast, source-specific", "RFC 4607", true),
-    row(v4(233, 0, 0, 0, 8), "multicast", "multicast, GLOP", "RFC 3180", true),
-    row(v4(239, 0, 0, 0, 8), "multicast", "multicast, administratively scoped", "RFC 2365", false),
-    row(v4(239, 192, 0, 0, 14), "multicast", "multicast, organization-local scope", "RFC 2365", false),
-    row(v4(239, 255, 0, 0, 16), "multicast", "multicast, local scope", "RFC 2365", false),
+    row(v4(224, 0, 0, 0, 4), Kind::Multicast, "multicast", "RFC 5771", true),
+    row(v4(224, 0, 0, 0, 24), Kind::Multicast, "multicast, local network control, link-local scope", "RFC 5771", false),
+    row(v4(224, 0, 1, 0, 24), Kind::Multicast, "multicast, internetwork control", "RFC 5771", true),
+    row(v4(232, 0, 0, 0, 8), Kind::Multicast, "multicast, source-specific", "RFC 4607", true),
+    row(v4(233, 0, 0, 0, 8), Kind::Multicast, "multicast, GLOP", "RFC 3180", true),
+    row(v4(239, 0, 0, 0, 8), Kind::Multicast, "multicast, administratively scoped", "RFC 2365", false),
+    row(v4(239, 192, 0, 0, 14), Kind::Multicast, "multicast, organization-local scope", "RFC 2365", false),
+    row(v4(239, 255, 0, 0, 16), Kind::Multicast, "multicast, local scope", "RFC 2365", false),
     // IPv6 Special-Purpose Address Registry. (::ffff:0:0/96 is handled before the table.)
-    row(v6([0, 0, 0, 0, 0, 0, 0, 0], 128), "unspecified", "unspecified", "RFC 4291", false),
-    row(v6([0, 0, 0, 0, 0, 0, 0, 1], 128), "loopback", "loopback", "RFC 4291", false),
+    row(v6([0, 0, 0, 0, 0, 0, 0, 0], 128), Kind::Unspecified, "unspecified", "RFC 4291", false),
+    row(v6([0, 0, 0, 0, 0, 0, 0, 1], 128), Kind::Loopback, "loopback", "RFC 4291", false),
     embedding(
-        row(v6([0, 0, 0, 0, 0, 0, 0, 0], 96), "ipv4-compatible", "IPv4-compatible, deprecated", "RFC 4291", false),
+        row(v6([0, 0, 0, 0, 0, 0, 0, 0], 96), Kind::Ipv4Compatible, "IPv4-compatible, deprecated", "RFC 4291", false),
         Embed::Last32,
     ),
     embedding(
-        row(v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96), "nat64", "NAT64 well-known prefix", "RFC 6052", true),
+        row(v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96), Kind::Nat64, "NAT64 well-known prefix", "RFC 6052", true),
         Embed::Last32,
     ),
-    row(v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48), "nat64", "NAT64 local-use prefix", "RFC 8215", false),
-    row(v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64), "discard", "discard-only", "RFC 6666", false),
-    row(v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), "ietf-protocol", "IETF protocol assignments", "RFC 2928", false),
+    row(v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48), Kind::Nat64, "NAT64 local-use prefix", "RFC 8215", false),
+    row(v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64), Kind::Discard, "discard-only", "RFC 6666", false),
+    row(v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), Kind::IetfProtocol, "IETF protocol assignments", "RFC 2928", false),
     embedding(
-        row(v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32), "teredo", "Teredo", "RFC 4380", false),
+        row(v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32), Kind::Teredo, "Teredo", "RFC 4380", false),
         Embed::TeredoClient,
     ),
-    row(v6([0x2001, 1, 0, 0, 0, 0, 0, 1], 128), "anycast", "Port Control Protocol anycast", "RFC 7723", true),
-    row(v6([0x2001, 1, 0, 0, 0, 0, 0, 2], 128), "anycast", "TURN anycast", "RFC 8155", true),
-    row(v6([0x2001, 1, 0, 0, 0, 0, 0, 3], 128), "anycast", "DNS-SD service registration protocol anycast", "RFC 9665", true),
-    row(v6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48), "benchmarking", "benchmarking", "RFC 5180", false),
-    row(v6([0x2001, 3, 0, 0, 0, 0, 0, 0], 32), "amt", "automatic multicast tunneling", "RFC 7450", true),
-    row(v6([0x2001, 4, 0x112, 0, 0, 0, 0, 0], 48), "as112", "AS112-v6", "RFC 7535", true),
-    row(v6([0x2001, 0x10, 0, 0, 0, 0, 0, 0], 28), "orchid", "ORCHID, deprecated", "RFC 4843", false),
-    row(v6([0x2001, 0x20, 0, 0, 0, 0, 0, 0], 28), "orchid", "ORCHIDv2", "RFC 7343", true),
-    row(v6([0x2001, 0x30, 0, 0, 0, 0, 0, 0], 28), "drip", "drone remote ID entity tags", "RFC 9374", true),
-    row(v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), "documentation", "documentation", "RFC 3849", false),
+    row(v6([0x2001, 1, 0, 0, 0, 0, 0, 1], 128), Kind::Anycast, "Port Control Protocol anycast", "RFC 7723", true),
+    row(v6([0x2001, 1, 0, 0, 0, 0, 0, 2], 128), Kind::Anycast, "TURN anycast", "RFC 8155", true),
+    row(v6([0x2001, 1, 0, 0, 0, 0, 0, 3], 128), Kind::Anycast, "DNS-SD service registration protocol anycast", "RFC 9665", true),
+    row(v6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48), Kind::Benchmarking, "benchmarking", "RFC 5180", false),
+    row(v6([0x2001, 3, 0, 0, 0, 0, 0, 0], 32), Kind::Amt, "automatic multicast tunneling", "RFC 7450", true),
+    row(v6([0x2001, 4, 0x112, 0, 0, 0, 0, 0], 48), Kind::As112, "AS112-v6", "RFC 7535", true),
+    row(v6([0x2001, 0x10, 0, 0, 0, 0, 0, 0], 28), Kind::Orchid, "ORCHID, deprecated", "RFC 4843", false),
+    row(v6([0x2001, 0x20, 0, 0, 0, 0, 0, 0], 28), Kind::Orchid, "ORCHIDv2", "RFC 7343", true),
+    row(v6([0x2001, 0x30, 0, 0, 0, 0, 0, 0], 28), Kind::Drip, "drone remote ID entity tags", "RFC 9374", true),
+    row(v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), Kind::Documentation, "documentation", "RFC 3849", false),
     embedding(
-        row(v6([0x2002, 0, 0, 0, 0, 0, 0, 0], 16), "6to4", "6to4", "RFC 3056", false),
+        row(v6([0x2002, 0, 0, 0, 0, 0, 0, 0], 16), Kind::SixToFour, "6to4", "RFC 3056", false),
         Embed::SixToFour,
     ),
-    row(v6([0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0], 48), "as112", "direct delegation AS112 service", "RFC 7534", true),
-    row(v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), "documentation", "documentation", "RFC 9637", false),
-    row(v6([0x5f00, 0, 0, 0, 0, 0, 0, 0], 16), "srv6", "segment routing (SRv6) SIDs", "RFC 9602", false),
-    row(v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7), "unique-local", "unique local", "RFC 4193", false),
-    row(v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), "link-local", "link-local", "RFC 4291", false),
+    row(v6([0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0], 48), Kind::As112, "direct delegation AS112 service", "RFC 7534", true),
+    row(v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), Kind::Documentation, "documentation", "RFC 9637", false),
+    row(v6([0x5f00, 0, 0, 0, 0, 0, 0, 0], 16), Kind::Srv6, "segment routing (SRv6) SIDs", "RFC 9602", false),
+    row(v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7), Kind::UniqueLocal, "unique local", "RFC 4193", false),
+    row(v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), Kind::LinkLocal, "link-local", "RFC 4291", false),
     // IPv6 address space registry: the rest of the space, so that every address has a row.
-    row(v6([0x2000, 0, 0, 0, 0, 0, 0, 0], 3), "public", "public, global unicast", "RFC 4291", true),
-    row(v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10), "site-local", "site-local, deprecated", "RFC 3879", false),
-    row(v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8), "multicast", "multicast", "RFC 4291", false),
-    row(v6([0, 0, 0, 0, 0, 0, 0, 0], 8), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x100, 0, 0, 0, 0, 0, 0, 0], 8), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x200, 0, 0, 0, 0, 0, 0, 0], 7), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x400, 0, 0, 0, 0, 0, 0, 0], 6), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x800, 0, 0, 0, 0, 0, 0, 0], 5), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x1000, 0, 0, 0, 0, 0, 0, 0], 4), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x4000, 0, 0, 0, 0, 0, 0, 0], 3), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x6000, 0, 0, 0, 0, 0, 0, 0], 3), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0x8000, 0, 0, 0, 0, 0, 0, 0], 3), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0xa000, 0, 0, 0, 0, 0, 0, 0], 3), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0xc000, 0, 0, 0, 0, 0, 0, 0], 3), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0xe000, 0, 0, 0, 0, 0, 0, 0], 4), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0xf000, 0, 0, 0, 0, 0, 0, 0], 5), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0xf800, 0, 0, 0, 0, 0, 0, 0], 6), "reserved", "reserved by the IETF", "RFC 4291", false),
-    row(v6([0xfe00, 0, 0, 0, 0, 0, 0, 0], 9), "reserved", "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x2000, 0, 0, 0, 0, 0, 0, 0], 3), Kind::Public, "public, global unicast", "RFC 4291", true),
+    row(v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10), Kind::SiteLocal, "site-local, deprecated", "RFC 3879", false),
+    row(v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8), Kind::Multicast, "multicast", "RFC 4291", false),
+    row(v6([0, 0, 0, 0, 0, 0, 0, 0], 8), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x100, 0, 0, 0, 0, 0, 0, 0], 8), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x200, 0, 0, 0, 0, 0, 0, 0], 7), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x400, 0, 0, 0, 0, 0, 0, 0], 6), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x800, 0, 0, 0, 0, 0, 0, 0], 5), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x1000, 0, 0, 0, 0, 0, 0, 0], 4), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x4000, 0, 0, 0, 0, 0, 0, 0], 3), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x6000, 0, 0, 0, 0, 0, 0, 0], 3), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0x8000, 0, 0, 0, 0, 0, 0, 0], 3), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0xa000, 0, 0, 0, 0, 0, 0, 0], 3), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0xc000, 0, 0, 0, 0, 0, 0, 0], 3), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0xe000, 0, 0, 0, 0, 0, 0, 0], 4), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0xf000, 0, 0, 0, 0, 0, 0, 0], 5), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0xf800, 0, 0, 0, 0, 0, 0, 0], 6), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
+    row(v6([0xfe00, 0, 0, 0, 0, 0, 0, 0], 9), Kind::Reserved, "reserved by the IETF", "RFC 4291", false),
 ];
 
 /// Every range the classification table names, in no particular order: for tests that sample
@@ -279,7 +362,7 @@ pub fn classify(ip: IpAddr) -> AddressKind {
     else {
         // Only IPv4 outside every special range gets here: the IPv6 rows cover all of ::/0.
         return AddressKind {
-            kind: "public",
+            kind: Kind::Public,
             description: "public".to_string(),
             global: true,
             embedded_v4: None,
@@ -288,7 +371,7 @@ pub fn classify(ip: IpAddr) -> AddressKind {
     let IpAddr::V6(v6) = ip else {
         return from_range(range, None);
     };
-    if range.kind == "multicast" {
+    if range.kind == Kind::Multicast {
         return multicast_v6(v6);
     }
     let bits = u128::from(v6);
@@ -332,7 +415,7 @@ fn multicast_v6(ip: Ipv6Addr) -> AddressKind {
         _ => "",
     };
     AddressKind {
-        kind: "multicast",
+        kind: Kind::Multicast,
         description: format!("multicast, {scope_name} scope{group} (RFC 4291, ff00::/8)"),
         global: scope == 0xe,
         embedded_v4: None,
@@ -365,8 +448,8 @@ mod tests {
                 got.description
             );
             assert!(
-                KINDS.contains(&got.kind),
-                "{addr}: {} not in KINDS",
+                Kind::ALL.contains(&got.kind),
+                "{addr}: {} not in Kind::ALL",
                 got.kind
             );
         }
@@ -376,7 +459,7 @@ mod tests {
     fn the_table_is_well_formed() {
         for r in RANGES {
             assert_eq!(r.net, r.net.trunc(), "{} has host bits set", r.net);
-            assert!(KINDS.contains(&r.kind), "{}: {}", r.net, r.kind);
+            assert!(Kind::ALL.contains(&r.kind), "{}: {}", r.net, r.kind);
             assert!(r.source.starts_with("RFC "), "{}", r.net);
         }
         for (i, a) in RANGES.iter().enumerate() {
@@ -384,9 +467,9 @@ mod tests {
                 assert_ne!(a.net, b.net, "{} is listed twice", a.net);
             }
         }
-        for k in KINDS {
-            let used = RANGES.iter().any(|r| r.kind == *k) || *k == "public";
-            assert!(used, "{k} is in KINDS but never returned");
+        for k in Kind::ALL {
+            let used = RANGES.iter().any(|r| r.kind == k) || k == Kind::Public;
+            assert!(used, "{k} is in Kind::ALL but never returned");
         }
     }
 
@@ -679,7 +762,7 @@ mod tests {
             "private (RFC 1918, 10.0.0.0/8), IPv4-mapped"
         );
         let got = kind("::ffff:8.8.8.8");
-        assert_eq!((got.kind, got.global), ("public", true));
+        assert_eq!((got.kind, got.global), (Kind::Public, true));
         assert_eq!(got.description, "public, IPv4-mapped");
         assert_eq!(kind("::ffff:127.0.0.1").kind, "loopback");
         assert_eq!(kind("::ffff:192.0.0.9").kind, "anycast");

@@ -13,7 +13,7 @@ use crate::clock;
 use crate::dns::{AddressAnswer, Resolver, ReverseAnswer};
 use crate::error::Result;
 use crate::model::Mac;
-use crate::model::address as kind;
+use crate::model::address::{self as kind, Kind};
 use crate::net::oui;
 
 use super::placement::Placer;
@@ -341,7 +341,7 @@ fn reverse_worthy(d: &HostDetails) -> Vec<IpAddr> {
 fn dns_worthy(ip: IpAddr) -> bool {
     !matches!(
         kind::classify(ip).kind,
-        "loopback" | "link-local" | "multicast" | "unspecified"
+        Kind::Loopback | Kind::LinkLocal | Kind::Multicast | Kind::Unspecified
     )
 }
 

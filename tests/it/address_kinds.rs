@@ -387,7 +387,7 @@ fn classification_agrees_with_python_ipaddress() {
         for (attr, &theirs) in ATTRS.iter().zip(python) {
             if attr.ours(&ours) == theirs {
                 agreed += 1;
-            } else if let Some(i) = excused(*ip, ours.kind, *attr, old_table) {
+            } else if let Some(i) = excused(*ip, ours.kind.name(), *attr, old_table) {
                 used[i] += 1;
             } else {
                 failures.push(format!(
