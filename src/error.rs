@@ -126,6 +126,8 @@ pub enum Outcome {
     NothingFound,
     /// A collector finished but some sources failed (their errors are already on stderr).
     SomeSourcesFailed,
+    /// What was compared differs from what was expected (`pkg-where --drift` found drift).
+    Differs,
 }
 
 impl Outcome {
@@ -138,11 +140,12 @@ impl Outcome {
         }
     }
 
-    /// The process exit status for this outcome: 0, or 1 for nothing found / partial failure.
+    /// The process exit status for this outcome: 0, or 1 for nothing found, a partial failure
+    /// or a difference found.
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Success => 0,
-            Outcome::NothingFound | Outcome::SomeSourcesFailed => 1,
+            Outcome::NothingFound | Outcome::SomeSourcesFailed | Outcome::Differs => 1,
         }
     }
 }

@@ -370,7 +370,7 @@ impl Args {
         Ok(if records.is_empty() {
             Outcome::Success
         } else {
-            Outcome::NothingFound
+            Outcome::Differs
         })
     }
 
