@@ -11,11 +11,21 @@ use super::{Catalog, sql_error};
 use crate::error::Result;
 use crate::model::Mac;
 
-/// A MAC column: stored as `Mac` writes it, so it parses back; anything else is a damaged row.
-pub(super) fn mac_column(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Mac>> {
-    let text: Option<String> = r.get(i)?;
-    text.map(|t| t.parse::<Mac>().map_err(|e| damaged(i, e)))
-        .transpose()
+/// The catalog stores a MAC as `Mac` displays it (`aa:bb:cc:dd:ee:ff`), so it parses back;
+/// anything else is a damaged row.
+impl rusqlite::types::FromSql for Mac {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e: crate::error::Error| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
+impl rusqlite::types::ToSql for Mac {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.to_string().into())
+    }
 }
 
 /// An address column, stored as `IpAddr` writes it.
@@ -76,7 +86,7 @@ impl Catalog {
                 host_id: r.get(0)?,
                 host: r.get(1)?,
                 interface: r.get(2)?,
-                mac: mac_column(r, 3)?,
+                mac: r.get(3)?,
                 prefix_len: r.get(4)?,
                 first_seen: r.get(5)?,
                 last_seen: r.get(6)?,
@@ -105,12 +115,8 @@ impl Catalog {
             Ok(ArpObservation {
                 router: r.get(0)?,
                 router_address: r.get(1)?,
-                // The column is NOT NULL: a missing MAC is a damaged row too.
-                mac: mac_column(r, 2)?.ok_or(rusqlite::Error::InvalidColumnType(
-                    2,
-                    "mac".into(),
-                    rusqlite::types::Type::Null,
-                ))?,
+                // The column is NOT NULL: a missing MAC is a damaged row, which Mac refuses.
+                mac: r.get(2)?,
                 interface: r.get(3)?,
                 first_seen: r.get(4)?,
                 last_seen: r.get(5)?,

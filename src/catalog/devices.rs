@@ -4,6 +4,7 @@
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use crate::error::Result;
+use crate::model::Mac;
 use crate::model::device::DeviceSnapshot;
 
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
@@ -61,7 +62,7 @@ pub struct DeviceRow {
     pub id: i64,
     pub address: String,
     pub sys_name: Option<String>,
-    pub base_mac: Option<String>,
+    pub base_mac: Option<Mac>,
     pub lldp_chassis_id: Option<String>,
     pub role: Option<String>,
     pub last_seen: i64,
@@ -73,7 +74,7 @@ pub struct Sighting {
     pub device_id: i64,
     pub device_address: String,
     pub device_name: Option<String>,
-    pub mac: String,
+    pub mac: Mac,
     pub vlan: Option<i64>,
     pub if_index: Option<i64>,
     pub bridge_port: Option<i64>,
@@ -122,7 +123,7 @@ pub struct NeighborRow {
 /// A MAC that an IP address was bound to, and where that was seen.
 #[derive(Debug, Clone)]
 pub struct AddressBinding {
-    pub mac: String,
+    pub mac: Mac,
     /// `arp` (a router's neighbour table) or `host` (the host's own interface).
     pub source: String,
     /// The router's or host's name.
@@ -284,7 +285,7 @@ impl Catalog {
     }
 
     /// Every place `mac` (aa:bb:cc:dd:ee:ff) is seen now, or ever with `history`, newest first.
-    pub fn sightings(&self, mac: &str, history: bool) -> Result<Vec<Sighting>> {
+    pub fn sightings(&self, mac: Mac, history: bool) -> Result<Vec<Sighting>> {
         self.query_sightings(
             &format!(
                 "f.mac = ?1 {}",
@@ -447,7 +448,7 @@ impl Catalog {
     }
 
     /// The crawled device that owns `mac` (as its bridge address or an interface MAC), if any.
-    pub fn mac_owner(&self, mac: &str) -> Result<Option<i64>> {
+    pub fn mac_owner(&self, mac: Mac) -> Result<Option<i64>> {
         self.conn
             .query_row(
                 "SELECT id FROM devices WHERE base_mac = ?1 \
@@ -491,7 +492,7 @@ impl Catalog {
     }
 
     /// The MACs of a host's current interfaces.
-    pub fn host_macs(&self, host_id: i64) -> Result<Vec<(String, String)>> {
+    pub fn host_macs(&self, host_id: i64) -> Result<Vec<(String, Mac)>> {
         let mut stmt = self
             .conn
             .prepare_cached(

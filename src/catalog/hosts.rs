@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::model::Mac;
 use crate::model::host::{HostSnapshot, SystemFacts};
 
-use super::addresses::{ip_column, mac_column};
+use super::addresses::ip_column;
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
 use super::{Catalog, sql_error};
 
@@ -335,7 +335,7 @@ impl Catalog {
                 s.query_map([id], |r| {
                     Ok(InterfaceRow {
                         name: r.get(0)?,
-                        mac: mac_column(r, 1)?,
+                        mac: r.get(1)?,
                         mtu: r.get(2)?,
                         oper_state: r.get(3)?,
                         speed_mbps: r.get(4)?,

@@ -189,11 +189,7 @@ impl Tool for Args {
         if answer.rows.is_empty() && (self.port.is_some() || self.moves) {
             return Ok(Outcome::NothingFound);
         }
-        let macs: Vec<Mac> = answer
-            .rows
-            .iter()
-            .filter_map(|l| l.placed.sighting.mac.parse().ok())
-            .collect();
+        let macs: Vec<Mac> = answer.rows.iter().map(|l| l.placed.sighting.mac).collect();
         // Vendors looked up in one pass over the registry.
         let vendors = oui::vendors(Path::new(oui::REGISTRY_DIR), &macs);
         let records: Vec<Record<Row>> = answer.rows.iter().map(|l| record(l, &vendors)).collect();
@@ -216,14 +212,10 @@ fn record(located: &Located, vendors: &HashMap<Mac, String>) -> Record<Row> {
     let s = &placed.sighting;
     // A LAG member is shown as its aggregate, with the physical port beside it.
     let member_port = s.lag_name.as_ref().and(s.member_port());
-    let vendor = s
-        .mac
-        .parse::<Mac>()
-        .ok()
-        .and_then(|m| vendors.get(&m).cloned());
+    let vendor = vendors.get(&s.mac).cloned();
     let mut r = Row::record();
     r.set(Row::QUERY, query.as_str())
-        .set(Row::MAC, s.mac.as_str())
+        .set(Row::MAC, s.mac.to_string())
         .set(
             Row::SWITCH,
             s.device_name

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use crate::catalog::{Catalog, DeviceRow, NeighborRow, Sighting};
 use crate::clock;
 use crate::error::Result;
+use crate::model::Mac;
 
 /// More learned MACs than this on a non-uplink port, and it is labelled shared.
 pub const SHARED_PORT_MACS: i64 = 4;
@@ -92,7 +93,7 @@ impl<'a> Evidence<'a> {
         };
         self.devices.iter().find(|d| {
             d.id != n.device_id
-                && (same(&n.chassis_id, &d.base_mac)
+                && (same(&n.chassis_id, &d.base_mac.map(|m| m.to_string()))
                     || same(&n.chassis_id, &d.lldp_chassis_id)
                     || (same(&n.sys_name, &d.sys_name)
                         && n.sys_name.as_deref() != Some("<private>"))
@@ -246,7 +247,7 @@ impl Placer {
         ports.sort_unstable();
         ports.dedup();
         let owner = match sightings.first() {
-            Some(s) => catalog.mac_owner(&s.mac)?,
+            Some(s) => catalog.mac_owner(s.mac)?,
             None => None,
         };
         let evidence = Evidence::new(
@@ -294,7 +295,7 @@ impl Placer {
 
     /// The one row that answers "where is this MAC plugged in", with its evidence in `why`;
     /// `None` when no forwarding table has ever seen it.
-    pub fn answer(&self, catalog: &Catalog, mac: &str) -> Result<Option<Placed>> {
+    pub fn answer(&self, catalog: &Catalog, mac: Mac) -> Result<Option<Placed>> {
         let sightings = catalog.sightings(mac, true)?;
         if sightings.is_empty() {
             return Ok(None);

@@ -32,11 +32,7 @@ pub enum Miss {
     /// Nothing ties the input to a MAC.
     NoMac { item: String },
     /// The input's MAC is known but no switch has learned it.
-    NotForwarded {
-        item: String,
-        mac: String,
-        via: String,
-    },
+    NotForwarded { item: String, mac: Mac, via: String },
     /// `--port`: the switch has no such port, or the port learned nothing.
     EmptyPort { switch: String, port: String },
 }
@@ -70,7 +66,7 @@ pub struct Answer {
 }
 
 /// Each input with the MACs it stands for, and how each was found.
-pub type Resolved = Vec<(String, Vec<(String, String)>)>;
+pub type Resolved = Vec<(String, Vec<(Mac, String)>)>;
 
 /// Turns inputs into MACs. DNS is asked only for a name no scanned host answers to, and the
 /// resolver is made on first use: most inputs are MACs or addresses that need no DNS.
@@ -93,9 +89,9 @@ async fn macs_for(
     item: &str,
     dns: Option<&DnsOptions>,
     resolver: &OnceCell<Resolver>,
-) -> Result<Vec<(String, String)>> {
+) -> Result<Vec<(Mac, String)>> {
     if let Ok(mac) = item.parse::<Mac>() {
-        return Ok(vec![(mac.to_string(), "mac".into())]);
+        return Ok(vec![(mac, "mac".into())]);
     }
     if let Ok(ip) = item.trim_matches(['[', ']']).parse::<IpAddr>() {
         return macs_of_address(catalog, ip, "ip");
@@ -129,18 +125,18 @@ async fn macs_for(
 
 /// The MACs bound to an address: the current bindings if there are any, else the most recent
 /// ones (an address that has gone quiet is still worth an answer about where it was).
-fn macs_of_address(catalog: &Catalog, ip: IpAddr, via: &str) -> Result<Vec<(String, String)>> {
+fn macs_of_address(catalog: &Catalog, ip: IpAddr, via: &str) -> Result<Vec<(Mac, String)>> {
     let bindings = catalog.macs_of_address(&ip.to_string())?;
     let newest_current = bindings.iter().any(|b| b.current);
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(Mac, String)> = Vec::new();
     for b in bindings.iter().filter(|b| b.current || !newest_current) {
-        if !out.iter().any(|(m, _)| m == &b.mac) {
+        if !out.iter().any(|(m, _)| *m == b.mac) {
             let how = if via == "dns" {
                 format!("dns+{}", b.source)
             } else {
                 b.source.clone()
             };
-            out.push((b.mac.clone(), how));
+            out.push((b.mac, how));
         }
     }
     Ok(out)
@@ -165,7 +161,7 @@ pub fn locate(catalog: &Catalog, resolved: Resolved, all: bool, history: bool) -
         }
         let mut any = false;
         for (mac, via) in macs {
-            let sightings = catalog.sightings(&mac, true)?;
+            let sightings = catalog.sightings(mac, true)?;
             if sightings.is_empty() {
                 answer.misses.push(Miss::NotForwarded {
                     item: item.clone(),
@@ -236,7 +232,7 @@ pub fn moves(catalog: &Catalog, since: i64) -> Result<Answer> {
     for (old, new) in moves {
         if let Some(placed) = placer.classify(catalog, vec![new])?.into_iter().next() {
             answer.rows.push(Located {
-                query: placed.sighting.mac.clone(),
+                query: placed.sighting.mac.to_string(),
                 via: "moves".into(),
                 moved_from: old.member_port(),
                 placed,
@@ -256,7 +252,7 @@ pub fn live_devices(
     let mut addresses: Vec<String> = Vec::new();
     let mut unseen = false;
     for (mac, _) in resolved.iter().flat_map(|(_, macs)| macs) {
-        let sightings = catalog.sightings(mac, true)?;
+        let sightings = catalog.sightings(*mac, true)?;
         unseen |= sightings.is_empty();
         addresses.extend(sightings.into_iter().map(|s| s.device_address));
     }

@@ -44,15 +44,10 @@ pub fn switch_port(
     mac: Mac,
     vendors: &HashMap<Mac, String>,
 ) -> Result<Option<SwitchPort>> {
-    let Some(placed) = placer.answer(catalog, &mac.to_string())? else {
+    let Some(placed) = placer.answer(catalog, mac)? else {
         return Ok(None);
     };
-    let vendor = placed
-        .sighting
-        .mac
-        .parse::<Mac>()
-        .ok()
-        .and_then(|m| vendors.get(&m).cloned());
+    let vendor = vendors.get(&placed.sighting.mac).cloned();
     Ok(Some(SwitchPort {
         placed,
         vendor,
@@ -79,7 +74,7 @@ impl SwitchPort {
     pub fn to_json(&self) -> Value {
         let s = &self.placed.sighting;
         let mut v = json!({
-            "mac": s.mac,
+            "mac": s.mac.to_string(),
             "switch": self.switch(),
             "port": self.port(),
             "vlan": s.vlan,
