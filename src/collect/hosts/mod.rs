@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod interfaces;
 pub mod local;
 pub mod remote;
+pub mod targets;
 
 use serde_json::Value;
 
