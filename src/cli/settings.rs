@@ -36,6 +36,26 @@ pub fn wait<T>(runtime: Option<&tokio::runtime::Runtime>, step: impl Future<Outp
     }
 }
 
+/// The AWS SDK's environment variables that the tools asking AWS (sshec2, sync-ec2) honour.
+pub const AWS_ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "AWS_PROFILE",
+        "The profile in ~/.aws/config and ~/.aws/credentials, when --profile is not given.",
+    ),
+    (
+        "AWS_REGION, AWS_DEFAULT_REGION",
+        "The region, when neither --region nor the configuration names one.",
+    ),
+    (
+        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN",
+        "Credentials, first in the standard chain (then profiles, SSO, the instance role).",
+    ),
+    (
+        "AWS_ENDPOINT_URL",
+        "Another endpoint for every AWS service (a test server, a VPC endpoint).",
+    ),
+];
+
 /// A number of seconds from a flag, else the configuration, else `default`, bounded so that a
 /// typo can neither spin nor make a run wait for days.
 fn seconds(flag: Option<f64>, configured: Option<f64>, default: f64) -> Duration {

@@ -6,12 +6,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use serde_json::json;
 
 use crate::clock;
-use crate::error::{Error, ErrorKind, Outcome, Result};
+use crate::error::{Error, Outcome, Result};
 use crate::model::ec2::Instance;
 use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
 use crate::query::ec2::{self as select, AddressKind, Found, Pick, Wanted};
 
-use super::{CommonArgs, Tool, ToolDoc, warn};
+use crate::ssh::exec;
+
+use super::{CommonArgs, Tool, ToolDoc, settings, warn};
 
 const NAME: &str = "sshec2";
 
@@ -151,26 +153,6 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The AWS SDK's environment variables that sshec2 and sync-ec2 honour.
-pub const AWS_ENVIRONMENT: &[(&str, &str)] = &[
-    (
-        "AWS_PROFILE",
-        "The profile in ~/.aws/config and ~/.aws/credentials, when --profile is not given.",
-    ),
-    (
-        "AWS_REGION, AWS_DEFAULT_REGION",
-        "The region, when neither --region nor the configuration names one.",
-    ),
-    (
-        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN",
-        "Credentials, first in the standard chain (then profiles, SSO, the instance role).",
-    ),
-    (
-        "AWS_ENDPOINT_URL",
-        "Another endpoint for every AWS service (a test server, a VPC endpoint).",
-    ),
-];
-
 impl Tool for Args {
     const DOC: ToolDoc = ToolDoc {
         name: NAME,
@@ -207,21 +189,21 @@ impl Tool for Args {
         fields: Row::FIELDS,
         exit_status: EXIT_STATUS,
         views: &[],
-        environment: AWS_ENVIRONMENT,
+        environment: settings::AWS_ENVIRONMENT,
     };
 
     fn run(self) -> Result<Outcome> {
         let config = self.common.config()?;
         let (target_user, wanted) = self.wanted()?;
         let profiles: Vec<String> = self.profile.iter().cloned().collect();
-        let options = super::settings::aws(&config, &profiles, &self.region, self.timeout)?;
+        let options = settings::aws(&config, &profiles, &self.region, self.timeout)?;
         let mut printer = if self.list {
             Some(Printer::new::<Row>(&self.output)?)
         } else {
             None
         };
 
-        let runtime = super::settings::runtime()?;
+        let runtime = settings::runtime()?;
         let search = runtime.block_on(select::search(&options, &wanted, &self.tags))?;
         drop(runtime);
 
@@ -278,9 +260,9 @@ impl Tool for Args {
         let user = target_user
             .or(self.user.clone())
             .or(config.ec2.user.clone());
-        let argv = ssh_argv(user.as_deref(), &address, &self.ssh_args)?;
+        let argv = exec::argv(user.as_deref(), &address, &self.ssh_args)?;
         if self.print_argv {
-            let quoted: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
+            let quoted: Vec<String> = argv.iter().map(|a| exec::shell_quote(a)).collect();
             println_or_fail(&quoted.join(" "))?;
             return Ok(Outcome::Success);
         }
@@ -292,7 +274,7 @@ impl Tool for Args {
                 instance.source
             );
         }
-        Err(exec(&argv))
+        Err(exec::exec(&argv))
     }
 }
 
@@ -358,50 +340,11 @@ fn ask(matches: &[Instance]) -> Result<usize> {
     }
 }
 
-/// The ssh command line: `ssh [-l USER] ADDRESS [ARGS…]`. OpenSSH reads options that follow
-/// the destination as well as those before it, so ARGS may hold options and then a command.
-pub fn ssh_argv(user: Option<&str>, address: &str, args: &[String]) -> Result<Vec<String>> {
-    let mut argv = vec!["ssh".to_string()];
-    if let Some(u) = user {
-        if u.is_empty() || u.starts_with('-') || u.chars().any(|c| c.is_control() || c == ' ') {
-            return Err(Error::usage(format!("bad user {u:?}")));
-        }
-        argv.extend(["-l".to_string(), u.to_string()]);
-    }
-    argv.push(address.to_string());
-    argv.extend(args.iter().cloned());
-    Ok(argv)
-}
-
-/// Quotes an argument for a POSIX shell, leaving plain words as they are.
-pub fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
-    if plain {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
 fn println_or_fail(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")
         .and_then(|()| out.flush())
         .map_err(|e| Error::io("writing output", e))
-}
-
-/// Replaces this process with ssh; returns only if that failed.
-fn exec(argv: &[String]) -> Error {
-    use std::os::unix::process::CommandExt;
-    let e = std::process::Command::new(&argv[0]).args(&argv[1..]).exec();
-    Error::with_source(
-        ErrorKind::Fatal,
-        "running ssh (is openssh-client installed?)",
-        e,
-    )
 }
 
 /// A `--list` row.
@@ -424,29 +367,4 @@ fn record(i: &Instance) -> Record<Row> {
         .set(Row::PUBLIC_DNS, i.public_dns.clone())
         .set(Row::TAGS, json!(i.tags));
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn argv_puts_the_user_first_and_passes_the_rest_through() {
-        let argv = ssh_argv(
-            Some("ec2-user"),
-            "10.0.0.5",
-            &["-A".into(), "uptime".into()],
-        )
-        .unwrap();
-        assert_eq!(argv, ["ssh", "-l", "ec2-user", "10.0.0.5", "-A", "uptime"]);
-        assert!(ssh_argv(Some("-oProxyCommand=x"), "10.0.0.5", &[]).is_err());
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(shell_quote("10.0.0.5"), "10.0.0.5");
-        assert_eq!(shell_quote("ls -l"), "'ls -l'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
-    }
 }

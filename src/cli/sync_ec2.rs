@@ -62,7 +62,7 @@ impl Tool for Args {
         fields: &[],
         exit_status: COLLECTOR_EXIT_STATUS,
         views: &[],
-        environment: super::sshec2::AWS_ENVIRONMENT,
+        environment: super::settings::AWS_ENVIRONMENT,
     };
 
     fn run(self) -> Result<Outcome> {

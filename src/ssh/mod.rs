@@ -7,6 +7,7 @@
 //! tries the ssh-agent's keys, then the key files. Every blocking step has a timeout, so a host
 //! that accepts the connection and then says nothing costs one timeout, not a hung scan.
 
+pub mod exec;
 pub mod known_hosts;
 pub mod target;
 
