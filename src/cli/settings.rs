@@ -25,14 +25,20 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::io("starting the async runtime", e))
 }
 
-/// Runs a query step on the runtime; without one (the command asks no network), the step waits
-/// on nothing, so it is done at its first poll.
-pub fn wait<T>(runtime: Option<&tokio::runtime::Runtime>, step: impl Future<Output = T>) -> T {
-    match runtime {
-        Some(runtime) => runtime.block_on(step),
-        None => step
-            .now_or_never()
-            .expect("without a runtime, a query has nothing to wait on"),
+/// Runs a query step on the runtime. Without one (the command asks no network) the step waits
+/// on nothing and is done at its first poll; should it ever wait after all, a runtime is made
+/// for it rather than the command failing.
+pub fn wait<T>(
+    runtime: Option<&tokio::runtime::Runtime>,
+    step: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    if let Some(runtime) = runtime {
+        return runtime.block_on(step);
+    }
+    let mut step = std::pin::pin!(step);
+    match step.as_mut().now_or_never() {
+        Some(done) => done,
+        None => self::runtime()?.block_on(step),
     }
 }
 
