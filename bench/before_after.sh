@@ -202,15 +202,11 @@ bench "scan-hosts --local" 2 15 -N -- "%B/scan-hosts --local --catalog $tmp/loca
 
 # --- whatis.sh: 10,000 addresses (500 unknown: exit 1), one dnsmasq naming the known ones -------
 addrs=$tmp/addresses
-awk -v n=10000 -v hosts="$hosts" -v names="$tmp/dns-hosts" 'BEGIN {
-  for (i = 1; i <= n; i++) {
-    h = (i - 1) % hosts + 1
-    if (i % 20 == 0) { printf "10.99.%d.%d\n", int(i / 256), i % 256; continue }
-    if (i % 20 == 10) a = sprintf("2001:db8:0:%x::%x", h, h)
-    else a = sprintf("10.0.%d.%d", int(h / 256), h % 256)
-    print a
-    printf "%s host-%05d.bench.example\n", a, h > names
-  } }' > "$addrs"
+# shellcheck source=bench/lib/sshd_fleet.sh
+. bench/lib/sshd_fleet.sh
+# shellcheck source=bench/lib/addresses.sh
+. bench/lib/addresses.sh
+bench_addresses "$addrs" 10000 "$hosts" "$tmp/dns-hosts"
 single=$(awk 'NR >= 5000 && /^10\.0\./ { print; exit }' "$addrs")
 bench "whatis-ip --no-dns, 10,000" 1 10 -- "%B/whatis-ip --no-dns --catalog $standard < $addrs"
 bench "whatis-ip --no-dns, one" 5 40 -N -- "%B/whatis-ip --no-dns --catalog $standard $single"
@@ -252,28 +248,10 @@ fi
 # --- crawl.sh: 50 snmpsim switches x 2,000 MACs; which-switch on 1,000,000 forwarding rows -------
 switches=50 entries=2000
 data=$work/crawl/data # the recordings of bench/crawl.sh, shared with it
-if wanted "crawl-switches, one" "crawl-switches, 50" && [ ! -f "$data/sw$switches.snmprec" ]; then
-  mkdir -p "$data"
-  python3 - "$data" "$switches" "$entries" <<'PY'
-import sys
-data, switches, entries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for s in range(1, switches + 1):
-    recs = [("1.3.6.1.2.1.1.1.0", "4", "bench switch %d" % s),
-            ("1.3.6.1.2.1.1.3.0", "67", "100"),
-            ("1.3.6.1.2.1.1.5.0", "4", "sw%d" % s),
-            ("1.3.6.1.2.1.17.1.1.0", "4x", "0200%08x" % s)]
-    for p in range(1, 49):
-        recs += [("1.3.6.1.2.1.2.2.1.2.%d" % p, "4", "port%d" % p),
-                 ("1.3.6.1.2.1.2.2.1.8.%d" % p, "2", "1"),
-                 ("1.3.6.1.2.1.31.1.1.1.1.%d" % p, "4", "ge%d" % p),
-                 ("1.3.6.1.2.1.17.1.4.1.2.%d" % p, "2", str(p))]
-    for e in range(entries):
-        mac = [0x00, 0x1b, s, (e >> 8) & 255, e & 255, 1]
-        recs.append(("1.3.6.1.2.1.17.4.3.1.2." + ".".join(map(str, mac)), "2", str(e % 48 + 1)))
-    recs.sort(key=lambda r: [int(x) for x in r[0].split(".")])
-    with open("%s/sw%d.snmprec" % (data, s), "w") as f:
-        f.write("".join("%s|%s|%s\n" % r for r in recs))
-PY
+# shellcheck source=bench/lib/switch_recordings.sh
+. bench/lib/switch_recordings.sh
+if wanted "crawl-switches, one" "crawl-switches, 50"; then
+  switch_recordings "$data" "$switches" "$entries"
 fi
 if wanted "crawl-switches, one" "crawl-switches, 50"; then
   # One snmpsim process per core, the switches dealt round-robin (see bench/crawl.sh).
@@ -413,42 +391,9 @@ PY
   : > "$HOME/.ssh/known_hosts"
   hostsfile=$tmp/fleet.txt
   : > "$hostsfile"
+  sshd_fleet "$tmp/fleet" "$fleet" "$port" "$key" "$tmp/root-home" "$HOME/.ssh/known_hosts"
   for i in $(seq 1 $fleet); do
-    d=$tmp/fleet/$i
-    mkdir -p "$d"
-    ssh-keygen -q -t ed25519 -N '' -C "bench-$i" -f "$d/host_key"
-    echo "[127.0.1.$i]:$port $(cut -d' ' -f1,2 "$d/host_key.pub")" >> "$HOME/.ssh/known_hosts"
     echo "root@127.0.1.$i:$port" >> "$hostsfile"
-    cat > "$d/sshd_config" <<EOF
-ListenAddress 127.0.1.$i:$port
-HostKey $d/host_key
-AuthorizedKeysFile $key.pub
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile none
-PrintMotd no
-PrintLastLog no
-UseDNS no
-MaxStartups 200
-MaxSessions 100
-Subsystem sftp internal-sftp
-EOF
-    # shellcheck disable=SC2016 # expanded by the inner shell
-    unshare --uts --mount --propagation private -- sh -c \
-      'printf %s "$1" > /proc/sys/kernel/hostname; mount --bind "$3" /root; exec /usr/sbin/sshd -D -e -f "$2"' \
-      sh "bench-$i" "$d/sshd_config" "$tmp/root-home" 2> "$d/sshd.log" &
-    pids+=($!)
-  done
-  for i in $(seq 1 $fleet); do
-    for _ in $(seq 1 100); do
-      banner=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.1.$i/$port && head -c 4 <&3" 2>/dev/null || true)
-      [ "$banner" = "SSH-" ] && break
-      sleep 0.1
-    done
-    [ "$banner" = "SSH-" ] || { echo "sshd bench-$i did not start:" >&2; cat "$tmp/fleet/$i/sshd.log" >&2; exit 1; }
   done
   # Sanity: every host lands in each side's catalog.
   for side in old new; do

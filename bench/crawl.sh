@@ -32,29 +32,9 @@ bin=${CARGO_TARGET_DIR:-$PWD/target}/release
 
 # 50 recordings: system group, 48 ports, bridge ports, and 2,000 learned MACs each.
 data=$work/data
-if [ ! -f "$data/sw50.snmprec" ]; then
-  mkdir -p "$data"
-  python3 - "$data" "$switches" "$entries" <<'PY'
-import sys
-data, switches, entries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for s in range(1, switches + 1):
-    recs = [("1.3.6.1.2.1.1.1.0", "4", "bench switch %d" % s),
-            ("1.3.6.1.2.1.1.3.0", "67", "100"),
-            ("1.3.6.1.2.1.1.5.0", "4", "sw%d" % s),
-            ("1.3.6.1.2.1.17.1.1.0", "4x", "0200%08x" % s)]
-    for p in range(1, 49):
-        recs += [("1.3.6.1.2.1.2.2.1.2.%d" % p, "4", "port%d" % p),
-                 ("1.3.6.1.2.1.2.2.1.8.%d" % p, "2", "1"),
-                 ("1.3.6.1.2.1.31.1.1.1.1.%d" % p, "4", "ge%d" % p),
-                 ("1.3.6.1.2.1.17.1.4.1.2.%d" % p, "2", str(p))]
-    for e in range(entries):
-        mac = [0x00, 0x1b, s, (e >> 8) & 255, e & 255, 1]
-        recs.append(("1.3.6.1.2.1.17.4.3.1.2." + ".".join(map(str, mac)), "2", str(e % 48 + 1)))
-    recs.sort(key=lambda r: [int(x) for x in r[0].split(".")])
-    with open("%s/sw%d.snmprec" % (data, s), "w") as f:
-        f.write("".join("%s|%s|%s\n" % r for r in recs))
-PY
-fi
+# shellcheck source=bench/lib/switch_recordings.sh
+. bench/lib/switch_recordings.sh
+switch_recordings "$data" "$switches" "$entries"
 
 # snmpsim is single-threaded Python and costs far more CPU per request than any client, so one
 # process would measure the simulator. The switches are dealt round-robin to $sims processes

@@ -98,41 +98,9 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-for i in $(seq 1 $hosts); do
-  d=$work/hosts/$i
-  mkdir -p "$d"
-  ssh-keygen -q -t ed25519 -N '' -C "bench-$i" -f "$d/host_key"
-  echo "[127.0.1.$i]:$port $(cut -d' ' -f1,2 "$d/host_key.pub")" >> "$known"
-  cat > "$d/sshd_config" <<EOF
-ListenAddress 127.0.1.$i:$port
-HostKey $d/host_key
-AuthorizedKeysFile $key.pub
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile none
-PrintMotd no
-PrintLastLog no
-UseDNS no
-MaxStartups 200
-MaxSessions 100
-Subsystem sftp internal-sftp
-EOF
-  unshare --uts --mount --propagation private -- sh -c \
-    'printf %s "$1" > /proc/sys/kernel/hostname; mount --bind "$3" /root; exec /usr/sbin/sshd -D -e -f "$2"' \
-    sh "bench-$i" "$d/sshd_config" "$roothome" 2> "$d/sshd.log" &
-  pids+=($!)
-done
-for i in $(seq 1 $hosts); do
-  for _ in $(seq 1 100); do
-    banner=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.1.$i/$port && head -c 4 <&3" 2>/dev/null || true)
-    [ "$banner" = "SSH-" ] && break
-    sleep 0.1
-  done
-  [ "$banner" = "SSH-" ] || { echo "sshd bench-$i did not start:" >&2; cat "$work/hosts/$i/sshd.log" >&2; exit 1; }
-done
+# shellcheck source=bench/lib/sshd_fleet.sh
+. bench/lib/sshd_fleet.sh
+sshd_fleet "$work/hosts" "$hosts" "$port" "$key" "$roothome" "$known"
 
 # What each tool is given: a hosts file, an Ansible inventory, and the same key and
 # known_hosts for all (strict host key checking everywhere).

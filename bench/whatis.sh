@@ -76,15 +76,9 @@ unset OPSKIT_CONFIG OPSKIT_CATALOG
 # it: only those, because dnsmasq answers a PTR question by scanning every name it holds (about
 # 25 us per question with 2,000 names, 250 us with 20,000, on the machine this was written on).
 addrs=$tmp/addresses dig_addrs=$tmp/addresses-dig
-awk -v n="$n" -v hosts="$hosts" -v names="$tmp/hosts" 'BEGIN {
-  for (i = 1; i <= n; i++) {
-    h = (i - 1) % hosts + 1
-    if (i % 20 == 0) { printf "10.99.%d.%d\n", int(i / 256), i % 256; continue }
-    if (i % 20 == 10) a = sprintf("2001:db8:0:%x::%x", h, h)
-    else a = sprintf("10.0.%d.%d", int(h / 256), h % 256)
-    print a
-    printf "%s host-%05d.bench.example\n", a, h > names
-  } }' > "$addrs"
+# shellcheck source=bench/lib/addresses.sh
+. bench/lib/addresses.sh
+bench_addresses "$addrs" "$n" "$hosts" "$tmp/hosts"
 head -n "$dig_n" "$addrs" > "$dig_addrs"
 unknown=$(grep -c '^10\.99\.' "$addrs" || true)
 
