@@ -6,6 +6,7 @@
 //! communities, keys, passwords) and is readable by group or others is refused, as ssh refuses
 //! such a private key, because anyone on the machine could read the credentials of every switch.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ pub struct Config {
     /// `[groups]`: named lists of hosts (`[user@]host[:port]` or hostname globs), for
     /// `scan-hosts GROUP` and for the hosts an expectation applies to.
     #[serde(default)]
-    pub groups: std::collections::BTreeMap<String, Vec<String>>,
+    pub groups: BTreeMap<String, Vec<String>>,
     /// `[packages]`: where pkg-where finds what should be installed.
     #[serde(default)]
     pub packages: PackagesConfig,
@@ -302,6 +303,79 @@ pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
     }
 }
 
+impl Config {
+    /// The members of group `name`, with the groups it names expanded in turn (in order, each
+    /// member once); `None` when there is no such group. Each group is expanded once however
+    /// often it is named, so nesting costs linear time, and a group that contains itself,
+    /// directly or through others, is an error naming the cycle.
+    pub fn group_members(&self, name: &str) -> Result<Option<Vec<String>>> {
+        if !self.groups.contains_key(name) {
+            return Ok(None);
+        }
+        let mut done: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut path: Vec<&str> = Vec::new();
+        self.expand_group(name, &mut done, &mut path)?;
+        Ok(done.remove(name))
+    }
+
+    fn expand_group<'a>(
+        &'a self,
+        name: &'a str,
+        done: &mut BTreeMap<&'a str, Vec<String>>,
+        path: &mut Vec<&'a str>,
+    ) -> Result<()> {
+        if done.contains_key(name) {
+            return Ok(());
+        }
+        if path.contains(&name) {
+            path.push(name);
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("[groups] has a cycle: {}", path.join(" -> ")),
+            ));
+        }
+        path.push(name);
+        let mut members: Vec<String> = Vec::new();
+        for member in &self.groups[name] {
+            if self.groups.contains_key(member.as_str()) {
+                self.expand_group(member, done, path)?;
+                for m in &done[member.as_str()] {
+                    if !members.contains(m) {
+                        members.push(m.clone());
+                    }
+                }
+            } else if !members.contains(member) {
+                members.push(member.clone());
+            }
+        }
+        path.pop();
+        done.insert(name, members);
+        Ok(())
+    }
+}
+
+/// A group member (`[user@]host[:port]` or a hostname glob) as a lower-case hostname glob:
+/// what the catalog can match it against.
+pub fn member_hostname(member: &str) -> String {
+    let host = member.rsplit_once('@').map_or(member, |(_, h)| h);
+    // `host:22` and `[2001:db8::1]:22` carry a port; a bare IPv6 address has colons but none.
+    let host = match host.rsplit_once(':') {
+        Some((h, port))
+            if port.bytes().all(|b| b.is_ascii_digit())
+                && (!h.contains(':') || (h.starts_with('[') && h.ends_with(']'))) =>
+        {
+            h
+        }
+        _ => host,
+    };
+    // `[2001:db8::1]` is an address in brackets; `web-[5-9]` is a glob class.
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inner) if inner.contains(':') => inner,
+        _ => host,
+    };
+    host.to_lowercase()
+}
+
 /// Loads the configuration (see the module documentation for the lookup order).
 pub fn load(explicit: Option<&Path>) -> Result<Config> {
     let Some((path, named)) = locate(explicit) else {
@@ -451,6 +525,29 @@ mod tests {
         );
         let err = parse("[whatis]\nsubnet = \"x\"\n", Path::new("c"), 0o600).unwrap_err();
         assert!(err.to_string().contains("subnet"), "{err}");
+    }
+
+    #[test]
+    fn groups_expand_in_order_once_each_and_cycles_are_named() {
+        let c = parse(
+            "[groups]\nweb = [\"web-1\", \"web-2\"]\nall = [\"db-1\", \"web\", \"web-1\", \"edge\"]\n\
+             edge = [\"web\", \"lb-1\"]\nloop = [\"x\", \"back\"]\nback = [\"loop\"]\n",
+            Path::new("c.toml"),
+            0o600,
+        )
+        .unwrap();
+        assert_eq!(
+            c.group_members("all").unwrap().unwrap(),
+            ["db-1", "web-1", "web-2", "lb-1"]
+        );
+        assert_eq!(c.group_members("nope").unwrap(), None);
+        let err = c.group_members("loop").unwrap_err().to_string();
+        assert!(err.contains("cycle: loop -> back -> loop"), "{err}");
+        assert_eq!(member_hostname("root@WEB-1:2222"), "web-1");
+        assert_eq!(member_hostname("[2001:db8::1]:22"), "2001:db8::1");
+        assert_eq!(member_hostname("web-[5-9]"), "web-[5-9]");
+        assert_eq!(member_hostname("2001:db8::1"), "2001:db8::1");
+        assert_eq!(member_hostname("[2001:db8::1]"), "2001:db8::1");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod addresses;
 mod devices;
 mod ec2;
+mod facts;
 mod hosts;
 mod observations;
 mod packages;
@@ -23,6 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use addresses::{AddressHolder, ArpObservation};
 pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting};
 pub use ec2::{Ec2InstanceRow, Ec2Write};
+pub use facts::{FactHistoryRow, FactHost, FactSource, StoredFact};
 pub use hosts::{AddressRow, FactRow, HostDetails, HostRow, HostWrite, InterfaceRow, ScanRow};
 pub use observations::SyncCounts;
 pub use packages::{Differences, InventoryHost, PackageChange, PackageLocation, PackageRow};
@@ -38,6 +40,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "network and cloud",
         include_str!("migrations/0002_network_cloud.sql"),
+    ),
+    (
+        "facts by name",
+        include_str!("migrations/0003_fact_names.sql"),
     ),
 ];
 

@@ -6,6 +6,7 @@
 //! and the [`ToolDoc`] here, so they cannot drift apart.
 
 pub mod crawl_switches;
+pub mod host_where;
 pub mod pkg_where;
 pub mod scan_hosts;
 pub mod settings;
@@ -187,6 +188,7 @@ pub fn all() -> Vec<(ToolDoc, clap::Command)> {
         (whatis_ip::Args::DOC, command::<whatis_ip::Args>()),
         (whatis_host::Args::DOC, command::<whatis_host::Args>()),
         (pkg_where::Args::DOC, command::<pkg_where::Args>()),
+        (host_where::Args::DOC, command::<host_where::Args>()),
         (which_switch::Args::DOC, command::<which_switch::Args>()),
         (sync_ec2::Args::DOC, command::<sync_ec2::Args>()),
         (sshec2::Args::DOC, command::<sshec2::Args>()),

@@ -7,6 +7,7 @@
 
 pub mod escape;
 
+use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
 use std::marker::PhantomData;
 
@@ -157,6 +158,25 @@ impl<S: Schema> Record<S> {
     pub fn get(&self, key: Key<S>) -> &Value {
         &self.values[key.index]
     }
+
+    /// Sets column `column` of the columns a command adds at run time (see
+    /// [`Printer::with_columns`]): host-where's facts, named by the user.
+    pub fn set_column(&mut self, column: usize, value: impl Into<Value>) -> &mut Self {
+        let i = S::FIELDS.len() + column;
+        if self.values.len() <= i {
+            self.values.resize(i + 1, Value::Null);
+        }
+        self.values[i] = value.into();
+        self
+    }
+}
+
+impl<S> Record<S> {
+    /// The value at position `i`: a schema field, or a run-time column (null when unset).
+    fn value(&self, i: usize) -> &Value {
+        static NULL: Value = Value::Null;
+        self.values.get(i).unwrap_or(&NULL)
+    }
 }
 
 impl<S: Schema> Default for Record<S> {
@@ -167,7 +187,7 @@ impl<S: Schema> Default for Record<S> {
 
 /// A record's selected fields as a JSON object, serialized without building a map.
 struct Projected<'a, S> {
-    fields: &'a [(usize, &'static str)],
+    fields: &'a [(usize, Name)],
     record: &'a Record<S>,
 }
 
@@ -175,8 +195,8 @@ impl<S> serde::Serialize for Projected<'_, S> {
     fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.fields.len()))?;
-        for &(i, name) in self.fields {
-            map.serialize_entry(name, &self.record.values[i])?;
+        for (i, name) in self.fields {
+            map.serialize_entry(name.as_ref(), self.record.value(*i))?;
         }
         map.end()
     }
@@ -242,15 +262,18 @@ pub struct OutputArgs {
     pub fields: Vec<String>,
 }
 
+/// A field's name as the printer shows it: a schema's, or a run-time column's.
+type Name = Cow<'static, str>;
+
 /// Renders records to stdout in the chosen format.
 pub struct Printer {
     format: Format,
     header: bool,
-    /// Selected fields: their index in the schema and their name.
-    fields: Vec<(usize, &'static str)>,
+    /// Selected fields: their position in the record and their name.
+    fields: Vec<(usize, Name)>,
     /// The fields a card shows: the selected ones with -f, else every field (a card shows
     /// only what is known, so it stays readable however many fields a command has).
-    card_fields: Vec<(usize, &'static str)>,
+    card_fields: Vec<(usize, Name)>,
     tty: bool,
     colour: bool,
     out: io::BufWriter<io::StdoutLock<'static>>,
@@ -267,6 +290,19 @@ impl Printer {
     /// As [`Printer::new`], leaving out `view_only` fields unless `-f` names them: fields that
     /// only one view of a command fills (which-switch's `moved_from`, for `--moves`).
     pub fn without<S: Schema>(args: &OutputArgs, view_only: &[Key<S>]) -> Result<Self> {
+        Printer::with_columns::<S>(args, view_only, None, &[])
+    }
+
+    /// As [`Printer::without`], with `columns` added at run time after the field `after` (at
+    /// the end when `None`): fields no schema can list because the user names them, such as
+    /// host-where's facts. They are shown without `-f`, and `-f` may name them; records fill
+    /// them with [`Record::set_column`], in this order.
+    pub fn with_columns<S: Schema>(
+        args: &OutputArgs,
+        view_only: &[Key<S>],
+        after: Option<Key<S>>,
+        columns: &[String],
+    ) -> Result<Self> {
         let schema = S::FIELDS;
         let tty = io::stdout().is_terminal();
         let format = match (args.json, args.format) {
@@ -275,13 +311,28 @@ impl Printer {
             (false, None) if tty => Format::Table,
             (false, None) => Format::Tsv,
         };
-        let mut fields = select_fields(&args.fields, schema)?;
+        let mut fields = select_fields(&args.fields, schema, columns)?;
         if args.fields.is_empty() {
             fields.retain(|&(i, _)| !view_only.iter().any(|k| k.index == i));
+            // Run-time columns go right after `after`, so that a host's facts sit beside it.
+            let at = after.map_or(fields.len(), |k| {
+                fields
+                    .iter()
+                    .position(|&(i, _)| i == k.index)
+                    .map_or(0, |p| p + 1)
+            });
+            let extra = fields.split_off(at);
+            fields.extend(
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| (schema.len() + j, Cow::Owned(c.clone()))),
+            );
+            fields.extend(extra);
         }
         let card_fields = fields.clone();
         if args.fields.is_empty() && !matches!(format, Format::Json | Format::Jsonl) {
-            fields.retain(|&(i, _)| schema[i].shown);
+            fields.retain(|&(i, _)| schema.get(i).is_none_or(|f| f.shown));
         }
         let colour = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Ok(Printer {
@@ -325,7 +376,7 @@ impl Printer {
             table.enforce_styling();
         }
         let bold = self.colour;
-        table.set_header(self.fields.iter().map(|&(_, f)| {
+        table.set_header(self.fields.iter().map(|(_, f)| {
             let cell = Cell::new(f);
             if bold {
                 cell.add_attribute(Attribute::Bold)
@@ -353,14 +404,14 @@ impl Printer {
             if i > 0 {
                 writeln!(self.out)?;
             }
-            for &(i, name) in &self.card_fields {
-                let value = &record.values[i];
+            for (i, name) in &self.card_fields {
+                let value = record.value(*i);
                 if is_empty(value) {
                     continue;
                 }
                 let lines = card_lines(value);
                 for (j, line) in lines.iter().enumerate() {
-                    let key = if j == 0 { name } else { "" };
+                    let key = if j == 0 { name.as_ref() } else { "" };
                     if self.colour && j == 0 {
                         writeln!(self.out, "\x1b[1m{key:width$}\x1b[0m  {line}")?;
                     } else {
@@ -374,7 +425,7 @@ impl Printer {
 
     fn tsv<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
         if self.header {
-            let names: Vec<&str> = self.fields.iter().map(|(_, n)| *n).collect();
+            let names: Vec<&str> = self.fields.iter().map(|(_, n)| n.as_ref()).collect();
             writeln!(self.out, "{}", names.join("\t"))?;
         }
         for record in records {
@@ -389,13 +440,13 @@ impl Printer {
     fn csv<S>(&mut self, records: &[Record<S>]) -> io::Result<()> {
         let mut writer = csv::Writer::from_writer(&mut self.out);
         if self.header {
-            writer.write_record(self.fields.iter().map(|(_, n)| n))?;
+            writer.write_record(self.fields.iter().map(|(_, n)| n.as_ref()))?;
         }
         for record in records {
             let row: Vec<String> = self
                 .fields
                 .iter()
-                .map(|&(i, _)| flatten(&record.values[i]))
+                .map(|&(i, _)| flatten(record.value(i)))
                 .collect();
             writer.write_record(&row)?;
         }
@@ -429,29 +480,42 @@ impl Printer {
 
 /// The selected fields of a record, in order.
 fn project<'f, 'r, S>(
-    fields: &'f [(usize, &'static str)],
+    fields: &'f [(usize, Name)],
     record: &'r Record<S>,
-) -> impl Iterator<Item = (&'static str, &'r Value)> + use<'f, 'r, S> {
+) -> impl Iterator<Item = (&'f str, &'r Value)> + use<'f, 'r, S> {
     fields
         .iter()
-        .map(move |&(i, name)| (name, &record.values[i]))
+        .map(move |(i, name)| (name.as_ref(), record.value(*i)))
 }
 
-/// Resolves `-f` names against the schema; no `-f` means every field.
+/// Resolves `-f` names against the schema, then the run-time `columns`; no `-f` means every
+/// schema field (the caller places the columns).
 fn select_fields(
     requested: &[String],
     schema: &'static [Field],
-) -> Result<Vec<(usize, &'static str)>> {
+    columns: &[String],
+) -> Result<Vec<(usize, Name)>> {
     if requested.is_empty() {
-        return Ok(schema.iter().map(|f| f.name).enumerate().collect());
+        return Ok(schema
+            .iter()
+            .map(|f| Cow::Borrowed(f.name))
+            .enumerate()
+            .collect());
     }
     requested
         .iter()
         .map(|name| {
+            let name = name.trim();
             schema
                 .iter()
-                .position(|f| f.name == name.trim())
-                .map(|i| (i, schema[i].name))
+                .position(|f| f.name == name)
+                .map(|i| (i, Cow::Borrowed(schema[i].name)))
+                .or_else(|| {
+                    columns
+                        .iter()
+                        .position(|c| c == name)
+                        .map(|j| (schema.len() + j, Cow::Owned(name.to_string())))
+                })
                 .ok_or_else(|| {
                     let known: Vec<&str> = schema.iter().map(|f| f.name).collect();
                     Error::usage(format!(
@@ -587,12 +651,22 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_a_usage_error_that_lists_the_known_ones() {
-        let err = select_fields(&["hots".into()], SCHEMA).unwrap_err();
+        let err = select_fields(&["hots".into()], SCHEMA, &[]).unwrap_err();
         assert_eq!(err.kind(), crate::error::ErrorKind::Usage);
         assert!(err.to_string().contains("known: host,version"), "{err}");
         assert_eq!(
-            select_fields(&["version".into()], SCHEMA).unwrap(),
-            [(1, "version")]
+            select_fields(&["version".into()], SCHEMA, &[]).unwrap(),
+            [(1, Cow::Borrowed("version"))]
+        );
+        // Run-time columns come after the schema's fields.
+        assert_eq!(
+            select_fields(
+                &["kernel".into(), "host".into()],
+                SCHEMA,
+                &["kernel".into()]
+            )
+            .unwrap(),
+            [(2, Cow::Borrowed("kernel")), (0, Cow::Borrowed("host"))]
         );
     }
 

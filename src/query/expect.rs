@@ -234,7 +234,7 @@ pub fn parse(
                     }
                 ))
             })?;
-            hosts.extend(members.iter().map(|m| host_glob(m)));
+            hosts.extend(members.iter().map(|m| crate::config::member_hostname(m)));
         }
         if hosts.is_empty() && !raw.groups.is_empty() {
             // Groups that are all empty select no host, not every host.
@@ -249,21 +249,6 @@ pub fn parse(
         });
     }
     Ok(out)
-}
-
-/// A group member (`[user@]host[:port]` or a hostname glob) as a lower-case hostname glob.
-fn host_glob(member: &str) -> String {
-    let host = member.rsplit_once('@').map_or(member, |(_, h)| h);
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
-        _ => host,
-    };
-    // `[2001:db8::1]` is an address in brackets; `web-[5-9]` is a glob class.
-    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(inner) if inner.contains(':') => inner,
-        _ => host,
-    };
-    host.to_lowercase()
 }
 
 #[cfg(test)]

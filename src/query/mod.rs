@@ -4,6 +4,7 @@
 pub mod address;
 pub mod ec2;
 pub mod expect;
+pub mod facts;
 pub mod host;
 pub mod packages;
 pub mod placement;
