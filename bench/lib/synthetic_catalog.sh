@@ -9,6 +9,10 @@
 #                                each with 10.J.(id/256).(id%256)/16 and
 #                                2001:db8:J:<id hex>::<id hex>/64, and every package at
 #                                x.y.(id%3): bench/catalog.sh and bench/whatis.sh share it.
+#   synthetic_catalog facts      the same hosts, facts only, varied as a fleet's are: 8 kernels,
+#                                4 OS versions, 7 memory sizes, 3 BIOS versions, boot times over
+#                                60 days, a JSON custom fact `docker`, and each host's previous
+#                                kernel as history: bench/host_where.sh.
 #   synthetic_catalog drift      the same hosts, packages only: host-00001 is the golden host,
 #                                ~0.1% of the rows behind it, ~0.05% missing, every 500th host
 #                                with an extra package: bench/pkg_where.sh.
@@ -62,6 +66,48 @@ INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, a
 SQL
 }
 
+_synthetic_facts_sql() {
+  local now=$1
+  cat <<SQL
+CREATE TEMP TABLE pick (name TEXT, k INTEGER, value TEXT);
+INSERT INTO pick VALUES
+  ('kernel', 0, '"5.10.0-28-amd64"'), ('kernel', 1, '"6.1.0-26-amd64"'),
+  ('kernel', 2, '"6.1.0-13-amd64"'), ('kernel', 3, '"5.15.0-91-generic"'),
+  ('kernel', 4, '"6.8.0-45-generic"'), ('kernel', 5, '"5.14.0-427.el9.x86_64"'),
+  ('kernel', 6, '"6.12.9-amd64"'), ('kernel', 7, '"4.19.0-26-amd64"'),
+  ('os_version', 0, '"11"'), ('os_version', 1, '"12"'), ('os_version', 2, '"22.04"'),
+  ('os_version', 3, '"9.4"'),
+  ('os_id', 0, '"debian"'), ('os_id', 1, '"debian"'), ('os_id', 2, '"ubuntu"'), ('os_id', 3, '"rocky"'),
+  ('memory_bytes', 0, '4294967296'), ('memory_bytes', 1, '8589934592'),
+  ('memory_bytes', 2, '17179869184'), ('memory_bytes', 3, '34359738368'),
+  ('memory_bytes', 4, '68719476736'), ('memory_bytes', 5, '137438953472'),
+  ('memory_bytes', 6, '274877906944'),
+  ('bios_version', 0, '"2.17.1"'), ('bios_version', 1, '"2.19.1"'), ('bios_version', 2, '"2.21.2"');
+INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
+  SELECT h.id, 'system', p.name, p.value, $now, $now, 1, 1 FROM hosts h JOIN pick p
+   ON p.k = h.id % CASE p.name WHEN 'kernel' THEN 8 WHEN 'memory_bytes' THEN 7
+                               WHEN 'bios_version' THEN 3 ELSE 4 END;
+INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
+  SELECT h.id, 'system', f.name, f.value, $now, $now, 1, 1 FROM hosts h,
+    (SELECT 'arch' AS name, '"x86_64"' AS value
+     UNION ALL SELECT 'cpu_model', '"AMD EPYC 7763 64-Core Processor"'
+     UNION ALL SELECT 'hw_vendor', '"Dell Inc."' UNION ALL SELECT 'hw_product', '"PowerEdge R640"'
+     UNION ALL SELECT 'virtualization', '"vm"') f;
+INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
+  SELECT id, 'system', 'cpu_count', 2 << (id % 6), $now, $now, 1, 1 FROM hosts;
+INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
+  SELECT id, 'system', 'boot_time', $now - (id % 60) * 86400 - 3600, $now, $now, 1, 1 FROM hosts;
+INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
+  SELECT id, 'custom', 'docker',
+         printf('{"ServerVersion":"%d.0.%d","Containers":%d}', 20 + id % 8, id % 10, id % 50),
+         $now, $now, 1, 1 FROM hosts;
+-- The kernel each host ran before, until eight days ago.
+INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, last_scan_id)
+  SELECT id, 'system', 'kernel', '"5.10.0-27-amd64"', $now - 30 * 86400, $now - 8 * 86400, 0, 1
+    FROM hosts;
+SQL
+}
+
 _synthetic_drift_sql() {
   local now=$1
   cat <<SQL
@@ -84,13 +130,14 @@ INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, a
 SQL
 }
 
-# synthetic_catalog RECIPE: sets `catalog` to the cached catalog of RECIPE (standard, drift),
+# synthetic_catalog RECIPE: sets `catalog` to the cached catalog of RECIPE (standard, drift, facts),
 # building it first when it is not there.
 synthetic_catalog() {
   local recipe=$1 prefix
   case $recipe in
     standard) prefix=catalog ;;
     drift) prefix=drift ;;
+    facts) prefix=facts ;;
     *) echo "synthetic_catalog: unknown recipe $recipe" >&2; return 2 ;;
   esac
   local key
