@@ -44,7 +44,8 @@ const NAME: &str = "host-where";
 ///     host fqdn first_seen last_seen           the catalog's record of the host
 ///     os os_id os_version                      /etc/os-release
 ///     kernel kernel_build arch                 uname -r, -v, -m
-///     cpu_model cpu_count memory               memory (also memory_bytes) in bytes
+///     cpu_model cpu_count                      CPUs
+///     memory memory_bytes                      the same fact, in bytes
 ///     hw_vendor hw_product hw_serial           DMI
 ///     board_serial bios_version
 ///     boot_time machine_id virtualization      virtualization: vm or container
