@@ -1,4 +1,5 @@
 complete -c scan-hosts -l hosts-file -d 'Read hosts from FILE, one per line (\'#\' starts a comment)' -r -F
+complete -c scan-hosts -l new-identity -d 'Store HOSTNAME although its machine id or SSH host key differs from the one on file (it was reinstalled); without this such a host is refused, since another machine may be claiming its name (repeatable)' -r
 complete -c scan-hosts -s l -l user -d 'Remote user for hosts that name none [default: ~/.ssh/config, [ssh] user, or yours]' -r
 complete -c scan-hosts -s i -l identity -d 'Private key file to try first (repeatable)' -r -F
 complete -c scan-hosts -s F -l ssh-config -d 'OpenSSH client config to read [default: ~/.ssh/config]' -r -F

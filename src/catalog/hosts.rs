@@ -2,10 +2,10 @@
 
 use std::net::IpAddr;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::Mac;
 use crate::model::host::{HostSnapshot, SystemFacts};
 
@@ -115,11 +115,61 @@ pub struct HostDetails {
 
 impl Catalog {
     /// Writes one host's snapshot in one transaction: either all of it lands or none of it.
-    pub fn store_host(&mut self, scan_id: i64, now: i64, snap: &HostSnapshot) -> Result<HostWrite> {
+    ///
+    /// A host is filed under the hostname it reports, so a machine that reports another's name
+    /// would overwrite that one's packages and facts: when the machine id or SSH host key on
+    /// file under the name differs from the snapshot's, nothing is stored and the error says
+    /// why, unless `new_identity` (the host was reinstalled, and the user says so).
+    pub fn store_host(
+        &mut self,
+        scan_id: i64,
+        now: i64,
+        snap: &HostSnapshot,
+        new_identity: bool,
+    ) -> Result<HostWrite> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql_error)?;
+        let machine_id = snap.facts.machine_id.as_deref();
+        let host_key = snap.host_key.as_deref();
+        if !new_identity {
+            let on_file: Option<(Option<String>, Option<String>)> = tx
+                .query_row(
+                    "SELECT machine_id, host_key FROM hosts WHERE name = ?1",
+                    [&snap.hostname],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(sql_error)?;
+            if let Some((old_id, old_key)) = on_file {
+                let mut differs = Vec::new();
+                if let (Some(was), Some(now)) = (old_id.as_deref(), machine_id)
+                    && was != now
+                {
+                    differs.push(format!("machine id {was} on file, {now} now"));
+                }
+                if let (Some(was), Some(now)) = (old_key.as_deref(), host_key)
+                    && was != now
+                {
+                    differs.push(format!("SSH host key {was} on file, {now} now"));
+                }
+                if !differs.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::Source,
+                        format!(
+                            "reports the hostname {:?}, which the catalog holds for another machine \
+                             ({}): refused, nothing stored; if {:?} was reinstalled, scan it with \
+                             --new-identity {:?}",
+                            snap.hostname,
+                            differs.join("; "),
+                            snap.hostname,
+                            snap.hostname
+                        ),
+                    ));
+                }
+            }
+        }
         let stamp = Stamp { now, scan_id };
         let short = snap
             .hostname
@@ -129,12 +179,23 @@ impl Catalog {
             .to_lowercase();
         let host_id: i64 = tx
             .query_row(
-                "INSERT INTO hosts (name, short_name, fqdn, first_seen, last_seen, last_scan_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?5) \
+                "INSERT INTO hosts (name, short_name, fqdn, first_seen, last_seen, last_scan_id, \
+                   machine_id, host_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7) \
                  ON CONFLICT(name) DO UPDATE SET fqdn = excluded.fqdn, \
-                   last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id \
+                   last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id, \
+                   machine_id = coalesce(excluded.machine_id, machine_id), \
+                   host_key = coalesce(excluded.host_key, host_key) \
                  RETURNING id",
-                params![snap.hostname, short, snap.fqdn, now, scan_id],
+                params![
+                    snap.hostname,
+                    short,
+                    snap.fqdn,
+                    now,
+                    scan_id,
+                    machine_id,
+                    host_key
+                ],
                 |r| r.get(0),
             )
             .map_err(sql_error)?;

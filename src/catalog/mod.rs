@@ -45,6 +45,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "facts by name",
         include_str!("migrations/0003_fact_names.sql"),
     ),
+    (
+        "host identity",
+        include_str!("migrations/0004_host_identity.sql"),
+    ),
 ];
 
 /// How long a writer waits for another writer before giving up.

@@ -62,6 +62,12 @@ pub struct Args {
     #[arg(long)]
     pub accept_new: bool,
 
+    /// Store HOSTNAME although its machine id or SSH host key differs from the one on file
+    /// (it was reinstalled); without this such a host is refused, since another machine may be
+    /// claiming its name (repeatable)
+    #[arg(long, value_name = "HOSTNAME")]
+    pub new_identity: Vec<String>,
+
     /// Remote user for hosts that name none [default: ~/.ssh/config, [ssh] user, or yours]
     #[arg(short = 'l', long = "user", value_name = "USER")]
     pub user: Option<String>,
@@ -143,7 +149,7 @@ impl Tool for Args {
         }
         let mut catalog = self.common.open_catalog(&config)?;
         if self.local {
-            return scan_local(&mut catalog, &config);
+            return scan_local(&mut catalog, &config, &self.new_identity);
         }
         self.scan_over_ssh(&mut catalog, &config)
     }
@@ -177,6 +183,7 @@ impl Args {
         let collector = Arc::new(collector::Ssh {
             known,
             limits,
+            new_identity: self.new_identity.clone(),
             options: ScriptOptions {
                 packages: true,
                 facts: config.facts.clone(),
@@ -219,9 +226,10 @@ impl Args {
 }
 
 /// Scans this machine.
-fn scan_local(catalog: &mut Catalog, config: &Config) -> Result<Outcome> {
+fn scan_local(catalog: &mut Catalog, config: &Config, new_identity: &[String]) -> Result<Outcome> {
     let collector = Arc::new(collector::Local {
         facts: config.facts.clone(),
+        new_identity: new_identity.to_vec(),
         scanned: Mutex::new(None),
     });
     let runtime = super::settings::runtime()?;

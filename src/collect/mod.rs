@@ -129,9 +129,17 @@ pub async fn run<C: Collector>(
             .map_err(|e| Error::with_source(ErrorKind::Fatal, "a collector task failed", e))?;
         let label = collector.label(&source);
         let scan_id = catalog.begin_scan(name, collector.method(), &label, started)?;
+        // A source the catalog refuses (a host claiming another's identity) fails alone, like
+        // one that could not be read; any other store error is the catalog's and ends the run.
+        let result = match result {
+            Ok(snapshot) => match collector.store(catalog, scan_id, &source, &snapshot) {
+                Err(e) if e.kind() == ErrorKind::Source => Err(e),
+                stored => stored.map(Ok)?,
+            },
+            Err(e) => Err(e),
+        };
         match result {
-            Ok(snapshot) => {
-                let stored = collector.store(catalog, scan_id, &source, &snapshot)?;
+            Ok(stored) => {
                 let problem = (!stored.problems.is_empty()).then(|| stored.problems.join("; "));
                 catalog.finish_scan(scan_id, clock::now(), problem.as_deref())?;
                 for p in &stored.problems {

@@ -27,6 +27,9 @@ pub struct HostSnapshot {
     pub inventories: Vec<Inventory>,
     /// Package managers that are present but failed: their previous packages are kept.
     pub failed_managers: Vec<(Manager, Error)>,
+    /// The SSH host key the host showed (`SHA256:…`), when it was scanned over SSH: with its
+    /// machine id, what tells this machine from another that reports the same hostname.
+    pub host_key: Option<String>,
 }
 
 /// What a host's files say about its system (/etc/os-release, uname, /proc, DMI); each fact

@@ -2,8 +2,8 @@
 //!
 //! The file is read once per scan and matched here rather than through libssh2's known-hosts
 //! code, which gives up on the first line it cannot parse (a certificate authority, a key type
-//! it does not know) and which calls a host "changed" when the file merely holds a key of another
-//! type for it. Host patterns may be plain (with `*`, `?` and `!` negation) or hashed
+//! it does not know). A host the file knows by any other key, of any type, is "changed", as
+//! OpenSSH has it. Host patterns may be plain (with `*`, `?` and `!` negation) or hashed
 //! (`|1|salt|hash`, HMAC-SHA1 of the name, as `HashKnownHosts yes` writes them); a host on a
 //! port other than 22 is looked up as `[host]:port`. `@revoked` keys are refused;
 //! `@cert-authority` lines are ignored (libssh2 does not do host certificates).
@@ -45,7 +45,7 @@ pub struct KnownHosts {
 enum Verdict {
     Known,
     Revoked,
-    /// The host is known with another key of the same type.
+    /// The host is known with another key (of any type).
     Changed,
     Unknown,
 }
@@ -111,10 +111,7 @@ impl KnownHosts {
             ));
         };
         let key_type = key_type_of(key).unwrap_or_else(|| "unknown".to_string());
-        let fingerprint = session
-            .host_key_hash(ssh2::HashType::Sha256)
-            .map(|h| format!("SHA256:{}", STANDARD_NO_PAD.encode(h)))
-            .unwrap_or_default();
+        let fingerprint = fingerprint(session);
         let name = lookup_name(host, port);
         let added = self.added.lock().map(|a| a.clone()).unwrap_or_default();
         let verdict = verdict(
@@ -122,7 +119,6 @@ impl KnownHosts {
                 .iter()
                 .chain(added.iter().filter(|(n, _)| *n == name).map(|(_, e)| e)),
             &name,
-            &key_type,
             key,
         );
         match verdict {
@@ -205,6 +201,14 @@ impl KnownHosts {
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
+/// The SHA-256 fingerprint of the session's host key, as `ssh-keygen -l` prints it.
+pub fn fingerprint(session: &Session) -> String {
+    session
+        .host_key_hash(ssh2::HashType::Sha256)
+        .map(|h| format!("SHA256:{}", STANDARD_NO_PAD.encode(h)))
+        .unwrap_or_default()
+}
+
 /// Host key algorithms libssh2 negotiates, in OpenSSH's default order.
 const ALGORITHMS: &[&str] = &[
     "ssh-ed25519",
@@ -228,10 +232,13 @@ fn algorithms_for(key_type: &str) -> &'static [&'static str] {
     }
 }
 
-/// The name a host is filed under: `host`, or `[host]:port` off port 22.
+/// The name a host is filed under: `host`, or `[host]:port` off port 22, in lower case, as
+/// OpenSSH lowercases a host name before it looks it up (so a hashed entry, which hides the
+/// case it was made with, is found whatever case the user typed).
 fn lookup_name(host: &str, port: u16) -> String {
+    let host = host.to_ascii_lowercase();
     if port == 22 {
-        host.to_string()
+        host
     } else {
         format!("[{host}]:{port}")
     }
@@ -273,12 +280,7 @@ fn parse_line(line: &str) -> Option<Entry> {
     })
 }
 
-fn verdict<'a>(
-    entries: impl Iterator<Item = &'a Entry>,
-    name: &str,
-    key_type: &str,
-    key: &[u8],
-) -> Verdict {
+fn verdict<'a>(entries: impl Iterator<Item = &'a Entry>, name: &str, key: &[u8]) -> Verdict {
     let mut same_key = false;
     let mut changed = false;
     for e in entries {
@@ -292,9 +294,13 @@ fn verdict<'a>(
             }
             continue;
         }
+        // Any other key for the host, of whatever type, makes this one a change: OpenSSH
+        // offers only the known types, so a host that shows another type is refused as
+        // changed, not welcomed as new (a man in the middle holding only an ECDSA key must
+        // not pass for a host known by its Ed25519 key).
         if e.key == key {
             same_key = true;
-        } else if e.key_type == key_type {
+        } else {
             changed = true;
         }
     }
@@ -416,20 +422,26 @@ mod tests {
              web-3 ssh-rsa {KEY_B}\nnot a valid line\n@revoked * ssh-ed25519 {KEY_B}\n"
         );
         let e = entries(&file);
-        let v = |name: &str, key: &str| verdict(e.iter(), name, "ssh-ed25519", &blob(key));
+        let v = |name: &str, key: &str| verdict(e.iter(), name, &blob(key));
         assert_eq!(v("web-1", KEY_A), Verdict::Known);
         assert_eq!(v("web-1", KEY_B), Verdict::Revoked);
         assert_eq!(v("web-9", KEY_A), Verdict::Unknown);
+        assert_eq!(lookup_name("WEB-1", 22), "web-1");
+        assert_eq!(lookup_name("LocalHost", 2224), "[localhost]:2224");
         let e2 = entries(&format!("web-1 ssh-ed25519 {KEY_A}\n"));
-        assert_eq!(
-            verdict(e2.iter(), "web-1", "ssh-ed25519", &blob(KEY_B)),
-            Verdict::Changed
-        );
-        // A key of another type for the host is not a change: that type is just not known yet.
-        assert_eq!(
-            verdict(e.iter(), "web-3", "ssh-ed25519", &blob(KEY_A)),
-            Verdict::Unknown
-        );
+        assert_eq!(verdict(e2.iter(), "web-1", &blob(KEY_B)), Verdict::Changed);
+        // A key of another type for the host is a change too, as OpenSSH has it: web-3 is
+        // known by an ECDSA key (a blob that names its type is all a line needs here).
+        let mut ecdsa = 19u32.to_be_bytes().to_vec();
+        ecdsa.extend_from_slice(b"ecdsa-sha2-nistp256");
+        ecdsa.extend_from_slice(&[7; 40]);
+        let e3 = entries(&format!(
+            "web-3 ecdsa-sha2-nistp256 {}\n",
+            STANDARD.encode(&ecdsa)
+        ));
+        assert_eq!(e3.len(), 1);
+        assert_eq!(verdict(e3.iter(), "web-3", &blob(KEY_A)), Verdict::Changed);
+        assert_eq!(verdict(e3.iter(), "web-3", &ecdsa), Verdict::Known);
     }
 
     #[test]

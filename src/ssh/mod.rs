@@ -103,6 +103,12 @@ impl Connection {
         })
     }
 
+    /// The host key the server showed, as OpenSSH prints it (`SHA256:…`); it was checked
+    /// against known_hosts when the connection opened.
+    pub fn host_key_fingerprint(&self) -> String {
+        known_hosts::fingerprint(&self.session)
+    }
+
     /// Runs `command` (a remote shell line that holds no user input), writes `stdin` to it and
     /// collects its output, within the command timeout and the output limit.
     pub fn run(&self, command: &str, stdin: &[u8]) -> Result<CommandOutput> {

@@ -10,6 +10,7 @@ mod catalog;
 mod crawl_switches;
 mod docs;
 mod host_where;
+mod hostile_hosts;
 mod layers;
 mod pkg_where;
 mod scan_hosts;

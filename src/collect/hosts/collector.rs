@@ -22,6 +22,8 @@ pub const NAME: &str = "scan-hosts";
 pub struct Ssh {
     pub known: KnownHosts,
     pub limits: Limits,
+    /// Hostnames whose machine id or host key may differ from the catalog's (reinstalled).
+    pub new_identity: Vec<String>,
     pub options: ScriptOptions,
 }
 
@@ -57,13 +59,21 @@ impl Collector for Ssh {
         endpoint: &Endpoint,
         snapshot: &HostSnapshot,
     ) -> Result<Stored> {
-        store(catalog, scan_id, &endpoint.label, snapshot)
+        store(
+            catalog,
+            scan_id,
+            &endpoint.label,
+            snapshot,
+            &self.new_identity,
+        )
     }
 }
 
 /// This machine, without SSH.
 pub struct Local {
     pub facts: Vec<FactConfig>,
+    /// As [`Ssh::new_identity`].
+    pub new_identity: Vec<String>,
     /// The hostname, interfaces and packages of the last scan, for the summary line.
     pub scanned: Mutex<Option<(String, usize, usize)>>,
 }
@@ -111,7 +121,13 @@ impl Collector for Local {
                 packages,
             ));
         }
-        store(catalog, scan_id, &snapshot.hostname, snapshot)
+        store(
+            catalog,
+            scan_id,
+            &snapshot.hostname,
+            snapshot,
+            &self.new_identity,
+        )
     }
 }
 
@@ -133,8 +149,10 @@ pub fn store(
     scan_id: i64,
     label: &str,
     snap: &HostSnapshot,
+    new_identity: &[String],
 ) -> Result<Stored> {
-    catalog.store_host(scan_id, clock::now(), snap)?;
+    let renewed = new_identity.contains(&snap.hostname);
+    catalog.store_host(scan_id, clock::now(), snap, renewed)?;
     let who = if label == snap.hostname {
         label.to_string()
     } else {

@@ -60,5 +60,6 @@ pub fn scan_one(
     if let Some(inventory) = report {
         snapshot.inventories.push(inventory);
     }
+    snapshot.host_key = Some(conn.host_key_fingerprint());
     Ok(snapshot)
 }

@@ -51,6 +51,7 @@ pub fn scan(custom: &[FactConfig]) -> Result<HostSnapshot> {
         interfaces,
         inventories,
         failed_managers,
+        host_key: None,
     })
 }
 

@@ -270,6 +270,7 @@ pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<Host
         interfaces,
         inventories,
         failed_managers,
+        host_key: None,
     })
 }
 

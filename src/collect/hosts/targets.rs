@@ -1,13 +1,13 @@
 //! Which hosts a scan-hosts run reaches: the words a user gave (arguments, hosts files, stdin,
 //! `--all`) turned into SSH targets, with the config's `[groups]` expanded (groups may name
 //! groups; a member with glob characters matches the hosts the catalog and the `[[host]]`
-//! entries know).
+//! entries know, and becomes the target each was last reached at, never a name a host reported).
 
 use std::collections::BTreeSet;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::ssh::Target;
 
 /// The hosts of a hosts file: one per line, blank lines and `#` comments ignored.
@@ -23,50 +23,56 @@ pub fn hosts_file_words(text: &str) -> Vec<String> {
 /// a member with glob characters matches the hosts the catalog and the `[[host]]` entries
 /// know), anything else is a target. Duplicates are scanned once.
 pub fn expand(config: &Config, words: &[String], catalog: &Catalog) -> Result<Vec<Target>> {
-    let mut known_names: Option<Vec<String>> = None;
+    let mut known: Option<Vec<(String, String)>> = None;
     let mut seen = BTreeSet::new();
     let mut targets = Vec::new();
-    let mut stack: Vec<(String, usize)> = words.iter().rev().map(|w| (w.clone(), 0)).collect();
-    while let Some((word, depth)) = stack.pop() {
-        if let Some(members) = config.groups.get(&word) {
-            if depth > 8 {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!("group {word:?} nests too deep (a cycle?)"),
-                ));
-            }
-            stack.extend(members.iter().rev().map(|m| (m.clone(), depth + 1)));
-            continue;
-        }
-        if depth > 0 && has_wildcard(&word) {
-            let names = match &known_names {
-                Some(n) => n,
-                None => known_names.insert(candidate_names(config, catalog)?),
-            };
-            for name in names.iter().filter(|n| glob_matches(&word, n)) {
-                if seen.insert(name.clone()) {
-                    targets.push(name.parse()?);
+    for word in words {
+        // Each group is expanded once, however deep and however often it is named.
+        let (members, grouped) = match config.group_members(word)? {
+            Some(members) => (members, true),
+            None => (vec![word.clone()], false),
+        };
+        for member in members {
+            if grouped && has_wildcard(&member) {
+                let candidates = match &known {
+                    Some(c) => c,
+                    None => known.insert(candidate_names(config, catalog)?),
+                };
+                for (_, target) in candidates.iter().filter(|(n, _)| glob_matches(&member, n)) {
+                    let target: Target = target.parse()?;
+                    if seen.insert(target.to_string()) {
+                        targets.push(target);
+                    }
                 }
+                continue;
             }
-            continue;
-        }
-        let target: Target = word.parse()?;
-        if seen.insert(target.to_string()) {
-            targets.push(target);
+            let target: Target = member.parse()?;
+            if seen.insert(target.to_string()) {
+                targets.push(target);
+            }
         }
     }
     Ok(targets)
 }
 
-/// Host names a group glob can match: concrete `[[host]]` names and hosts in the catalog.
-fn candidate_names(config: &Config, catalog: &Catalog) -> Result<Vec<String>> {
-    let mut names: Vec<String> = config
+/// What a group glob can match, as (name matched, target scanned): concrete `[[host]]` names,
+/// which are their own targets, and hosts in the catalog with the SSH target their last scan
+/// connected to. A hostname a host reports about itself is never a target: a host that calls
+/// itself `root@10.0.0.9:22` must not send the next scan to 10.0.0.9 as root. Hosts last
+/// scanned locally have no SSH target and are left out.
+fn candidate_names(config: &Config, catalog: &Catalog) -> Result<Vec<(String, String)>> {
+    let mut names: Vec<(String, String)> = config
         .hosts
         .iter()
-        .map(|h| h.name.clone())
-        .filter(|n| !has_wildcard(n))
+        .filter(|h| !has_wildcard(&h.name))
+        .map(|h| (h.name.clone(), h.name.clone()))
         .collect();
-    names.extend(catalog.host_targets()?.into_iter().map(|(name, _)| name));
+    names.extend(
+        catalog
+            .host_targets()?
+            .into_iter()
+            .filter_map(|(name, target)| Some((name, target?))),
+    );
     names.sort();
     names.dedup();
     Ok(names)
