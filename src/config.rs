@@ -189,6 +189,10 @@ pub struct SshConfig {
     pub command_timeout: Option<f64>,
     /// How many hosts are scanned at once (default 64).
     pub concurrency: Option<usize>,
+    /// MiB of output one host may send (default 256).
+    pub max_output_mib: Option<usize>,
+    /// MiB of output all the hosts scanned at once may hold together (default 1024).
+    pub max_total_output_mib: Option<usize>,
 }
 
 /// One `[[host]]`: a host scan-hosts reaches by this name, and how.
@@ -381,7 +385,14 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
     let Some((path, named)) = locate(explicit) else {
         return Ok(Config::default());
     };
-    let text = match fs::read_to_string(&path) {
+    // The mode is read from the file that was opened, not looked up again by name: a failed or
+    // raced second lookup must not pass for a private file.
+    let opened = fs::File::open(&path).and_then(|mut f| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text)?;
+        Ok((text, f.metadata()?.permissions().mode()))
+    });
+    let (text, mode) = match opened {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => {
             return Ok(Config::default());
@@ -394,9 +405,6 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
             ));
         }
     };
-    let mode = fs::metadata(&path)
-        .map(|m| m.permissions().mode())
-        .unwrap_or(0o600);
     parse(&text, &path, mode)
 }
 
@@ -406,7 +414,7 @@ pub fn parse(text: &str, path: &Path, mode: u32) -> Result<Config> {
     // Parse untyped first: the secrets check must not depend on the file otherwise being valid.
     let table: toml::Table = text
         .parse()
-        .map_err(|e: toml::de::Error| Error::with_source(ErrorKind::Config, what(), e))?;
+        .map_err(|e: toml::de::Error| toml_error(&what(), text, &e))?;
     if mode & 0o077 != 0
         && let Some(key) = find_secret(&table, "")
     {
@@ -421,10 +429,93 @@ pub fn parse(text: &str, path: &Path, mode: u32) -> Result<Config> {
             ),
         ));
     }
-    let mut config: Config =
-        toml::from_str(text).map_err(|e| Error::with_source(ErrorKind::Config, what(), e))?;
+    let mut config: Config = toml::from_str(text).map_err(|e| toml_error(&what(), text, &e))?;
+    config.check_numbers().map_err(|e| e.context(what()))?;
     config.source = Some(path.to_path_buf());
     Ok(config)
+}
+
+/// A TOML error as its message and where, never the text around it: toml's own rendering
+/// quotes the offending line, which may hold a community string or a password (and a syntax
+/// error comes before the file's permissions are checked).
+fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> Error {
+    let at = match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            format!("line {line}, column {column}: ")
+        }
+        None => String::new(),
+    };
+    let message = e.message().lines().next().unwrap_or("").trim_end();
+    Error::new(ErrorKind::Config, format!("{what}: {at}{message}"))
+}
+
+impl Config {
+    /// Refuses numbers no setting can mean: a timeout that is not a positive number of seconds
+    /// up to a day (TOML has `nan` and `inf`), a concurrency of 0 or in the thousands.
+    fn check_numbers(&self) -> Result<()> {
+        let mut timeouts = vec![
+            ("[dns] timeout", self.dns.timeout),
+            ("[snmp] timeout", self.snmp.timeout),
+            ("[ssh] connect_timeout", self.ssh.connect_timeout),
+            ("[ssh] command_timeout", self.ssh.command_timeout),
+            ("[ec2] timeout", self.ec2.timeout),
+        ];
+        timeouts.extend(
+            self.switches
+                .iter()
+                .map(|s| ("[[switch]] timeout", s.snmp.timeout)),
+        );
+        for (key, value) in timeouts {
+            if let Some(v) = value {
+                check_seconds(v)
+                    .map_err(|why| Error::new(ErrorKind::Config, format!("{key}: {why}")))?;
+            }
+        }
+        let mut counts = vec![
+            ("[ssh] concurrency", self.ssh.concurrency),
+            ("[snmp] concurrency", self.snmp.concurrency),
+        ];
+        counts.extend(
+            self.switches
+                .iter()
+                .map(|s| ("[[switch]] concurrency", s.snmp.concurrency)),
+        );
+        for (key, value) in counts {
+            if let Some(v) = value {
+                check_concurrency(v)
+                    .map_err(|why| Error::new(ErrorKind::Config, format!("{key}: {why}")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most seconds any timeout may be: a day.
+pub const MAX_SECONDS: f64 = 86_400.0;
+/// The most sources any collector reads at once.
+pub const MAX_CONCURRENCY: usize = 4096;
+
+/// A timeout must be a positive, finite number of seconds, at most [`MAX_SECONDS`].
+pub fn check_seconds(v: f64) -> std::result::Result<f64, String> {
+    if v.is_finite() && v > 0.0 && v <= MAX_SECONDS {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is not a number of seconds (more than 0, at most {MAX_SECONDS})"
+        ))
+    }
+}
+
+/// A concurrency must be 1 to [`MAX_CONCURRENCY`].
+pub fn check_concurrency(v: usize) -> std::result::Result<usize, String> {
+    if (1..=MAX_CONCURRENCY).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a concurrency (1 to {MAX_CONCURRENCY})"))
+    }
 }
 
 /// The dotted path of the first secret-looking key with a non-empty value, if any.
@@ -467,7 +558,39 @@ mod tests {
     fn syntax_errors_name_the_line() {
         let err = parse("[catalog]\npath = \n", Path::new("c.toml"), 0o600).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config);
-        assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(err.to_string().contains("line 2, column 8"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_do_not_quote_the_line_and_its_secret() {
+        // An unclosed string: toml's own message prints the line, community and all.
+        let text = "[snmp]\ncommunity = \"Sup3rS3cret\n";
+        for mode in [0o600, 0o644] {
+            let err = parse(text, Path::new("c.toml"), mode)
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains("Sup3r"), "{err}");
+            assert!(err.contains("line 2, column"), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+
+    #[test]
+    fn numbers_no_setting_can_mean_are_refused() {
+        for text in [
+            "[dns]\ntimeout = nan\n",
+            "[ssh]\nconnect_timeout = inf\n",
+            "[ssh]\ncommand_timeout = -1\n",
+            "[snmp]\ntimeout = 0.0\n",
+            "[ec2]\ntimeout = nan\n",
+            "[[switch]]\naddress = \"a\"\ntimeout = nan\n",
+            "[ssh]\nconcurrency = 0\n",
+            "[snmp]\nconcurrency = 100000\n",
+        ] {
+            let err = parse(text, Path::new("c.toml"), 0o600).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{text}");
+        }
+        assert!(parse("[dns]\ntimeout = 0.5\n", Path::new("c.toml"), 0o600).is_ok());
     }
 
     #[test]

@@ -2,8 +2,18 @@
 //! when there are none (or when the only argument is `-`), so that commands compose in pipes.
 
 use std::io::{self, BufRead, IsTerminal};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
+
+/// Lines of stdin that were not UTF-8 text and were skipped, for the exit status.
+static SKIPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// How many lines of stdin were skipped because they were not text: the command answered the
+/// others, and exits 1 so that a script notices.
+pub fn skipped() -> usize {
+    SKIPPED.load(Ordering::Relaxed)
+}
 
 /// The items to work on: the arguments, or stdin's non-blank, non-comment lines.
 ///
@@ -21,8 +31,19 @@ pub fn items(args: &[String], what: &str) -> Result<Vec<String>> {
         )));
     }
     let mut items = Vec::new();
-    for line in stdin.lock().lines() {
+    // Lines as bytes: one line that is not UTF-8 (a Latin-1 name, a binary pasted by mistake)
+    // is named and skipped, not a reason to answer none of the others.
+    for (n, line) in stdin.lock().split(b'\n').enumerate() {
         let line = line.map_err(|e| Error::io("reading stdin", e))?;
+        let Ok(line) = std::str::from_utf8(&line) else {
+            SKIPPED.fetch_add(1, Ordering::Relaxed);
+            eprintln!(
+                "{}: stdin line {}: not UTF-8 text, skipped",
+                program(),
+                n + 1
+            );
+            continue;
+        };
         let item = line.trim();
         if !item.is_empty() && !item.starts_with('#') {
             items.push(item.to_string());
@@ -32,6 +53,15 @@ pub fn items(args: &[String], what: &str) -> Result<Vec<String>> {
         return Err(Error::usage(format!("no {what} given on stdin")));
     }
     Ok(items)
+}
+
+/// This program's name, for a message printed before the command knows it failed.
+fn program() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "opskit".to_string())
 }
 
 /// Shell-style glob matching as SQLite's GLOB does it: `*` any run, `?` one character,

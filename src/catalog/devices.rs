@@ -299,7 +299,10 @@ impl Catalog {
     /// ifDescr, ifAlias or ifIndex (LAG members included when PORT is the aggregate).
     pub fn port_sightings(&self, switch: &str, port: &str) -> Result<Vec<Sighting>> {
         self.query_sightings(
-            "(lower(d.sys_name) = lower(?1) OR d.address = ?1 OR d.address LIKE ?1 || ':%') \
+            // The address with any port: a prefix compared as text, not a LIKE pattern, in
+            // which a `%` or `_` the user typed would match other switches.
+            "(lower(d.sys_name) = lower(?1) OR d.address = ?1 \
+               OR substr(d.address, 1, length(?1) + 1) = ?1 || ':') \
              AND (p.name = ?2 OR p.descr = ?2 OR p.alias = ?2 OR CAST(p.if_index AS TEXT) = ?2 \
                   OR lag.name = ?2)",
             &[&switch, &port],

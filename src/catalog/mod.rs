@@ -65,6 +65,42 @@ pub fn default_path() -> Option<PathBuf> {
     crate::config::xdg_dir("XDG_DATA_HOME", ".local/share").map(|d| d.join("opskit/catalog.db"))
 }
 
+/// Creates an empty catalog file readable by its owner only (0600), in a directory made 0700
+/// when it has to be made: inventories, EC2 tags, custom facts and error texts are nobody
+/// else's business, whatever the umask. SQLite gives its -wal and -shm files the database's
+/// mode. A directory that exists keeps the mode its owner gave it.
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let creating = |what: &Path, e: std::io::Error| {
+        Error::with_source(
+            ErrorKind::Catalog,
+            format!("catalog {}: creating {}", path.display(), what.display()),
+            e,
+        )
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| creating(dir, e))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        // Another command created it meanwhile: theirs is as good.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(creating(path, e)),
+    }
+}
+
 impl Catalog {
     /// Opens the catalog at `path`, creating it (and its directory) on first use and migrating an
     /// older schema in place. A file that is not an opskit catalog is refused and left untouched.
@@ -81,17 +117,7 @@ impl Catalog {
         match std::fs::metadata(path) {
             Ok(m) if !m.is_file() => return Err(fail("not a regular file")),
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        Error::with_source(
-                            ErrorKind::Catalog,
-                            format!("catalog {}: creating {}", path.display(), dir.display()),
-                            e,
-                        )
-                    })?;
-                }
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_private(path)?,
             Err(e) => {
                 return Err(Error::with_source(
                     ErrorKind::Catalog,

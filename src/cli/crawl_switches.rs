@@ -28,11 +28,11 @@ pub struct Args {
     pub addresses: Vec<String>,
 
     /// Devices crawled at once [default: 32, or [snmp] concurrency]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::settings::parse_concurrency)]
     pub concurrency: Option<usize>,
 
     /// Seconds to wait for one SNMP answer [default: 2, or [snmp] timeout]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::cli::settings::parse_seconds)]
     pub timeout: Option<f64>,
 
     /// Retries after a timeout [default: 1, or [snmp] retries]

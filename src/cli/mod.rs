@@ -76,7 +76,7 @@ pub struct DnsArgs {
     #[arg(long, value_name = "ADDR[:PORT]", conflicts_with = "no_dns")]
     pub dns_server: Option<String>,
     /// Seconds to wait for a DNS answer [default: 2, or [dns] timeout in the config]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::cli::settings::parse_seconds)]
     pub dns_timeout: Option<f64>,
 }
 
@@ -204,6 +204,11 @@ pub fn main<T: Tool>() -> ExitCode {
         Err(e) => e.exit(),
     };
     match args.run() {
+        // Lines of stdin that were not text were named as they were skipped; the rest were
+        // answered, but not everything asked.
+        Ok(outcome) if crate::input::skipped() > 0 => {
+            ExitCode::from(outcome.max(Outcome::NothingFound).exit_code())
+        }
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => exit_with(name, &e),
     }

@@ -85,15 +85,15 @@ pub struct Args {
     pub known_hosts: Option<PathBuf>,
 
     /// Hosts scanned at once [default: 64, or [ssh] concurrency]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::settings::parse_concurrency)]
     pub concurrency: Option<usize>,
 
     /// Seconds to connect, shake hands and log in [default: 10, or [ssh] connect_timeout]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::cli::settings::parse_seconds)]
     pub connect_timeout: Option<f64>,
 
     /// Seconds one host may take once logged in [default: 120, or [ssh] command_timeout]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::cli::settings::parse_seconds)]
     pub command_timeout: Option<f64>,
 
     #[command(flatten)]

@@ -62,6 +62,19 @@ pub const AWS_ENVIRONMENT: &[(&str, &str)] = &[
     ),
 ];
 
+/// A `SECONDS` flag: a positive, finite number, at most a day (clap's parser for every timeout
+/// flag, so that `--timeout nan` is a usage error, not a panic).
+pub fn parse_seconds(text: &str) -> std::result::Result<f64, String> {
+    let v: f64 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    crate::config::check_seconds(v)
+}
+
+/// An `N` flag for how many sources at once: 1 to 4096.
+pub fn parse_concurrency(text: &str) -> std::result::Result<usize, String> {
+    let v: usize = text.trim().parse().map_err(|e| format!("{e}"))?;
+    crate::config::check_concurrency(v)
+}
+
 /// A number of seconds from a flag, else the configuration, else `default`, bounded so that a
 /// typo can neither spin nor make a run wait for days.
 fn seconds(flag: Option<f64>, configured: Option<f64>, default: f64) -> Duration {
@@ -109,7 +122,16 @@ pub fn ssh(config: &Config, flags: SshFlags<'_>) -> Result<Ssh> {
         limits: Limits {
             connect_timeout: seconds(flags.connect_timeout, config.ssh.connect_timeout, 10.0),
             command_timeout: seconds(flags.command_timeout, config.ssh.command_timeout, 120.0),
-            ..Limits::default()
+            max_output: config
+                .ssh
+                .max_output_mib
+                .map_or(Limits::default().max_output, |m| m.clamp(1, 1 << 20) << 20),
+            max_total_output: config
+                .ssh
+                .max_total_output_mib
+                .map_or(Limits::default().max_total_output, |m| {
+                    m.clamp(1, 1 << 30) << 20
+                }),
         },
         concurrency: flags
             .concurrency

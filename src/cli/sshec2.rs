@@ -85,7 +85,7 @@ pub struct Args {
     pub profile: Option<String>,
 
     /// Seconds to wait for a connection to AWS [default: 3, or [ec2] timeout]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::cli::settings::parse_seconds)]
     pub timeout: Option<f64>,
 
     /// Arguments for ssh, after the address: options, then a remote command

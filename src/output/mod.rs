@@ -446,7 +446,7 @@ impl Printer {
             let row: Vec<String> = self
                 .fields
                 .iter()
-                .map(|&(i, _)| flatten(record.value(i)))
+                .map(|&(i, _)| escape::for_csv(&flatten(record.value(i))).into_owned())
                 .collect();
             writer.write_record(&row)?;
         }
@@ -461,7 +461,11 @@ impl Printer {
                 record,
             })
             .collect();
-        serde_json::to_writer_pretty(&mut self.out, &projected)?;
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut self.out,
+            escape::JsonSafe(serde_json::ser::PrettyFormatter::new()),
+        );
+        serde::Serialize::serialize(&projected, &mut ser)?;
         writeln!(self.out)
     }
 
@@ -471,7 +475,11 @@ impl Printer {
                 fields: &self.fields,
                 record,
             };
-            serde_json::to_writer(&mut self.out, &projected)?;
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut self.out,
+                escape::JsonSafe(serde_json::ser::CompactFormatter),
+            );
+            serde::Serialize::serialize(&projected, &mut ser)?;
             writeln!(self.out)?;
         }
         Ok(())

@@ -14,6 +14,7 @@ pub mod target;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ssh2::Session;
@@ -33,6 +34,36 @@ pub struct Limits {
     /// The most bytes of output kept from one host; a host that prints more fails, so that one
     /// host cannot make the scanner's memory grow without bound.
     pub max_output: usize,
+    /// The most bytes of output held at once across every host being scanned: 64 hosts in
+    /// flight at `max_output` each would otherwise be 16 GiB. A host whose output would pass
+    /// it fails (the others go on), and what it held is given back.
+    pub max_total_output: usize,
+}
+
+/// Bytes of command output held right now by every connection of this process.
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+/// A share of [`HELD`], given back when dropped (with the output it accounts for).
+#[derive(Debug, Default)]
+pub struct Held(usize);
+
+impl Held {
+    /// Takes `n` more bytes; false (and nothing taken) when that would pass `total`.
+    fn take(&mut self, n: usize, total: usize) -> bool {
+        let before = HELD.fetch_add(n, Ordering::SeqCst);
+        if before + n > total {
+            HELD.fetch_sub(n, Ordering::SeqCst);
+            return false;
+        }
+        self.0 += n;
+        true
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.fetch_sub(self.0, Ordering::SeqCst);
+    }
 }
 
 impl Default for Limits {
@@ -41,6 +72,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(120),
             max_output: 256 << 20,
+            max_total_output: 1 << 30,
         }
     }
 }
@@ -58,6 +90,8 @@ pub struct CommandOutput {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub exit_status: i32,
+    /// The output's share of the total budget, given back when the output is dropped.
+    pub held: Held,
 }
 
 fn source(message: impl Into<String>) -> Error {
@@ -127,8 +161,19 @@ impl Connection {
         channel
             .send_eof()
             .map_err(|e| ssh_error("sending the script", e))?;
-        let stdout = read_limited(&mut channel, self.limits.max_output, deadline, "output")?;
-        let stderr = read_limited(&mut channel.stderr(), 1 << 20, deadline, "error output")?;
+        let mut held = Held::default();
+        let stdout = read_limited(&mut channel, &self.limits, &mut held, deadline, "output")?;
+        let limits = Limits {
+            max_output: 1 << 20,
+            ..self.limits.clone()
+        };
+        let stderr = read_limited(
+            &mut channel.stderr(),
+            &limits,
+            &mut held,
+            deadline,
+            "error output",
+        )?;
         channel
             .wait_close()
             .map_err(|e| ssh_error("closing the channel", e))?;
@@ -139,6 +184,7 @@ impl Connection {
             stdout,
             stderr,
             exit_status,
+            held,
         })
     }
 
@@ -150,7 +196,13 @@ impl Connection {
         let what = |e| ssh_error(&format!("reading {path} over SFTP"), e);
         let sftp = self.session.sftp().map_err(what)?;
         let mut file = sftp.open(std::path::Path::new(path)).map_err(what)?;
-        read_limited(&mut file, self.limits.max_output, deadline, path)
+        read_limited(
+            &mut file,
+            &self.limits,
+            &mut Held::default(),
+            deadline,
+            path,
+        )
     }
 
     /// Where this connection goes.
@@ -165,14 +217,17 @@ impl Drop for Connection {
     }
 }
 
-/// Reads to the end, failing past `limit` bytes or `deadline`: libssh2's timeout bounds each
-/// read, and the deadline bounds a host that trickles output forever.
+/// Reads to the end, failing past the limits (this host's, and all hosts' together, counted in
+/// `held`) or `deadline`: libssh2's timeout bounds each read, and the deadline bounds a host
+/// that trickles output forever.
 fn read_limited(
     reader: &mut impl Read,
-    limit: usize,
+    limits: &Limits,
+    held: &mut Held,
     deadline: Instant,
     what: &str,
 ) -> Result<Vec<u8>> {
+    let limit = limits.max_output;
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 << 10];
     loop {
@@ -202,6 +257,14 @@ fn read_limited(
             return Err(source(format!(
                 "reading {what}: more than {} MiB, refused",
                 limit >> 20
+            )));
+        }
+        if !held.take(n, limits.max_total_output) {
+            return Err(source(format!(
+                "reading {what}: the hosts scanned at once hold {} MiB of output, the most \
+                 allowed ([ssh] max_total_output_mib): this host is dropped; scan it again, \
+                 or with a lower --concurrency",
+                limits.max_total_output >> 20
             )));
         }
         out.extend_from_slice(&buf[..n]);

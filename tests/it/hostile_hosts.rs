@@ -262,3 +262,28 @@ fn a_hostname_that_looks_like_a_target_never_becomes_one() {
         [liar.target()]
     );
 }
+
+#[test]
+fn the_output_all_hosts_hold_at_once_is_bounded() {
+    // A host whose package list alone is megabytes, and an ordinary one.
+    let fleet = Fleet::start(vec![
+        HostSpec::huge("flood-1", 30_000),
+        HostSpec::new("calm-1", Os::Debian12).pkg("bash", "5.2.15-2+b2"),
+    ]);
+    let env = Env::new();
+    fleet.install_client(&env.home, KnownHosts::Plain);
+    let config = write_config(&env, "[ssh]\nmax_total_output_mib = 1\n");
+    let targets: Vec<String> = fleet.hosts.iter().map(|h| h.target()).collect();
+    let mut args = vec!["--config", config.to_str().unwrap(), "--concurrency", "1"];
+    args.extend(targets.iter().map(String::as_str));
+    let out = env.run(tool!("scan-hosts"), &args);
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("hold 1 MiB of output, the most allowed"),
+        "{err}"
+    );
+    // The flood is dropped and its share given back: the next host is stored.
+    assert_eq!(env.sql("SELECT name FROM hosts"), ["calm-1"]);
+}

@@ -11,6 +11,7 @@ mod crawl_switches;
 mod docs;
 mod host_where;
 mod hostile_hosts;
+mod hostile_input;
 mod layers;
 mod pkg_where;
 mod scan_hosts;

@@ -99,6 +99,33 @@ fn the_access_port_is_chosen_over_uplinks_with_the_evidence() {
         "{a}"
     );
 
+    // --port: what is on access1's ge5, the switch named by sysName, by its address alone, or
+    // with the port it is polled at; a `%` or `_` in it is a character, not a wildcard.
+    let on_port = |switch: &str| {
+        let out = lab.env.run(
+            tool!("which-switch"),
+            &["--json", "--no-dns", "--port", switch, "ge5"],
+        );
+        let rows: Vec<Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (out.status.code(), rows)
+    };
+    for switch in ["access1", "127.0.2.2", &lab.sim.at("127.0.2.2")] {
+        let (status, rows) = on_port(switch);
+        assert_eq!(status, Some(0), "{switch}");
+        assert!(
+            rows.iter()
+                .any(|r| r["switch"] == "access1" && r["port"] == "ge5"),
+            "{switch}: {rows:?}"
+        );
+    }
+    for pattern in ["127.0.2._", "127.0.2.%", "%"] {
+        let (status, rows) = on_port(pattern);
+        assert_eq!((status, rows.len()), (Some(1), 0), "{pattern}: {rows:?}");
+    }
+
     // --all shows every place with its role and evidence.
     let rows = answer(&lab, &["--all", HOST_A]);
     let summary: Vec<String> = rows
