@@ -442,11 +442,35 @@ fn output_formats_and_field_selection() {
         .keys()
         .map(String::as_str)
         .collect();
-    let documented: Vec<&str> = <opskit::cli::pkg_where::Row as opskit::output::Schema>::FIELDS
-        .iter()
-        .map(|f| f.name)
-        .collect();
-    assert_eq!(keys, documented);
+    // The names scripts rely on, written out here: a renamed field must fail this test, not
+    // follow the code's own list.
+    assert_eq!(
+        keys,
+        [
+            "host",
+            "package",
+            "version",
+            "arch",
+            "manager",
+            "installed",
+            "last_seen",
+            "first_seen",
+            "epoch",
+            "upstream_version",
+            "release"
+        ]
+    );
+    // And the man page documents each of them.
+    let man = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/pkg-where.1"),
+    )
+    .unwrap();
+    for key in &keys {
+        assert!(
+            man.lines().any(|l| l == format!(".B {key}")),
+            "{key} is not in man/pkg-where.1"
+        );
+    }
 
     let out = env.run(tool!("pkg-where"), &["--json", "alpha", "beta"]);
     assert_eq!(stdout(&out).lines().count(), 2);
@@ -458,7 +482,14 @@ fn output_formats_and_field_selection() {
         "{}",
         stderr(&out)
     );
+    assert_eq!(stdout(&out), "");
 
     let out = env.run(tool!("pkg-where"), &["--format", "yaml", "alpha"]);
     assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("invalid value 'yaml' for '--format <FORMAT>'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
 }
