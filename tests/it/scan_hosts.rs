@@ -227,6 +227,12 @@ fn a_fleet_scan_stores_every_host_its_facts_and_exactly_its_packages() {
                 format!("{} {} {mtime}", p.name, p.arch)
             })
             .collect();
+        // Every package has a time of its own, so a mix-up between two cannot pass.
+        let times: BTreeSet<&str> = expected
+            .iter()
+            .map(|l| l.rsplit(' ').next().unwrap())
+            .collect();
+        assert_eq!(times.len(), expected.len(), "{}", host.name());
         let stored: BTreeSet<String> = env
             .sql(&format!(
                 "SELECT n.name || ' ' || p.arch || ' ' || p.install_time FROM host_packages p \

@@ -98,10 +98,13 @@ impl DpkgDb {
     /// Writes `info/NAME[:ARCH].list` for each package, as dpkg keeps the list of the files a
     /// package installed (`dpkg -L` reads them). Separate from [`DpkgDb::write`] because
     /// hundreds of thousands of tiny files would slow the big generated databases down.
+    ///
+    /// Each list gets its own modification time, an hour apart (dpkg dates a package by its
+    /// list), so that a scanner that gave one package another's install time would be caught.
     pub fn write_lists<'a>(&self, packages: impl Iterator<Item = Pkg<'a>>) {
         let info = self.dir.path().join("info");
         std::fs::create_dir_all(&info).unwrap();
-        for p in packages {
+        for (i, p) in packages.enumerate() {
             // Multi-Arch: same packages (every non-`all` one here) are listed per architecture.
             let file = if p.arch == "all" {
                 format!("{}.list", p.name)
@@ -112,7 +115,8 @@ impl DpkgDb {
                 "/.\n/usr\n/usr/share\n/usr/share/doc\n/usr/share/doc/{}\n",
                 p.name
             );
-            std::fs::write(info.join(file), text).unwrap();
+            std::fs::write(info.join(&file), text).unwrap();
+            super::set_mtime(&info.join(&file), 1_700_000_000 - 3600 * i as u64);
         }
     }
 
