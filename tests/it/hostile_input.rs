@@ -182,7 +182,7 @@ fn a_line_of_stdin_that_is_not_text_is_named_and_the_others_answered() {
     assert_status(&env.run(tool!("scan-hosts"), &["--local"]), 0);
     let mut cmd = env.cmd(tool!("pkg-where"));
     cmd.args(["-f", "package"]);
-    let out = run_with_stdin_bytes(&mut cmd, b"dpkg\n\xff\xfe latin\xe9\nbash\n");
+    let out = run_with_stdin(&mut cmd, b"dpkg\n\xff\xfe latin\xe9\nbash\n");
     assert_status(&out, 1);
     let rows: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
     assert!(rows.contains(&"dpkg".to_string()), "{rows:?}");
@@ -191,19 +191,6 @@ fn a_line_of_stdin_that_is_not_text_is_named_and_the_others_answered() {
         stderr(&out),
         "pkg-where: stdin line 2: not UTF-8 text, skipped\n"
     );
-}
-
-fn run_with_stdin_bytes(cmd: &mut std::process::Command, input: &[u8]) -> std::process::Output {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

@@ -227,8 +227,8 @@ pub fn set_mtime(path: &Path, unix_seconds: u64) {
         .unwrap();
 }
 
-/// Runs a command to completion with `input` on its stdin.
-pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
+/// Runs a command to completion with `input` (text, or bytes that need not be) on its stdin.
+pub fn run_with_stdin(cmd: &mut Command, input: impl AsRef<[u8]>) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -239,7 +239,7 @@ pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
         .stdin
         .take()
         .unwrap()
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .unwrap();
     child.wait_with_output().unwrap()
 }
