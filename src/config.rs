@@ -123,6 +123,8 @@ pub struct SnmpConfig {
     pub concurrency: Option<usize>,
     /// GETBULK max-repetitions (default 25).
     pub max_repetitions: Option<u32>,
+    /// Seconds one device's whole crawl may take before it fails (default 600).
+    pub deadline: Option<f64>,
 }
 
 impl SnmpConfig {
@@ -150,6 +152,7 @@ impl SnmpConfig {
             retries: self.retries.or(defaults.retries),
             concurrency: self.concurrency.or(defaults.concurrency),
             max_repetitions: self.max_repetitions.or(defaults.max_repetitions),
+            deadline: self.deadline.or(defaults.deadline),
         }
     }
 }

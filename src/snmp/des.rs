@@ -8,11 +8,13 @@
 //! once (cron and a user) are serialised by a lock file and take different epochs.
 //!
 //! The file holds one decimal number and no secret; it lives in `$XDG_STATE_HOME/opskit/`
-//! when that is set, else beside the catalog.
+//! when that is set, else beside the catalog. A directory made for it is made 0700, and no
+//! file of it is ever opened through a symbolic link (`O_NOFOLLOW`; the temporary file also
+//! `O_EXCL`): a link planted at a predictable name must not make a run write elsewhere.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use async_snmp::{DesSaltState, PersistedDesSaltState};
@@ -46,8 +48,12 @@ pub fn take_epoch(path: &Path) -> Result<DesSaltState> {
             e,
         )
     };
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| fail("creating its directory", e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| fail("creating its directory", e))?;
     }
     let lock_path = path.with_file_name(format!("{FILE_NAME}.lock"));
     let lock_file = OpenOptions::new()
@@ -55,6 +61,7 @@ pub fn take_epoch(path: &Path) -> Result<DesSaltState> {
         .truncate(false)
         .write(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&lock_path)
         .map_err(|e| fail("opening its lock", e))?;
     // Held until this function returns: the read, the check and the write are one step for
@@ -111,13 +118,24 @@ fn read(path: &Path) -> io::Result<Option<u32>> {
 fn write_atomically(path: &Path, boots: u32) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = path.with_file_name(format!(".{FILE_NAME}.{}", std::process::id()));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
+    let create = || {
+        OpenOptions::new()
+            .create_new(true)
             .write(true)
             .mode(0o600)
-            .open(&tmp)?;
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)
+    };
+    let result = (|| {
+        let mut file = match create() {
+            // Left by a crashed run of the same pid, or planted: the name is removed (a link
+            // itself, never what it points to) and made afresh, exclusively.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&tmp)?;
+                create()?
+            }
+            other => other?,
+        };
         writeln!(file, "{boots}")?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -179,6 +197,37 @@ mod tests {
         fs::write(&path, "0\n").unwrap();
         assert!(take_epoch(&path).is_err());
         assert_eq!(fs::read_to_string(&path).unwrap(), "0\n");
+    }
+
+    #[test]
+    fn planted_symlinks_are_never_followed() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let state_dir = dir.path().join("state");
+        let path = state_dir.join(FILE_NAME);
+        let target = dir.path().join("precious");
+        fs::write(&target, "precious\n").unwrap();
+        // A first run creates the directory, private.
+        take_epoch(&path).unwrap();
+        let mode = fs::metadata(&state_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // Someone plants symbolic links where the temporary file and the lock will be opened.
+        let tmp = state_dir.join(format!(".{FILE_NAME}.{}", std::process::id()));
+        symlink(&target, &tmp).unwrap();
+        let lock = state_dir.join(format!("{FILE_NAME}.lock"));
+        fs::remove_file(&lock).unwrap();
+        let lock_target = dir.path().join("lock-target");
+        symlink(&lock_target, &lock).unwrap();
+        let second = take_epoch(&path);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "precious\n");
+        assert!(!lock_target.exists(), "the lock's symlink was followed");
+        // The planted lock is refused; nothing was written through it.
+        assert!(second.is_err());
+        // Without the planted lock, the planted temporary name is replaced, not followed.
+        fs::remove_file(&lock).unwrap();
+        assert_eq!(take_epoch(&path).unwrap().engine_boots(), 2);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "precious\n");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "2\n");
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //!
 //! Built on async-snmp (GETBULK walks with timeouts and retries, request ids that ignore late
 //! replies, OID-ordering checks that stop a looping agent, and many agents on one UDP socket).
-//! Walks are capped at [`MAX_ROWS`] rows per table so that a broken agent cannot make the
-//! crawler grow without bound.
+//! Peers are hostile: an answer is accepted only from the address it was asked of, walks are
+//! capped at [`MAX_ROWS`] rows per table, and every value a device sends counts against its
+//! [`Budget`] (a cap per value and a cap per device), so that a broken or malicious agent
+//! cannot make the crawler grow without bound.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_snmp::transport::{UdpHandle, UdpTransport};
@@ -23,6 +26,96 @@ pub use async_snmp::DesSaltState;
 
 /// The most rows one table walk returns; a real forwarding table stays far below it.
 pub const MAX_ROWS: usize = 1_000_000;
+
+/// The longest value kept: a longer one is cut to its first `MAX_VALUE_BYTES` bytes. No
+/// interface name, description or neighbour's system description comes near it; a value that
+/// does is an agent filling memory and the catalog, and what it said first is what matters.
+pub const MAX_VALUE_BYTES: usize = 4096;
+
+/// The most value bytes one device may send in one crawl (each value counted after
+/// [`MAX_VALUE_BYTES`] applies, with its index): beyond it the device fails and nothing of it
+/// is stored. 200,000 ports with every column filled stay below a fifth of it.
+pub const MAX_DEVICE_BYTES: usize = 64 << 20;
+
+/// How long one device's whole crawl may take unless `[snmp] deadline` says otherwise: a device
+/// that never finishes fails alone and frees its slot for the others.
+pub const DEFAULT_DEADLINE_SECS: f64 = 600.0;
+
+/// What one device may still send: every walk of the device draws from it.
+#[derive(Debug)]
+pub struct Budget {
+    max_total: usize,
+    used: AtomicUsize,
+    cut: AtomicUsize,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget::new(MAX_DEVICE_BYTES)
+    }
+}
+
+impl Budget {
+    pub fn new(max_total: usize) -> Budget {
+        Budget {
+            max_total,
+            used: AtomicUsize::new(0),
+            cut: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many values were cut to [`MAX_VALUE_BYTES`].
+    pub fn values_cut(&self) -> usize {
+        self.cut.load(Ordering::Relaxed)
+    }
+
+    /// Cuts an over-long value and charges the row; an error once the device is over budget.
+    fn charge(&self, column: &[u32], row: &mut Row) -> Result<()> {
+        let cut = |b: &[u8]| b[..MAX_VALUE_BYTES].to_vec().into();
+        match &mut row.value {
+            Value::OctetString(b) if b.len() > MAX_VALUE_BYTES => {
+                // A copy, not a slice: a slice would keep the whole datagram alive.
+                *b = cut(b);
+                self.cut.fetch_add(1, Ordering::Relaxed);
+            }
+            Value::Opaque(b) if b.len() > MAX_VALUE_BYTES => {
+                *b = cut(b);
+                self.cut.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        let size = match &row.value {
+            Value::OctetString(b) | Value::Opaque(b) => b.len(),
+            Value::ObjectIdentifier(o) => 4 * o.arcs().len(),
+            _ => 8,
+        } + 4 * row.index.len();
+        let used = self.used.fetch_add(size, Ordering::Relaxed) + size;
+        if used > self.max_total {
+            return Err(Error::new(
+                ErrorKind::Source,
+                format!(
+                    "walking {}: refused: more than {} MiB of values from one device",
+                    dotted(column),
+                    self.max_total >> 20
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The per-device deadline of these settings: `[snmp] deadline` seconds, else
+/// [`DEFAULT_DEADLINE_SECS`]; anything but a positive finite number is a configuration error.
+pub fn deadline(settings: &SnmpConfig) -> Result<Duration> {
+    match settings.deadline {
+        None => Ok(Duration::from_secs_f64(DEFAULT_DEADLINE_SECS)),
+        Some(d) if d.is_finite() && d > 0.0 && d <= 86_400.0 => Ok(Duration::from_secs_f64(d)),
+        Some(d) => Err(Error::new(
+            ErrorKind::Config,
+            format!("bad SNMP deadline {d} (expected seconds, more than 0 and at most 86400)"),
+        )),
+    }
+}
 
 /// A client bound to the shared socket, speaking to one agent.
 pub type SnmpClient = Client<UdpHandle>;
@@ -214,6 +307,10 @@ pub async fn client(
         builder = builder.des_salt_state(state.clone());
     }
     builder
+        // A datagram from any other address is dropped, however well it is formed: a device
+        // sharing the community must not answer for another (async-snmp only warns by
+        // default, for multihomed agents that answer from another interface).
+        .strict_source(true)
         .request_timeout(timeout)
         .retry(retry)
         .walk_options(WalkOptions {
@@ -227,8 +324,9 @@ pub async fn client(
         .map_err(|e| Error::with_source(ErrorKind::Source, "setting up SNMP", *e))
 }
 
-/// Walks one column (or subtree) and returns its rows with their index arcs.
-pub async fn walk(client: &SnmpClient, column: &[u32]) -> Result<Vec<Row>> {
+/// Walks one column (or subtree) and returns its rows with their index arcs, each charged to
+/// the device's `budget` as it arrives.
+pub async fn walk(client: &SnmpClient, column: &[u32], budget: &Budget) -> Result<Vec<Row>> {
     let root = Oid::from_slice(column);
     let mut stream = client
         .walk(root.clone())
@@ -246,20 +344,26 @@ pub async fn walk(client: &SnmpClient, column: &[u32]) -> Result<Vec<Row>> {
         ) {
             continue;
         }
-        rows.push(Row {
+        let mut row = Row {
             index: arcs[column.len()..].to_vec(),
             value: vb.value,
-        });
+        };
+        budget.charge(column, &mut row)?;
+        rows.push(row);
     }
     Ok(rows)
 }
 
-fn walk_error(column: &[u32], e: async_snmp::Error) -> Error {
-    let oid = column
+fn dotted(column: &[u32]) -> String {
+    column
         .iter()
         .map(u32::to_string)
         .collect::<Vec<_>>()
-        .join(".");
+        .join(".")
+}
+
+fn walk_error(column: &[u32], e: async_snmp::Error) -> Error {
+    let oid = dotted(column);
     let what = match e.kind() {
         async_snmp::ErrorKind::Timeout => {
             "no answer (timeout: unreachable, or wrong community or credentials)".to_string()

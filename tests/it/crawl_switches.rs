@@ -1,9 +1,11 @@
 //! `crawl-switches` against real SNMP agents: snmpsim serving recordings of real devices (from
 //! LibreNMS, see tests/fixtures/snmp/SOURCES.md) and the project's own, over v2c and v3; net-snmp's
-//! snmpd for DES; and an agent that misbehaves on purpose.
+//! snmpd for DES; and agents that misbehave on purpose (the tests' own responder).
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 
+use crate::support::responder::{Table, Val, load_recordings};
 use crate::support::*;
 
 /// The five real recordings, each played by its own loopback address.
@@ -534,4 +536,391 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+}
+
+// The tests below play hostile and broken agents with the tests' own responder
+// (support/responder.rs): no real agent can be made to lie on demand.
+
+fn oid(text: &str) -> Vec<u32> {
+    text.split('.').map(|a| a.parse().unwrap()).collect()
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+/// A recording of tests/fixtures/snmp as a responder table.
+fn fixture(name: &str) -> Table {
+    let all = load_recordings(&recordings()).unwrap();
+    (*all[name]).clone()
+}
+
+/// The system group of a device called `name`.
+fn system(name: &str) -> Table {
+    Table::from([
+        (
+            oid("1.3.6.1.2.1.1.1.0"),
+            Val::Octets(b"a test agent".to_vec()),
+        ),
+        (
+            oid("1.3.6.1.2.1.1.5.0"),
+            Val::Octets(name.as_bytes().to_vec()),
+        ),
+    ])
+}
+
+fn crawl(env: &Env, config: &str) -> std::process::Output {
+    let config = write_config(env, config);
+    env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn the_responder_walks_every_recording_as_snmpsim_does() {
+    require("snmpbulkwalk", "snmp");
+    let names: Vec<String> = load_recordings(&recordings())
+        .unwrap()
+        .into_keys()
+        .collect();
+    let sim = Snmpsim::start(&recordings(), &["127.0.1.31"]);
+    let all = load_recordings(&recordings()).unwrap();
+    let responder = Responder::start(vec![(
+        ip("127.0.1.32"),
+        Agent {
+            communities: all,
+            ..Agent::default()
+        },
+    )])
+    .unwrap();
+    let walk = |community: &str, at: String| {
+        let out = std::process::Command::new("snmpbulkwalk")
+            .args(["-v2c", "-c", community, "-On", "-Oe", "-t", "10", "-r", "3"])
+            .arg(at)
+            .arg(".1")
+            .env("MIBS", "")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{community}: {}", stderr(&out));
+        stdout(&out)
+    };
+    for name in &names {
+        let want = walk(name, sim.at("127.0.1.31"));
+        let got = walk(name, responder.at("127.0.1.32"));
+        assert!(want.lines().count() > 10, "{name}: {want}");
+        // The first line that differs, rather than two walks of a thousand lines.
+        let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+        let first = (0..w.len().max(g.len())).find(|&i| w.get(i) != g.get(i));
+        assert_eq!(
+            first.map(|i| (i, w.get(i), g.get(i))),
+            None,
+            "{name}: line, snmpsim's, the responder's"
+        );
+    }
+}
+
+#[test]
+fn answers_from_another_address_are_not_accepted() {
+    let device = fixture("advantech_eki-7712g-4fp");
+    let responder = Responder::start(vec![
+        (
+            ip("127.0.0.1"),
+            Agent::new("c", device.clone()).misbehaving(Misbehaviour::WrongSource(ip("127.0.0.2"))),
+        ),
+        (ip("127.0.1.21"), Agent::new("c", device)),
+    ])
+    .unwrap();
+    let (bad, good) = (responder.at("127.0.0.1"), responder.at("127.0.1.21"));
+    let env = Env::new();
+    let out = crawl(
+        &env,
+        &format!(
+            "[snmp]\ncommunity = \"c\"\ntimeout = 1\nretries = 0\n\n\
+             [[switch]]\naddress = \"{bad}\"\n\n[[switch]]\naddress = \"{good}\"\ntimeout = 10\n"
+        ),
+    );
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "crawl-switches: {bad}: walking 1.3.6.1.2.1.1: no answer"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        env.sql("SELECT address FROM devices"),
+        [good],
+        "only the device that answered from its own address is stored"
+    );
+}
+
+#[test]
+fn a_device_of_200000_ports_crawls_and_every_port_is_matched() {
+    let ports = 200_000u32;
+    let mut t = system("wide1");
+    for i in 1..=ports {
+        t.insert(
+            oid(&format!("1.3.6.1.2.1.2.2.1.2.{i}")),
+            Val::Octets(format!("port{i}").into_bytes()),
+        );
+        // Bridge port i is ifIndex i + 1: a port is matched to its bridge port by value.
+        t.insert(
+            oid(&format!("1.3.6.1.2.1.17.1.4.1.2.{i}")),
+            Val::Int(i64::from(i) + 1),
+        );
+        // Every port but the first is a member of the aggregate ifIndex 1.
+        t.insert(
+            oid(&format!("1.2.840.10006.300.43.1.2.1.1.13.{i}")),
+            Val::Int(1),
+        );
+        // One ARP entry per port.
+        t.insert(
+            oid(&format!(
+                "1.3.6.1.2.1.4.22.1.2.{i}.10.{}.{}.{}",
+                i >> 16,
+                (i >> 8) & 255,
+                i & 255
+            )),
+            Val::Octets(vec![2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8]),
+        );
+    }
+    for e in 0..2_000u32 {
+        t.insert(
+            oid(&format!(
+                "1.3.6.1.2.1.17.4.3.1.2.0.27.0.{}.{}.1",
+                e >> 8,
+                e & 255
+            )),
+            Val::Int(i64::from(e % 48 + 1)),
+        );
+    }
+    let responder = Responder::start(vec![(ip("127.0.1.22"), Agent::new("c", t))]).unwrap();
+    let env = Env::new();
+    let out = crawl(
+        &env,
+        &format!(
+            "[snmp]\ncommunity = \"c\"\ntimeout = 20\nmax_repetitions = 100\n\n\
+             [[switch]]\naddress = \"{}\"\n",
+            responder.at("127.0.1.22")
+        ),
+    );
+    assert_status(&out, 0);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(
+        env.sql(
+            "SELECT count(*) || '|' || count(bridge_port) || '|' || \
+             sum(bridge_port = if_index - 1) || '|' || count(lag_if_index) FROM device_ports"
+        ),
+        ["200000|199999|199999|199999"]
+    );
+    assert_eq!(
+        env.sql("SELECT count(*) || '|' || count(DISTINCT address) FROM arp_entries"),
+        ["200000|200000"]
+    );
+    // Forwarding entries on bridge port P are on ifIndex P + 1.
+    assert_eq!(
+        env.sql("SELECT count(*) || '|' || sum(if_index = bridge_port + 1) FROM fdb_entries"),
+        ["2000|2000"]
+    );
+}
+
+#[test]
+fn vtp_vlans_are_range_checked_and_capped() {
+    // 4,000 operational VLANs (1..=4000) and five that cannot exist, no Q-BRIDGE table: the
+    // crawler reads per-VLAN bridge instances through community@VLAN. Each instance answers
+    // with one forwarding entry.
+    let mut t = system("cisco-many-vlans");
+    t.insert(oid("1.3.6.1.2.1.17.1.4.1.2.1"), Val::Int(1));
+    t.insert(oid("1.3.6.1.2.1.2.2.1.2.1"), Val::Octets(b"Gi0/1".to_vec()));
+    for vlan in (1..=4000u32).chain([0, 4095, 5000, 65536, u32::MAX]) {
+        t.insert(
+            oid(&format!("1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.{vlan}")),
+            Val::Int(1),
+        );
+    }
+    let mut agent = Agent::new("vl", t);
+    for vlan in 1..=4094u32 {
+        let instance = Table::from([
+            (oid("1.3.6.1.2.1.17.1.4.1.2.1"), Val::Int(1)),
+            (
+                oid(&format!(
+                    "1.3.6.1.2.1.17.4.3.1.2.0.27.0.{}.{}.1",
+                    vlan >> 8,
+                    vlan & 255
+                )),
+                Val::Int(1),
+            ),
+        ]);
+        agent = agent.with(&format!("vl@{vlan}"), instance);
+    }
+    let responder = Responder::start(vec![(ip("127.0.1.23"), agent)]).unwrap();
+    let device = responder.at("127.0.1.23");
+    let env = Env::new();
+    let out = crawl(
+        &env,
+        &format!(
+            "[snmp]\ncommunity = \"vl\"\ntimeout = 5\nretries = 0\n\n\
+             [[switch]]\naddress = \"{device}\"\n"
+        ),
+    );
+    // The device is stored with what was read, and the skipped VLANs are reported.
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("crawl-switches: {device}: "))
+            && err.contains("5 VLAN ids out of range")
+            && err.contains("3996 VLANs listed, the first 1024 read"),
+        "{err}"
+    );
+    assert_eq!(
+        env.sql(
+            "SELECT count(DISTINCT vlan) || '|' || min(vlan) || '|' || max(vlan) FROM fdb_entries"
+        ),
+        // 1002-1005 are Cisco's FDDI and Token Ring defaults, never read.
+        ["1024|1|1028"]
+    );
+    let asked: Vec<u32> = responder
+        .communities_asked()
+        .iter()
+        .filter_map(|c| c.strip_prefix("vl@"))
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(asked.len(), 1024, "{asked:?}");
+    assert!(asked.iter().all(|v| (1..=4094).contains(v)), "{asked:?}");
+}
+
+#[test]
+fn huge_values_are_cut_and_the_catalog_stays_small() {
+    // 3,000 ports whose ifDescr is 60 kB each.
+    let mut t = system("verbose1");
+    for i in 1..=3_000u32 {
+        t.insert(
+            oid(&format!("1.3.6.1.2.1.2.2.1.2.{i}")),
+            Val::Octets(vec![b'x'; 60_000]),
+        );
+        t.insert(
+            oid(&format!("1.3.6.1.2.1.17.1.4.1.2.{i}")),
+            Val::Int(i64::from(i)),
+        );
+    }
+    let responder = Responder::start(vec![(ip("127.0.1.24"), Agent::new("c", t))]).unwrap();
+    let device = responder.at("127.0.1.24");
+    let env = Env::new();
+    let config = write_config(
+        &env,
+        &format!("[snmp]\ncommunity = \"c\"\ntimeout = 20\n\n[[switch]]\naddress = \"{device}\"\n"),
+    );
+    let (out, peak_kib) = run_measuring_peak_memory(
+        env.cmd(tool!("crawl-switches"))
+            .args(["--config", config.to_str().unwrap()]),
+    );
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(
+        err,
+        format!("crawl-switches: {device}: 3000 values longer than 4096 bytes were cut to 4096\n")
+    );
+    assert_eq!(
+        env.sql(
+            "SELECT count(*) || '|' || max(length(descr)) || '|' || sum(length(descr)) \
+             FROM device_ports"
+        ),
+        [format!("3000|4096|{}", 3000 * 4096)]
+    );
+    let catalog = std::fs::metadata(&env.catalog).unwrap().len()
+        + std::fs::metadata(env.catalog.with_extension("db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    assert!(catalog < 64 << 20, "catalog and its log: {catalog} bytes");
+    assert!(peak_kib < 160 * 1024, "peak resident memory {peak_kib} KiB");
+}
+
+#[test]
+fn a_device_sending_more_than_64_mib_fails_alone_and_nothing_of_it_is_stored() {
+    // 17,000 ports with a 4,000-byte ifAlias each: 68 MB, none of it over the value cap.
+    let mut t = system("flood1");
+    for i in 1..=17_000u32 {
+        t.insert(
+            oid(&format!("1.3.6.1.2.1.31.1.1.1.18.{i}")),
+            Val::Octets(vec![b'y'; 4_000]),
+        );
+    }
+    let responder = Responder::start(vec![
+        (ip("127.0.1.25"), Agent::new("c", t)),
+        (ip("127.0.1.26"), Agent::new("c", fixture("XMG1915-10EP"))),
+    ])
+    .unwrap();
+    let (flood, good) = (responder.at("127.0.1.25"), responder.at("127.0.1.26"));
+    let env = Env::new();
+    let out = crawl(
+        &env,
+        &format!(
+            "[snmp]\ncommunity = \"c\"\ntimeout = 20\n\n\
+             [[switch]]\naddress = \"{flood}\"\n\n[[switch]]\naddress = \"{good}\"\n"
+        ),
+    );
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("crawl-switches: {flood}: "))
+            && err.contains("more than 64 MiB of values"),
+        "{err}"
+    );
+    assert_eq!(env.sql("SELECT address FROM devices"), [good]);
+    assert_eq!(
+        env.sql("SELECT count(*) FROM device_ports WHERE alias LIKE 'yyy%'"),
+        ["0"]
+    );
+}
+
+#[test]
+fn non_increasing_and_endless_agents_fail_alone() {
+    let device = fixture("XMG1915-10EP");
+    let responder = Responder::start(vec![
+        (
+            ip("127.0.1.27"),
+            Agent::new("c", device.clone()).misbehaving(Misbehaviour::NonIncreasing),
+        ),
+        (
+            ip("127.0.1.28"),
+            Agent::new("c", device.clone()).misbehaving(Misbehaviour::Endless),
+        ),
+        (ip("127.0.1.29"), Agent::new("c", device)),
+    ])
+    .unwrap();
+    let (looping, endless, good) = (
+        responder.at("127.0.1.27"),
+        responder.at("127.0.1.28"),
+        responder.at("127.0.1.29"),
+    );
+    let env = Env::new();
+    let out = crawl(
+        &env,
+        &format!(
+            "[snmp]\ncommunity = \"c\"\ntimeout = 10\ndeadline = 3\n\n\
+             [[switch]]\naddress = \"{looping}\"\n\n[[switch]]\naddress = \"{endless}\"\n\n\
+             [[switch]]\naddress = \"{good}\"\n"
+        ),
+    );
+    assert_status(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with(&format!(
+            "crawl-switches: {looping}: walking 1.3.6.1.2.1.1: agent broke the walk"
+        ))),
+        "{err}"
+    );
+    assert!(
+        err.lines().any(|l| l
+            == format!(
+                "crawl-switches: {endless}: not finished after the deadline of 3 s ([snmp] deadline)"
+            )),
+        "{err}"
+    );
+    assert_eq!(env.sql("SELECT address FROM devices"), [good]);
 }

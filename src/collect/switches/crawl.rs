@@ -5,8 +5,13 @@
 //! Tables a device does not implement are simply empty; only the system group is required, so
 //! an unreachable agent or wrong credentials fail the device while a switch without LLDP does
 //! not.
+//!
+//! A device may have hundreds of thousands of ports and forwarding entries, or claim to: every
+//! match between tables (bridge port to ifIndex, LAG member to port, LLDP's local port, ARP
+//! entries already seen) is a hash lookup, never a scan, so a crawl stays linear in what the
+//! device sends.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use async_snmp::Value;
@@ -37,9 +42,20 @@ pub struct Agent<'a> {
 /// (many switches answer SNMP from a slow management processor) sees only a few requests.
 pub const WALKS_PER_DEVICE: usize = 4;
 
+/// The most VLANs whose per-VLAN bridge instance one crawl reads (802.1Q allows 4,094; a
+/// switch with more than a thousand active ones is rare, and each silent one costs a timeout).
+pub const MAX_VLANS: usize = 1024;
+
+/// What one crawl read: the snapshot to store, and what went wrong without failing the device.
+#[derive(Debug, Default)]
+pub struct Crawled {
+    pub snapshot: DeviceSnapshot,
+    pub problems: Vec<String>,
+}
+
 /// Crawls one device: the system group first (it is required, and a device that does not
 /// answer it fails without 25 walks timing out), then every table concurrently.
-pub async fn crawl(agent: &Agent<'_>) -> Result<DeviceSnapshot> {
+pub async fn crawl(agent: &Agent<'_>) -> Result<Crawled> {
     let auth = snmp::auth(agent.settings)?;
     let client = &snmp::client(
         agent.transport,
@@ -51,23 +67,36 @@ pub async fn crawl(agent: &Agent<'_>) -> Result<DeviceSnapshot> {
     .await?;
     let walker = Walker {
         limit: Semaphore::new(WALKS_PER_DEVICE),
+        budget: snmp::Budget::default(),
     };
     let mut snap = DeviceSnapshot::default();
+    let mut problems = Vec::new();
     read_system(&mut walker.walk(client, SYSTEM).await?, &mut snap);
     let mut tables = fetch_tables(&walker, client).await?;
     read_interfaces(&mut tables, &mut snap);
     read_bridge(&mut tables, &mut snap);
-    read_per_vlan_bridges(&walker, &mut tables, agent, &mut snap).await?;
+    problems.extend(read_per_vlan_bridges(&walker, &mut tables, agent, &mut snap).await?);
     read_lag(&mut tables, &mut snap);
     read_lldp(&mut tables, &mut snap);
     read_cdp(&mut tables, &mut snap);
     read_arp(&mut tables, &mut snap);
-    Ok(snap)
+    let cut = walker.budget.values_cut();
+    if cut > 0 {
+        problems.push(format!(
+            "{cut} values longer than {max} bytes were cut to {max}",
+            max = snmp::MAX_VALUE_BYTES
+        ));
+    }
+    Ok(Crawled {
+        snapshot: snap,
+        problems,
+    })
 }
 
-/// Walks that share one device's limit on walks in flight.
+/// Walks that share one device's limit on walks in flight and its budget of bytes.
 struct Walker {
     limit: Semaphore,
+    budget: snmp::Budget,
 }
 
 impl Walker {
@@ -77,7 +106,7 @@ impl Walker {
             .acquire()
             .await
             .map_err(|_| Error::new(ErrorKind::Fatal, "the walk limiter was closed"))?;
-        snmp::walk(client, column).await
+        snmp::walk(client, column, &self.budget).await
     }
 }
 
@@ -200,6 +229,19 @@ fn printable(value: &Value) -> Option<String> {
     }
 }
 
+/// Each ifIndex's bridge port, from dot1dBasePortIfIndex (bridge port → ifIndex): the lowest
+/// bridge port when an agent maps several to one interface, whatever the hash order.
+fn bridge_port_of(port_if: &HashMap<i64, i64>) -> HashMap<i64, i64> {
+    let mut by_if: HashMap<i64, i64> = HashMap::with_capacity(port_if.len());
+    for (&bridge_port, &if_index) in port_if {
+        by_if
+            .entry(if_index)
+            .and_modify(|b| *b = (*b).min(bridge_port))
+            .or_insert(bridge_port);
+    }
+    by_if
+}
+
 /// Rows keyed by their index's first arc (ifIndex-indexed columns).
 fn by_first_arc(rows: Vec<Row>) -> HashMap<i64, Value> {
     rows.into_iter()
@@ -307,11 +349,9 @@ fn read_bridge(t: &mut Tables, snap: &mut DeviceSnapshot) {
         .into_iter()
         .filter_map(|(port, v)| Some((port, int(&v)?)))
         .collect();
+    let bridge_port = bridge_port_of(&port_if);
     for port in &mut snap.ports {
-        port.bridge_port = port_if
-            .iter()
-            .find(|(_, i)| **i == port.if_index)
-            .map(|(b, _)| *b);
+        port.bridge_port = bridge_port.get(&port.if_index).copied();
         port.pvid = port.bridge_port.and_then(|b| pvid.get(&b).copied());
     }
     let if_of = |bridge_port: i64| port_if.get(&bridge_port).copied();
@@ -375,18 +415,42 @@ async fn read_per_vlan_bridges(
     t: &mut Tables,
     agent: &Agent<'_>,
     snap: &mut DeviceSnapshot,
-) -> Result<()> {
-    let vlans: Vec<u32> = t
+) -> Result<Option<String>> {
+    // Index: management domain, VLAN. A VLAN id outside 1..4094 cannot exist (802.1Q): it is
+    // counted and skipped, never asked for.
+    let mut out_of_range = 0usize;
+    let vlans: BTreeSet<u32> = t
         .take(VTP_VLAN_STATE)
         .into_iter()
         .filter(|r| int(&r.value) == Some(1))
-        .filter_map(|r| r.index.last().copied())
+        .filter_map(|r| match r.index[..] {
+            [_, vlan] if (1..=4094).contains(&vlan) => Some(vlan),
+            _ => {
+                out_of_range += 1;
+                None
+            }
+        })
         // 1002-1005 are the FDDI and Token Ring defaults every IOS lists; they bridge nothing.
         .filter(|v| !(1002..=1005).contains(v))
         .collect();
     if vlans.is_empty() || snap.fdb.iter().any(|e| e.vlan.is_some()) {
-        return Ok(());
+        return Ok(None);
     }
+    let mut skipped = Vec::new();
+    if out_of_range > 0 {
+        skipped.push(format!(
+            "{out_of_range} VLAN ids out of range (1-4094) in vtpVlanState skipped"
+        ));
+    }
+    if vlans.len() > MAX_VLANS {
+        skipped.push(format!(
+            "{} VLANs listed, the first {MAX_VLANS} read, the other {} skipped",
+            vlans.len(),
+            vlans.len() - MAX_VLANS
+        ));
+    }
+    let problem = (!skipped.is_empty()).then(|| skipped.join("; "));
+    let vlans: Vec<u32> = vlans.into_iter().take(MAX_VLANS).collect();
     // The instances are read concurrently, within the device's limit on walks in flight, and
     // used in VLAN order.
     let instances = try_join_all(vlans.into_iter().map(|vlan| async move {
@@ -428,27 +492,31 @@ async fn read_per_vlan_bridges(
             });
         }
         // Each instance numbers bridge ports itself; fill in ports the default context lacked.
+        let bridge_port = bridge_port_of(&port_if);
         for port in &mut snap.ports {
             if port.bridge_port.is_none() {
-                port.bridge_port = port_if
-                    .iter()
-                    .find(|(_, i)| **i == port.if_index)
-                    .map(|(b, _)| *b);
+                port.bridge_port = bridge_port.get(&port.if_index).copied();
             }
         }
         snap.has_bridge_mib = true;
     }
     snap.fdb = entries;
-    Ok(())
+    Ok(problem)
 }
 
 fn read_lag(t: &mut Tables, snap: &mut DeviceSnapshot) {
+    let position: HashMap<i64, usize> = snap
+        .ports
+        .iter()
+        .enumerate()
+        .map(|(n, p)| (p.if_index, n))
+        .collect();
     for (member, agg) in by_first_arc(t.take(DOT3AD_AGG_PORT_ATTACHED_AGG_ID)) {
         let Some(agg) = int(&agg).filter(|&a| a > 0 && a != member) else {
             continue;
         };
-        if let Some(port) = snap.ports.iter_mut().find(|p| p.if_index == member) {
-            port.lag_if_index = Some(agg);
+        if let Some(&n) = position.get(&member) {
+            snap.ports[n].lag_if_index = Some(agg);
         }
     }
 }
@@ -478,15 +546,33 @@ fn lldp_id(subtype: Option<i64>, value: &Value, mac_subtype: i64) -> Option<Stri
     printable(value)
 }
 
-/// lldpLocPortNum is an ifIndex on most agents and a bridge port on others.
-fn local_if_index(snap: &DeviceSnapshot, port_num: i64) -> Option<i64> {
-    if snap.ports.iter().any(|p| p.if_index == port_num) {
-        return Some(port_num);
+/// lldpLocPortNum is an ifIndex on most agents and a bridge port on others: the device's
+/// ifIndexes, and its bridge ports' ifIndexes (the first port of each bridge port).
+struct LocalPorts {
+    if_indexes: HashSet<i64>,
+    by_bridge_port: HashMap<i64, i64>,
+}
+
+impl LocalPorts {
+    fn new(snap: &DeviceSnapshot) -> LocalPorts {
+        let mut by_bridge_port = HashMap::new();
+        for p in &snap.ports {
+            if let Some(b) = p.bridge_port {
+                by_bridge_port.entry(b).or_insert(p.if_index);
+            }
+        }
+        LocalPorts {
+            if_indexes: snap.ports.iter().map(|p| p.if_index).collect(),
+            by_bridge_port,
+        }
     }
-    snap.ports
-        .iter()
-        .find(|p| p.bridge_port == Some(port_num))
-        .map(|p| p.if_index)
+
+    fn if_index(&self, port_num: i64) -> Option<i64> {
+        if self.if_indexes.contains(&port_num) {
+            return Some(port_num);
+        }
+        self.by_bridge_port.get(&port_num).copied()
+    }
 }
 
 fn read_lldp(t: &mut Tables, snap: &mut DeviceSnapshot) {
@@ -521,10 +607,11 @@ fn read_lldp(t: &mut Tables, snap: &mut DeviceSnapshot) {
             }
         }
     }
+    let local = LocalPorts::new(snap);
     for (key, cells) in remotes {
         let get_int = |c: u32| cells.get(&c).and_then(int);
         let neighbor = Neighbor {
-            local_if_index: local_if_index(snap, i64::from(key.1)),
+            local_if_index: local.if_index(i64::from(key.1)),
             protocol: "lldp".into(),
             chassis_id: cells
                 .get(&LLDP_REM_CHASSIS_ID)
@@ -598,6 +685,7 @@ fn read_arp(t: &mut Tables, snap: &mut DeviceSnapshot) {
     }
     // The older table has IPv4 only; read it for agents that lack the newer one, and for
     // IPv4 entries the newer one leaves out.
+    let mut seen: HashSet<IpAddr> = snap.arp.iter().map(|e| e.ip).collect();
     for row in t.take(IP_NET_TO_MEDIA_PHYS_ADDRESS) {
         let [if_index, a, b, c, d] = row.index[..] else {
             continue;
@@ -609,7 +697,7 @@ fn read_arp(t: &mut Tables, snap: &mut DeviceSnapshot) {
         let Some(mac) = bytes(&row.value).and_then(mac_from_bytes) else {
             continue;
         };
-        if !snap.arp.iter().any(|e| e.ip == ip) {
+        if seen.insert(ip) {
             snap.arp.push(ArpEntry {
                 ip,
                 mac,

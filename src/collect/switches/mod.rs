@@ -17,9 +17,8 @@ use crate::clock;
 use crate::collect::{Collector, Stored};
 use crate::config::{Config, SnmpConfig, SwitchConfig};
 use crate::error::{Error, ErrorKind, Result};
-use crate::snmp;
-
 use crate::model::device::DeviceSnapshot;
+use crate::snmp;
 
 /// One device to crawl, with its merged settings.
 #[derive(Debug, Clone)]
@@ -65,6 +64,7 @@ pub fn targets(
     for s in configured {
         let settings = overrides.or(&s.snmp.or(&defaults));
         snmp::auth(&settings).map_err(|e| e.context(&s.address))?;
+        snmp::deadline(&settings).map_err(|e| e.context(&s.address))?;
         targets.push(Target {
             socket: snmp::resolve_address(&s.address)?,
             label: s.address,
@@ -140,7 +140,7 @@ fn problem(target: &Target, snap: &DeviceSnapshot) -> Option<&'static str> {
 
 impl Collector for Switches {
     type Source = Target;
-    type Snapshot = DeviceSnapshot;
+    type Snapshot = crawl::Crawled;
 
     fn name(&self) -> &'static str {
         self.name
@@ -157,7 +157,7 @@ impl Collector for Switches {
     fn collect(
         self: Arc<Self>,
         target: &Target,
-    ) -> impl Future<Output = Result<DeviceSnapshot>> + Send + 'static {
+    ) -> impl Future<Output = Result<crawl::Crawled>> + Send + 'static {
         let target = target.clone();
         async move {
             let transport = if target.socket.is_ipv4() {
@@ -179,7 +179,20 @@ impl Collector for Switches {
                 settings: &target.settings,
                 des,
             };
-            crawl::crawl(&agent).await
+            // The whole crawl, not each request: a device that keeps answering but never
+            // finishes fails alone, and dropping its future stops its walks.
+            let deadline = snmp::deadline(&target.settings)?;
+            tokio::time::timeout(deadline, crawl::crawl(&agent))
+                .await
+                .map_err(|_| {
+                    Error::new(
+                        ErrorKind::Source,
+                        format!(
+                            "not finished after the deadline of {} s ([snmp] deadline)",
+                            deadline.as_secs_f64()
+                        ),
+                    )
+                })?
         }
     }
 
@@ -188,14 +201,17 @@ impl Collector for Switches {
         catalog: &mut Catalog,
         scan_id: i64,
         target: &Target,
-        snapshot: &DeviceSnapshot,
+        crawled: &crawl::Crawled,
     ) -> Result<Stored> {
+        let snapshot = &crawled.snapshot;
         catalog.store_device(scan_id, clock::now(), &target.label, &target.role, snapshot)?;
         Ok(Stored {
             who: format!("{}{}", self.prefix, target.label),
-            problems: problem(target, snapshot)
-                .into_iter()
-                .map(String::from)
+            problems: crawled
+                .problems
+                .iter()
+                .cloned()
+                .chain(problem(target, snapshot).map(String::from))
                 .collect(),
         })
     }

@@ -8,6 +8,7 @@ pub mod gen_docs;
 pub mod moto;
 pub mod packages;
 pub mod peer;
+pub mod responder;
 pub mod snmpd;
 pub mod snmpsim;
 pub mod sshd;
@@ -23,6 +24,7 @@ use tempfile::TempDir;
 pub use dnsmasq::Dnsmasq;
 pub use packages::{DpkgDb, Package, Pkg, RpmDb, write_old_dpkg_query};
 pub use peer::{Peer, free_udp_port};
+pub use responder::{Agent, Misbehaviour, Responder};
 pub use snmpsim::{Snmpsim, recorded_fdb_macs, recordings};
 
 /// One of opskit's binaries, as Cargo built it for this test run: `tool!("pkg-where")`.
