@@ -37,12 +37,22 @@ pub fn compare(manager: Manager, a: &str, b: &str) -> Ordering {
     }
 }
 
+/// What C code sees of a string: the bytes before its first NUL. dpkg, rpm and libalpm read
+/// versions as C strings and use NUL as the end inside their loops (as the transcriptions here
+/// do); a NUL inside a Rust string would be an end that is not the end, which breaks their
+/// orders (`"\0"` equal to both `""` and `"10"`). A real package never has one; a lying host
+/// may send one.
+fn c_string(s: &str) -> &str {
+    s.split('\0').next().unwrap_or_default()
+}
+
 // ---------------------------------------------------------------------------------------------
 // dpkg
 
 /// dpkg's ordering of two Debian versions `[epoch:]upstream[-revision]`, as
 /// `dpkg --compare-versions` decides it.
 pub fn dpkg_compare(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     let (ea, va, ra) = dpkg_split(a);
     let (eb, vb, rb) = dpkg_split(b);
     numeric_cmp(ea, eb)
@@ -173,7 +183,7 @@ fn rpm_split(evr: &str) -> Evr<'_> {
 /// (and `rpmverCmp` in C) decides it: epochs (missing = 0), then versions, then releases, where
 /// a missing release sorts before any release.
 pub fn rpm_compare(a: &str, b: &str) -> Ordering {
-    let (a, b) = (rpm_split(a), rpm_split(b));
+    let (a, b) = (rpm_split(c_string(a)), rpm_split(c_string(b)));
     rpmvercmp(a.epoch.unwrap_or("0"), b.epoch.unwrap_or("0"))
         .then_with(|| rpmvercmp(a.version, b.version))
         .then_with(|| match (a.release, b.release) {
@@ -188,7 +198,7 @@ pub fn rpm_compare(a: &str, b: &str) -> Ordering {
 /// one: a wanted version without a release matches every release of that version, as
 /// `Requires: foo = 1.2` does.
 fn rpm_compare_wanted(installed: &str, wanted: &str) -> Ordering {
-    let (a, b) = (rpm_split(installed), rpm_split(wanted));
+    let (a, b) = (rpm_split(c_string(installed)), rpm_split(c_string(wanted)));
     let ord = rpmvercmp(a.epoch.unwrap_or("0"), b.epoch.unwrap_or("0"))
         .then_with(|| rpmvercmp(a.version, b.version));
     match (a.release, b.release) {
@@ -201,6 +211,7 @@ fn rpm_compare_wanted(installed: &str, wanted: &str) -> Ordering {
 /// newer than letters, `~` before everything (even the end), `^` after the end but before
 /// anything else.
 pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     if a == b {
         return Ordering::Equal;
     }
@@ -307,6 +318,7 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
 /// ("does not correctly implement a total order") or scramble. Only pairs libalpm calls equal
 /// are ordered differently here; constraints keep libalpm's rule ([`pacman_vercmp`]).
 pub fn pacman_compare(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     pacman_parts(a, b).then_with(|| {
         let (a, b) = (rpm_split(a), rpm_split(b));
         match (a.release, b.release) {
@@ -321,6 +333,7 @@ pub fn pacman_compare(a: &str, b: &str) -> Ordering {
 /// libalpm's `alpm_pkg_vercmp` exactly, pkgrel compared only when both have one: what pacman
 /// means by `foo=1.0` in a dependency (it matches `1.0-3`). Not an order; never sort with it.
 fn pacman_vercmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     if a == b {
         return Ordering::Equal;
     }
@@ -350,6 +363,7 @@ fn pacman_parts(a: &str, b: &str) -> Ordering {
 /// libalpm's C in the tests); a part that does is placed as if its trailing separators were
 /// one.
 fn alpm_rpmvercmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     alpm_items(a.as_bytes()).cmp(alpm_items(b.as_bytes()))
 }
 
@@ -731,6 +745,8 @@ mod tests {
     /// libalpm's `rpmvercmp` transcribed from its C, not a total order: the reference that
     /// [`alpm_rpmvercmp`] must agree with wherever neither part ends in a separator.
     fn libalpm_rpmvercmp(a: &str, b: &str) -> Ordering {
+        // C strings end at the first NUL.
+        let (a, b) = (c_string(a), c_string(b));
         if a == b {
             return Ordering::Equal;
         }
@@ -821,10 +837,10 @@ mod tests {
         /// separator, epochs and revisions, apk's suffixes, leading zeros, letters of both
         /// cases, and empty parts (adjacent separators, a leading or trailing one).
         fn version(&mut self) -> String {
-            const PIECES: [&str; 34] = [
+            const PIECES: [&str; 37] = [
                 "0", "1", "2", "9", "00", "01", "10", "007", "a", "b", "z", "A", "Z", "+", ",",
                 "-", ":", "~", "^", ".", "_", "-r", "-r1", "_rc", "_alpha", "_p", "_git", "1:",
-                "0:", ".0", "~rc1", "^git", "..", "--",
+                "0:", ".0", "~rc1", "^git", "..", "--", "\0", "\u{1f}", "é",
             ];
             (0..self.below(7))
                 .map(|_| PIECES[self.below(PIECES.len())])
@@ -918,8 +934,12 @@ mod tests {
     fn alpm_order_agrees_with_libalpm() {
         let mut g = Gen(0x2545_f491_4f6c_dd1d);
         let pool: Vec<String> = (0..400).map(|_| g.version()).collect();
-        let ends_in_separator =
-            |v: &str| v.bytes().last().is_some_and(|c| !c.is_ascii_alphanumeric());
+        let ends_in_separator = |v: &str| {
+            c_string(v)
+                .bytes()
+                .last()
+                .is_some_and(|c| !c.is_ascii_alphanumeric())
+        };
         let mut compared = 0;
         for a in pool.iter().filter(|v| !ends_in_separator(v)) {
             for b in pool.iter().filter(|v| !ends_in_separator(v)) {
