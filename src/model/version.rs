@@ -12,7 +12,13 @@
 //!   sorts before any release.
 //! - pacman: libalpm's `alpm_pkg_vercmp`: its own older `rpmvercmp` (no `~`/`^` rules, but
 //!   separator lengths count) on epoch, version and pkgrel, pkgrel compared only when both have
-//!   one.
+//!   one. libalpm's comparison is not an order (see [`pacman_compare`]); sorting uses the
+//!   nearest total order, constraints libalpm's own rule.
+//!
+//! Every comparison here is a total order (consistent with equality, antisymmetric,
+//! transitive) whatever the input, because sorts rely on it and a host may report anything:
+//! property tests below check it on generated hostile versions, and the `versions` fuzz target
+//! (`fuzz/`) on whatever libFuzzer makes.
 //! - apk: an approximation of apk-tools 2.x's token rules (digits, one letter, `_alpha`…`_p`
 //!   suffixes, `-rN`): digit runs are compared as numbers of any length where apk-tools keeps
 //!   them in a C `int`, a lone `0` after a dot is an ordinary number (apk-tools' leading-zero
