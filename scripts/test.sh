@@ -51,3 +51,11 @@ fi
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --no-fail-fast
+
+# Each fuzz target for a short bounded time (the long runs are scripts/fuzz.sh's default), when
+# cargo-fuzz can be installed (it needs network access to crates.io the first time).
+if cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked; then
+  scripts/fuzz.sh "${OPSKIT_FUZZ_SECONDS:-20}"
+else
+  echo "test.sh: cargo-fuzz could not be installed; fuzz targets not run" >&2
+fi

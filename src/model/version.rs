@@ -12,7 +12,13 @@
 //!   sorts before any release.
 //! - pacman: libalpm's `alpm_pkg_vercmp`: its own older `rpmvercmp` (no `~`/`^` rules, but
 //!   separator lengths count) on epoch, version and pkgrel, pkgrel compared only when both have
-//!   one.
+//!   one. libalpm's comparison is not an order (see [`pacman_compare`]); sorting uses the
+//!   nearest total order, constraints libalpm's own rule.
+//!
+//! Every comparison here is a total order (consistent with equality, antisymmetric,
+//! transitive) whatever the input, because sorts rely on it and a host may report anything:
+//! property tests below check it on generated hostile versions, and the `versions` fuzz target
+//! (`fuzz/`) on whatever libFuzzer makes.
 //! - apk: an approximation of apk-tools 2.x's token rules (digits, one letter, `_alpha`…`_p`
 //!   suffixes, `-rN`): digit runs are compared as numbers of any length where apk-tools keeps
 //!   them in a C `int`, a lone `0` after a dot is an ordinary number (apk-tools' leading-zero
@@ -37,12 +43,22 @@ pub fn compare(manager: Manager, a: &str, b: &str) -> Ordering {
     }
 }
 
+/// What C code sees of a string: the bytes before its first NUL. dpkg, rpm and libalpm read
+/// versions as C strings and use NUL as the end inside their loops (as the transcriptions here
+/// do); a NUL inside a Rust string would be an end that is not the end, which breaks their
+/// orders (`"\0"` equal to both `""` and `"10"`). A real package never has one; a lying host
+/// may send one.
+fn c_string(s: &str) -> &str {
+    s.split('\0').next().unwrap_or_default()
+}
+
 // ---------------------------------------------------------------------------------------------
 // dpkg
 
 /// dpkg's ordering of two Debian versions `[epoch:]upstream[-revision]`, as
 /// `dpkg --compare-versions` decides it.
 pub fn dpkg_compare(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     let (ea, va, ra) = dpkg_split(a);
     let (eb, vb, rb) = dpkg_split(b);
     numeric_cmp(ea, eb)
@@ -173,7 +189,7 @@ fn rpm_split(evr: &str) -> Evr<'_> {
 /// (and `rpmverCmp` in C) decides it: epochs (missing = 0), then versions, then releases, where
 /// a missing release sorts before any release.
 pub fn rpm_compare(a: &str, b: &str) -> Ordering {
-    let (a, b) = (rpm_split(a), rpm_split(b));
+    let (a, b) = (rpm_split(c_string(a)), rpm_split(c_string(b)));
     rpmvercmp(a.epoch.unwrap_or("0"), b.epoch.unwrap_or("0"))
         .then_with(|| rpmvercmp(a.version, b.version))
         .then_with(|| match (a.release, b.release) {
@@ -188,7 +204,7 @@ pub fn rpm_compare(a: &str, b: &str) -> Ordering {
 /// one: a wanted version without a release matches every release of that version, as
 /// `Requires: foo = 1.2` does.
 fn rpm_compare_wanted(installed: &str, wanted: &str) -> Ordering {
-    let (a, b) = (rpm_split(installed), rpm_split(wanted));
+    let (a, b) = (rpm_split(c_string(installed)), rpm_split(c_string(wanted)));
     let ord = rpmvercmp(a.epoch.unwrap_or("0"), b.epoch.unwrap_or("0"))
         .then_with(|| rpmvercmp(a.version, b.version));
     match (a.release, b.release) {
@@ -201,6 +217,7 @@ fn rpm_compare_wanted(installed: &str, wanted: &str) -> Ordering {
 /// newer than letters, `~` before everything (even the end), `^` after the end but before
 /// anything else.
 pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     if a == b {
         return Ordering::Equal;
     }
@@ -298,97 +315,105 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
 // ---------------------------------------------------------------------------------------------
 // pacman
 
-/// libalpm's `alpm_pkg_vercmp`: epoch (missing = 0), version, then pkgrel only when both have
-/// one, each with libalpm's own `rpmvercmp`.
+/// pacman's order for sorting: libalpm's `alpm_pkg_vercmp` (epoch, missing = 0; version; then
+/// pkgrel, each with libalpm's own `rpmvercmp`), except that a version without a pkgrel sorts
+/// just before the same version with one, as rpm sorts a missing release.
+///
+/// libalpm compares pkgrels only when both versions have one, so it calls `1.0` equal to both
+/// `1.0-1` and `1.0-2`, which it orders: that is not an order, and a sort given it may panic
+/// ("does not correctly implement a total order") or scramble. Only pairs libalpm calls equal
+/// are ordered differently here; constraints keep libalpm's rule ([`pacman_vercmp`]).
 pub fn pacman_compare(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
+    pacman_parts(a, b).then_with(|| {
+        let (a, b) = (rpm_split(a), rpm_split(b));
+        match (a.release, b.release) {
+            (Some(x), Some(y)) => alpm_rpmvercmp(x, y),
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+    })
+}
+
+/// libalpm's `alpm_pkg_vercmp` exactly, pkgrel compared only when both have one: what pacman
+/// means by `foo=1.0` in a dependency (it matches `1.0-3`). Not an order; never sort with it.
+fn pacman_vercmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (c_string(a), c_string(b));
     if a == b {
         return Ordering::Equal;
     }
+    pacman_parts(a, b).then_with(|| match (rpm_split(a).release, rpm_split(b).release) {
+        (Some(x), Some(y)) => alpm_rpmvercmp(x, y),
+        _ => Ordering::Equal,
+    })
+}
+
+/// Epoch and version of two pacman versions, as libalpm compares them.
+fn pacman_parts(a: &str, b: &str) -> Ordering {
     let (a, b) = (rpm_split(a), rpm_split(b));
     alpm_rpmvercmp(a.epoch.unwrap_or("0"), b.epoch.unwrap_or("0"))
         .then_with(|| alpm_rpmvercmp(a.version, b.version))
-        .then_with(|| match (a.release, b.release) {
-            (Some(x), Some(y)) => alpm_rpmvercmp(x, y),
-            _ => Ordering::Equal,
-        })
 }
 
-/// libalpm's `rpmvercmp` (`lib/libalpm/version.c`): like rpm's before `~`/`^`, except that a
-/// longer run of separators wins and a trailing letter segment loses against the end.
+/// libalpm's `rpmvercmp` (`lib/libalpm/version.c`) made a total order: like rpm's before
+/// `~`/`^`, except that a longer run of separators wins and a trailing letter segment loses
+/// against the end.
+///
+/// libalpm's own walk is not transitive (`:a0` < `~+.` < `1:` < `:a0`): a part that ends in
+/// separators is compared against the other's next segment by its kind alone, whatever the
+/// separators before it, while segments are compared by their separators first. Here a part is
+/// a sequence of items (separators + segment, then how it ends), compared item by item with
+/// one fixed order of items, which is a total order by construction. It gives libalpm's answer
+/// on every pair where neither part ends in a separator (checked against a transcription of
+/// libalpm's C in the tests); a part that does is placed as if its trailing separators were
+/// one.
 fn alpm_rpmvercmp(a: &str, b: &str) -> Ordering {
-    if a == b {
-        return Ordering::Equal;
-    }
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
-    let (mut one, mut two) = (0usize, 0usize);
-    let (mut p1, mut p2) = (0usize, 0usize);
-    while one < a.len() && two < b.len() {
-        while one < a.len() && !a[one].is_ascii_alphanumeric() {
-            one += 1;
+    let (a, b) = (c_string(a), c_string(b));
+    alpm_items(a.as_bytes()).cmp(alpm_items(b.as_bytes()))
+}
+
+/// The items libalpm's walk visits in a version part, each as a key whose order is libalpm's:
+/// `(separators before, rank, digit count, text)`. A letter segment has rank 1, a digit
+/// segment rank 3 (digits beat letters; leading zeros dropped, so a longer number is larger),
+/// and the end rank 2: an end right after a segment sorts after a letter segment that follows
+/// directly (`1.0a` < `1.0`) and before anything else; an end after separators sorts as one
+/// separator between a letter and a digit segment (`1.0.a` < `1.0.` < `1.0.1`).
+fn alpm_items(s: &[u8]) -> impl Iterator<Item = (usize, u8, usize, &[u8])> {
+    let mut i = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
         }
-        while two < b.len() && !b[two].is_ascii_alphanumeric() {
-            two += 1;
+        let start = i;
+        while i < s.len() && !s[i].is_ascii_alphanumeric() {
+            i += 1;
         }
-        if one >= a.len() || two >= b.len() {
-            break;
+        let seps = i - start;
+        if i == s.len() {
+            done = true;
+            return Some((seps.min(1), 2, 0, &[][..]));
         }
-        if one - p1 != two - p2 {
-            return (one - p1).cmp(&(two - p2));
-        }
-        p1 = one;
-        p2 = two;
-        let numeric = a[p1].is_ascii_digit();
-        let class = |c: u8| {
-            if numeric {
-                c.is_ascii_digit()
+        let numeric = s[i].is_ascii_digit();
+        let begin = i;
+        while i < s.len()
+            && (if numeric {
+                s[i].is_ascii_digit()
             } else {
-                c.is_ascii_alphabetic()
-            }
-        };
-        while class(at(a, p1)) {
-            p1 += 1;
+                s[i].is_ascii_alphabetic()
+            })
+        {
+            i += 1;
         }
-        while class(at(b, p2)) {
-            p2 += 1;
-        }
-        let (mut x, mut y) = (&a[one..p1], &b[two..p2]);
-        if y.is_empty() {
-            return if numeric {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            };
-        }
-        if numeric {
-            while x.first() == Some(&b'0') {
-                x = &x[1..];
-            }
-            while y.first() == Some(&b'0') {
-                y = &y[1..];
-            }
-            match x.len().cmp(&y.len()) {
-                Ordering::Equal => {}
-                other => return other,
-            }
-        }
-        match x.cmp(y) {
-            Ordering::Equal => {}
-            other => return other,
-        }
-        one = p1;
-        two = p2;
-    }
-    let (x, y) = (at(a, one), at(b, two));
-    if x == 0 && y == 0 {
-        return Ordering::Equal;
-    }
-    // libalpm: a remaining letter segment never beats the end ("1.0a" < "1.0"), anything else does.
-    if (x == 0 && !y.is_ascii_alphabetic()) || x.is_ascii_alphabetic() {
-        Ordering::Less
-    } else {
-        Ordering::Greater
-    }
+        Some(if numeric {
+            let digits = &s[begin..i];
+            let digits = &digits[digits.iter().take_while(|&&c| c == b'0').count()..];
+            (seps, 3, digits.len(), digits)
+        } else {
+            (seps, 1, 0, &s[begin..i])
+        })
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,6 +681,7 @@ impl Constraint {
         for (op, wanted) in &self.terms {
             let ord = match manager {
                 Manager::Rpm => rpm_compare_wanted(installed, wanted),
+                Manager::Pacman => pacman_vercmp(installed, wanted),
                 _ => compare(manager, installed, wanted),
             };
             let holds = match op {
@@ -720,6 +746,238 @@ mod tests {
                 "{manager}: {b} vs {a}"
             );
         }
+    }
+
+    /// libalpm's `rpmvercmp` transcribed from its C, not a total order: the reference that
+    /// [`alpm_rpmvercmp`] must agree with wherever neither part ends in a separator.
+    fn libalpm_rpmvercmp(a: &str, b: &str) -> Ordering {
+        // C strings end at the first NUL.
+        let (a, b) = (c_string(a), c_string(b));
+        if a == b {
+            return Ordering::Equal;
+        }
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+        let (mut one, mut two) = (0usize, 0usize);
+        let (mut p1, mut p2) = (0usize, 0usize);
+        while one < a.len() && two < b.len() {
+            while one < a.len() && !a[one].is_ascii_alphanumeric() {
+                one += 1;
+            }
+            while two < b.len() && !b[two].is_ascii_alphanumeric() {
+                two += 1;
+            }
+            if one >= a.len() || two >= b.len() {
+                break;
+            }
+            if one - p1 != two - p2 {
+                return (one - p1).cmp(&(two - p2));
+            }
+            p1 = one;
+            p2 = two;
+            let numeric = a[p1].is_ascii_digit();
+            let class = |c: u8| {
+                if numeric {
+                    c.is_ascii_digit()
+                } else {
+                    c.is_ascii_alphabetic()
+                }
+            };
+            while class(at(a, p1)) {
+                p1 += 1;
+            }
+            while class(at(b, p2)) {
+                p2 += 1;
+            }
+            let (mut x, mut y) = (&a[one..p1], &b[two..p2]);
+            if y.is_empty() {
+                return if numeric {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+            }
+            if numeric {
+                while x.first() == Some(&b'0') {
+                    x = &x[1..];
+                }
+                while y.first() == Some(&b'0') {
+                    y = &y[1..];
+                }
+                match x.len().cmp(&y.len()) {
+                    Ordering::Equal => {}
+                    other => return other,
+                }
+            }
+            match x.cmp(y) {
+                Ordering::Equal => {}
+                other => return other,
+            }
+            one = p1;
+            two = p2;
+        }
+        let (x, y) = (at(a, one), at(b, two));
+        if x == 0 && y == 0 {
+            return Ordering::Equal;
+        }
+        // libalpm: a remaining letter segment never beats the end ("1.0a" < "1.0"), anything else does.
+        if (x == 0 && !y.is_ascii_alphabetic()) || x.is_ascii_alphabetic() {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        }
+    }
+
+    /// A tiny deterministic generator (xorshift64*): reproducible, no crate.
+    struct Gen(u64);
+
+    impl Gen {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+        }
+
+        /// A version built from pieces that every manager's parser treats specially: every
+        /// separator, epochs and revisions, apk's suffixes, leading zeros, letters of both
+        /// cases, and empty parts (adjacent separators, a leading or trailing one).
+        fn version(&mut self) -> String {
+            const PIECES: [&str; 37] = [
+                "0", "1", "2", "9", "00", "01", "10", "007", "a", "b", "z", "A", "Z", "+", ",",
+                "-", ":", "~", "^", ".", "_", "-r", "-r1", "_rc", "_alpha", "_p", "_git", "1:",
+                "0:", ".0", "~rc1", "^git", "..", "--", "\0", "\u{1f}", "é",
+            ];
+            (0..self.below(7))
+                .map(|_| PIECES[self.below(PIECES.len())])
+                .collect()
+        }
+    }
+
+    /// Checks that `cmp` is a total order on `pool` (consistent with equality, antisymmetric,
+    /// transitive): sort it with a sort that never trusts the comparator to be consistent,
+    /// rank the sorted run by adjacent comparisons, and require every pair to compare exactly
+    /// as their ranks do. A failure names a violating triple.
+    #[track_caller]
+    fn assert_total(name: &str, cmp: impl Fn(&str, &str) -> Ordering, pool: &[String]) {
+        for a in pool {
+            assert_eq!(cmp(a, a), Equal, "{name}: {a:?} is not equal to itself");
+        }
+        let mut sorted: Vec<&str> = Vec::with_capacity(pool.len());
+        for v in pool {
+            let at = sorted.partition_point(|s| cmp(s, v) != Greater);
+            sorted.insert(at, v);
+        }
+        let mut rank = vec![0usize; sorted.len()];
+        for k in 1..sorted.len() {
+            rank[k] = rank[k - 1] + usize::from(cmp(sorted[k - 1], sorted[k]) != Equal);
+        }
+        for i in 0..sorted.len() {
+            for j in i + 1..sorted.len() {
+                let want = rank[i].cmp(&rank[j]);
+                let (a, b) = (sorted[i], sorted[j]);
+                if cmp(a, b) == want && cmp(b, a) == want.reverse() {
+                    continue;
+                }
+                assert_eq!(
+                    cmp(b, a),
+                    cmp(a, b).reverse(),
+                    "{name}: {a:?} vs {b:?} not antisymmetric"
+                );
+                // A transitivity failure: some element between them breaks the chain.
+                for &m in &sorted[i..=j] {
+                    let (x, y, z) = (cmp(a, m), cmp(m, b), cmp(a, b));
+                    let implied = match (x, y) {
+                        (Equal, o) | (o, Equal) => Some(o),
+                        (Less, Less) => Some(Less),
+                        (Greater, Greater) => Some(Greater),
+                        _ => None,
+                    };
+                    assert!(
+                        implied.is_none_or(|o| o == z),
+                        "{name}: not transitive: {a:?} {x:?} {m:?}, {m:?} {y:?} {b:?}, but {a:?} {z:?} {b:?}"
+                    );
+                }
+                panic!(
+                    "{name}: {a:?} vs {b:?} is {:?}, its rank says {want:?}",
+                    cmp(a, b)
+                );
+            }
+        }
+    }
+
+    /// Checks `cmp` on 60 pools of 120 generated versions (so that a failure is small enough
+    /// to read).
+    #[track_caller]
+    fn assert_total_on_generated(name: &str, cmp: impl Fn(&str, &str) -> Ordering) {
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..60 {
+            let pool: Vec<String> = (0..120).map(|_| g.version()).collect();
+            assert_total(name, &cmp, &pool);
+        }
+    }
+
+    #[test]
+    fn dpkg_order_is_total() {
+        assert_total_on_generated("dpkg", dpkg_compare);
+    }
+
+    #[test]
+    fn rpm_order_is_total() {
+        assert_total_on_generated("rpm", rpm_compare);
+        assert_total_on_generated("rpmvercmp", rpmvercmp);
+    }
+
+    #[test]
+    fn pacman_order_is_total() {
+        assert_total_on_generated("pacman", pacman_compare);
+        assert_total_on_generated("alpm_rpmvercmp", alpm_rpmvercmp);
+    }
+
+    /// The total order is libalpm's on every pair of parts that do not end in a separator,
+    /// and it breaks libalpm's cycle where one does.
+    #[test]
+    fn alpm_order_agrees_with_libalpm() {
+        let mut g = Gen(0x2545_f491_4f6c_dd1d);
+        let pool: Vec<String> = (0..400).map(|_| g.version()).collect();
+        let ends_in_separator = |v: &str| {
+            c_string(v)
+                .bytes()
+                .last()
+                .is_some_and(|c| !c.is_ascii_alphanumeric())
+        };
+        let mut compared = 0;
+        for a in pool.iter().filter(|v| !ends_in_separator(v)) {
+            for b in pool.iter().filter(|v| !ends_in_separator(v)) {
+                assert_eq!(
+                    alpm_rpmvercmp(a, b),
+                    libalpm_rpmvercmp(a, b),
+                    "{a:?} vs {b:?}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 50_000, "only {compared} pairs");
+        // libalpm: ":a0" < "~+." < "1:" < ":a0". The cycle breaks at the part that is only
+        // separators, which sorts as one separator before a digit segment.
+        assert_eq!(alpm_rpmvercmp(":a0", "~+."), Less);
+        assert_eq!(alpm_rpmvercmp("1:", ":a0"), Less);
+        assert_eq!(libalpm_rpmvercmp("~+.", "1:"), Less);
+        assert_eq!(alpm_rpmvercmp("~+.", "1:"), Greater);
+    }
+
+    #[test]
+    fn apk_order_is_total() {
+        assert_total_on_generated("apk", apk_compare);
+    }
+
+    /// The pacman versions that made `pkg-where --summary` panic.
+    #[test]
+    fn pacman_order_is_total_on_the_reported_set() {
+        let pool: Vec<String> = ["1+0-2", "1,0", "1.0-1", "1.0", "1.0-2", "1+0", "1,0-1"]
+            .map(String::from)
+            .to_vec();
+        assert_total("pacman", pacman_compare, &pool);
     }
 
     #[test]
@@ -787,7 +1045,8 @@ mod tests {
                 ("1.0", "1.0.a", Less),
                 ("1.0.1", "1.0a", Greater),
                 ("1:1.0", "2.0", Greater),
-                ("1.0-1", "1.0", Equal),
+                // libalpm calls these equal; sorting puts the one without a pkgrel first.
+                ("1.0-1", "1.0", Greater),
                 ("1.0-1", "1.0-2", Less),
                 ("1..0", "1.0", Greater),
                 ("1.0.0", "1.0", Greater),
@@ -869,6 +1128,18 @@ mod tests {
             !Constraint::parse("=3.0.7-25")
                 .unwrap()
                 .matches(Manager::Rpm, "3.0.7-24")
+        );
+        // pacman, as libalpm: a pkgrel is compared only when both sides have one.
+        assert!(c.matches(Manager::Pacman, "3.0.7-24"));
+        assert!(
+            Constraint::parse("=3.0.7-24")
+                .unwrap()
+                .matches(Manager::Pacman, "3.0.7")
+        );
+        assert!(
+            !Constraint::parse(">3.0.7")
+                .unwrap()
+                .matches(Manager::Pacman, "3.0.7-24")
         );
         // dpkg is exact: 1.0 is not 1.0-1.
         assert!(!c.matches(Manager::Dpkg, "3.0.7-1"));

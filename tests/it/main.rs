@@ -9,6 +9,7 @@ mod address_kinds;
 mod catalog;
 mod crawl_switches;
 mod docs;
+mod fuzz_corpus;
 mod host_where;
 mod hostile_hosts;
 mod hostile_input;

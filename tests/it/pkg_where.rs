@@ -1,6 +1,8 @@
 //! `pkg-where` over a catalog of several hosts scanned from real dpkg databases.
 
 use crate::support::*;
+use opskit::model::Manager;
+use std::process::{Command, Output};
 
 fn fleet(env: &Env) {
     let a = DpkgDb::new(&[
@@ -566,4 +568,102 @@ fn changes_lists_installs_upgrades_downgrades_and_removals() {
     assert_status(&out, 2);
     assert_eq!(stdout(&out), "");
     assert!(stderr(&out).contains("yesterday"), "{}", stderr(&out));
+}
+
+/// `scan-hosts --local` as a host named `hostname` whose `pacman` reports package `zlib` at
+/// `version`. The host is lying, as a hostile host's own pacman may: a `pacman` on `PATH` that
+/// prints `pacman --query --info`'s form, and the database directory the scanner looks for,
+/// made on a tmpfs over `/var/lib` inside the scan's own mount namespace (the machine's stays
+/// untouched; dpkg reads an empty database from `DPKG_ADMINDIR`, rpm finds none).
+fn scan_pacman_as(env: &Env, bin: &std::path::Path, hostname: &str, version: &str) -> Output {
+    require_root();
+    require("unshare", "util-linux");
+    require("python3", "python3");
+    let answer = bin.join(format!("{hostname}.txt"));
+    std::fs::write(
+        &answer,
+        format!(
+            "Name            : zlib\nVersion         : {version}\nArchitecture    : x86_64\n\n"
+        ),
+    )
+    .unwrap();
+    let empty_dpkg = DpkgDb::new(&[]);
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--uts", "--mount", "--", "sh", "-c"])
+        .arg(
+            "mount -t tmpfs none /var/lib && mkdir -p /var/lib/pacman/local && exec python3 -c \
+             'import os,socket,sys; socket.sethostname(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])' \
+             \"$1\" \"$2\" --local",
+        )
+        .arg("sh")
+        .arg(hostname)
+        .arg(tool!("scan-hosts").path());
+    env.isolate(&mut cmd);
+    let path = std::env::var("PATH").unwrap_or_default();
+    cmd.env("DPKG_ADMINDIR", empty_dpkg.dir.path())
+        .env("PATH", format!("{}:{path}", bin.display()))
+        .env("FAKE_PACMAN_ANSWER", &answer);
+    cmd.output().unwrap()
+}
+
+/// pacman versions libalpm cannot order (it calls `1.0` equal to `1.0-1` and to `1.0-2`, and
+/// its separator rule makes cycles) once made `pkg-where --summary` panic with "comparison
+/// function does not correctly implement a total order" (exit 101). Each comes from a host's
+/// own pacman; the summary must list them all, in pacman's order.
+#[test]
+fn summary_orders_pacman_versions_libalpm_cannot_order() {
+    let env = Env::new();
+    let bin = tempfile::tempdir().unwrap();
+    let pacman = bin.path().join("pacman");
+    std::fs::write(&pacman, "#!/bin/sh\nexec cat \"$FAKE_PACMAN_ANSWER\"\n").unwrap();
+    std::fs::set_permissions(&pacman, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut versions = Vec::new();
+    for pkgver in ["1.0", "1+0", "1,0", "1_0", "1..0", "1.0.", "1.0a", "1.0.a"] {
+        versions.push(pkgver.to_string());
+        for pkgrel in ["1", "2", "10", ".a0", "~+.", "1_"] {
+            versions.push(format!("{pkgver}-{pkgrel}"));
+        }
+    }
+    for (i, version) in versions.iter().enumerate() {
+        let out = scan_pacman_as(&env, bin.path(), &format!("arch-{i}"), version);
+        assert_status(&out, 0);
+    }
+    // The rows come out of a hash map in a different order on every run, and a sort notices
+    // a broken order only on some: ask twenty times.
+    let mut first: Option<String> = None;
+    for _ in 0..20 {
+        let out = env.run(
+            tool!("pkg-where"),
+            &["--summary", "-f", "version,manager,hosts", "zlib"],
+        );
+        assert_status(&out, 0);
+        let text = stdout(&out);
+        assert_eq!(first.get_or_insert_with(|| text.clone()), &text);
+    }
+    let listed: Vec<String> = first
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (version, rest) = l.split_once('\t').unwrap();
+            assert_eq!(rest, "pacman\t1", "{l}");
+            version.to_string()
+        })
+        .collect();
+    let (mut sorted, mut want) = (listed.clone(), versions.clone());
+    sorted.sort();
+    want.sort();
+    assert_eq!(sorted, want, "every version, once");
+    for pair in listed.windows(2) {
+        let order = opskit::model::version::compare(Manager::Pacman, &pair[0], &pair[1]);
+        assert!(
+            order.then(pair[0].cmp(&pair[1])) == std::cmp::Ordering::Less,
+            "{pair:?} out of order in {listed:?}"
+        );
+    }
+    // The reported set, in pacman's order: no pkgrel first, then by pkgrel.
+    let at = |v: &str| listed.iter().position(|l| l == v).unwrap();
+    assert!(
+        at("1,0") < at("1.0-1") && at("1.0-1") < at("1+0-2"),
+        "{listed:?}"
+    );
 }

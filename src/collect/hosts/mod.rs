@@ -143,7 +143,7 @@ pub fn parse_mem_total(meminfo: &str) -> Option<u64> {
     meminfo.lines().find_map(|l| {
         let rest = l.strip_prefix("MemTotal:")?;
         let kib: u64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
-        Some(kib * 1024)
+        kib.checked_mul(1024)
     })
 }
 
@@ -213,5 +213,8 @@ mod tests {
         );
         assert!(cpuinfo_has_hypervisor_flag("flags : fpu hypervisor\n"));
         assert_eq!(parse_mem_total("garbage"), None);
+        // A host may claim any number; one past what bytes can count is unknown, not a panic
+        // (or, in a release build, a wrapped-around size).
+        assert_eq!(parse_mem_total("MemTotal: 18014398509481984 kB\n"), None);
     }
 }

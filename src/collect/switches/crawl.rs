@@ -194,7 +194,7 @@ fn q_entry(row: &Row) -> Option<(i64, Mac, i64)> {
 }
 
 /// A MAC from six index arcs (the FDB tables index by MAC).
-fn mac_from_arcs(arcs: &[u32]) -> Option<Mac> {
+pub fn mac_from_arcs(arcs: &[u32]) -> Option<Mac> {
     if arcs.len() != 6 || arcs.iter().any(|&a| a > 255) {
         return None;
     }
@@ -206,7 +206,7 @@ fn mac_from_arcs(arcs: &[u32]) -> Option<Mac> {
 }
 
 /// A MAC from a 6-byte octet string (ifPhysAddress, ARP entries, LLDP ids).
-fn mac_from_bytes(b: &[u8]) -> Option<Mac> {
+pub fn mac_from_bytes(b: &[u8]) -> Option<Mac> {
     <[u8; 6]>::try_from(b)
         .ok()
         .map(Mac)
@@ -214,7 +214,7 @@ fn mac_from_bytes(b: &[u8]) -> Option<Mac> {
 }
 
 /// Text that is printable, else the bytes in hex (agents put binary in "text" columns).
-fn printable(value: &Value) -> Option<String> {
+pub fn printable(value: &Value) -> Option<String> {
     let b = bytes(value)?;
     let trimmed = b.strip_suffix(&[0]).unwrap_or(b);
     match std::str::from_utf8(trimmed) {
@@ -523,7 +523,7 @@ fn read_lag(t: &mut Tables, snap: &mut DeviceSnapshot) {
 
 /// An LLDP chassis or port id as text: a MAC for the MAC subtypes, an address for the
 /// network-address subtype, else printable text or hex.
-fn lldp_id(subtype: Option<i64>, value: &Value, mac_subtype: i64) -> Option<String> {
+pub fn lldp_id(subtype: Option<i64>, value: &Value, mac_subtype: i64) -> Option<String> {
     let b = bytes(value)?;
     if subtype == Some(mac_subtype)
         && let Some(mac) = mac_from_bytes(b)
