@@ -9,8 +9,8 @@
 #
 # Each run starts from the committed corpus (fuzz/corpus/TARGET/, replayed by every cargo test)
 # and writes what it finds to a scratch corpus under the target dir, so the committed one stays
-# small. FUZZ_MERGE=1 merges the finds that reach new coverage into the committed corpus
-# (libFuzzer's -merge=1, which keeps only inputs that add coverage).
+# small. FUZZ_MERGE=1 adds to the committed corpus the finds that reach the most code it does not
+# reach yet, up to FUZZ_CORPUS_CAP inputs per target (default 45; fuzz/pick_corpus.py).
 #
 # cargo fuzz needs nightly-only compiler flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain
 # accept them. The targets reach only safe Rust (the C libraries, libssh2 and SQLite, are not
@@ -65,7 +65,12 @@ for t in "${targets[@]}"; do
   if ((status != 0)); then
     grep -m1 -A12 -E "panicked at|ERROR: libFuzzer" "$log" | sed 's/^/    /' || true
   elif [ "${FUZZ_MERGE:-0}" = 1 ]; then
-    "${fuzz[@]}" "$t" "fuzz/corpus/$t" "$scratch" -- -merge=1 >>"$log" 2>&1
+    # A merge into an empty directory only to have libFuzzer list each input's edges.
+    empty="$target_dir/merge-empty"
+    rm -rf "$empty" && mkdir -p "$empty"
+    "${fuzz[@]}" "$t" "$empty" "fuzz/corpus/$t" "$scratch" -- -merge=1 -use_counters=0 \
+      -merge_control_file="$target_dir/$t.merge" >>"$log" 2>&1
+    python3 fuzz/pick_corpus.py "$target_dir/$t.merge" "fuzz/corpus/$t" "${FUZZ_CORPUS_CAP:-45}"
   fi
 done
 
