@@ -6,6 +6,7 @@
 //! it sits just above the leaf modules (error, clock, config), so every layer can use it.
 
 pub mod address;
+pub mod audit;
 pub mod device;
 pub mod ec2;
 pub mod host;

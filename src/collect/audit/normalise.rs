@@ -1,0 +1,644 @@
+//! One event's records reduced to who did what, as whom, from where, with what result.
+//!
+//! The kind comes from the record types first (a USER_LOGIN is a login whatever else the
+//! event holds; a CONFIG_CHANGE is an audit change even though auditctl's SYSCALL rides along),
+//! then from the syscall's effect (execve, unlink, a bind below 1024…). Names come from the
+//! log's own enrichment, which is what the host called the user at the time, else from the
+//! host's passwd as scanned with the log.
+
+use std::collections::HashMap;
+
+use crate::model::audit::{Event, Kind, RAW_LIMIT, User, WHAT_LIMIT};
+
+use super::record::{Record, hex_decode};
+use super::syscalls::{self, Effect};
+
+/// The user and group names a host's passwd and group files give, for logs without
+/// enrichment.
+#[derive(Debug, Default, Clone)]
+pub struct Names {
+    users: HashMap<u32, String>,
+}
+
+impl Names {
+    /// Names from passwd-format text (`name:x:uid:…` per line); lines that do not parse are
+    /// skipped.
+    pub fn from_passwd(text: &str) -> Names {
+        let mut users = HashMap::new();
+        for line in text.lines() {
+            let mut parts = line.split(':');
+            let (Some(name), Some(_), Some(uid)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            if let Ok(uid) = uid.parse::<u32>() {
+                // The first entry wins, as getpwuid answers.
+                users.entry(uid).or_insert_with(|| name.to_string());
+            }
+        }
+        Names { users }
+    }
+
+    pub fn user(&self, uid: u32) -> Option<&str> {
+        self.users.get(&uid).map(String::as_str)
+    }
+}
+
+/// What the normaliser needs to know about an event beyond the event itself: the process, and
+/// for a PAM session or credential record the account it was for, so that a sudo command can
+/// be given the user it ran as (sudo logs the command first, then opens the target's
+/// session from the same process).
+#[derive(Debug)]
+pub struct Normalised {
+    pub event: Event,
+    pub pid: Option<u32>,
+    /// Set for USER_START, CRED_ACQ and CRED_REFR records: the session's account.
+    pub session_account: Option<User>,
+}
+
+/// Record type numbers for logs that write `UNKNOWN[1112]`-style types, and the names the
+/// normaliser looks for.
+fn type_name(rtype: &str) -> &str {
+    if let Some(num) = rtype
+        .strip_prefix("UNKNOWN[")
+        .and_then(|r| r.strip_suffix(']'))
+    {
+        return match num {
+            "1100" => "USER_AUTH",
+            "1112" => "USER_LOGIN",
+            "1113" => "USER_LOGOUT",
+            "1123" => "USER_CMD",
+            "1105" => "USER_START",
+            _ => rtype,
+        };
+    }
+    rtype
+}
+
+/// Normalises one event's records (all with the same stamp, in log order).
+pub fn normalise(records: &[Record<'_>], names: &Names) -> Normalised {
+    let first = &records[0];
+    let types: Vec<String> = records.iter().map(|r| r.rtype().to_string()).collect();
+    let has = |t: &str| types.iter().any(|x| type_name(x) == t);
+    let find = |t: &str| records.iter().find(|r| type_name(r.rtype()) == t);
+    let syscall = find("SYSCALL");
+    // The record that speaks for the event: the user-space message if there is one, else the
+    // syscall, else the first.
+    let user_msg = records
+        .iter()
+        .find(|r| is_user_message(type_name(r.rtype())));
+    let main = user_msg.or(syscall).unwrap_or(first);
+
+    let actor = user(main, "auid", "AUID", names);
+    let mut acting_as = match syscall {
+        Some(s) if user_msg.is_none() => user(s, "euid", "EUID", names),
+        _ => user(main, "uid", "UID", names),
+    };
+    let account = account(main, names);
+    let exe = main
+        .text("exe")
+        .or_else(|| syscall.and_then(|s| s.text("exe")));
+    let success = success(main).or_else(|| syscall.and_then(success));
+    let session = main.id("ses");
+    let terminal = main
+        .text("terminal")
+        .or_else(|| main.text("tty"))
+        .filter(|t| t != "(none)");
+    let addr = main.text("addr").or_else(|| {
+        main.text("hostname")
+            .filter(|h| h.parse::<std::net::IpAddr>().is_ok())
+    });
+    let key = records
+        .iter()
+        .find_map(|r| r.text("key"))
+        .filter(|k| k != "(null)");
+    let pid = main.id("pid");
+
+    let mut what = None;
+    let mut session_account = None;
+    let kind = if has("USER_LOGIN") {
+        what = account.as_ref().and_then(User::label);
+        if let Some(a) = &account {
+            acting_as = a.clone();
+        }
+        if success == Some(false) {
+            Kind::FailedLogin
+        } else {
+            Kind::Login
+        }
+    } else if has("USER_LOGOUT") {
+        if let Some(a) = &account {
+            acting_as = a.clone();
+        }
+        Kind::Logout
+    } else if has("USER_AUTH") || has("GRP_AUTH") {
+        if let Some(a) = &account {
+            acting_as = a.clone();
+        }
+        what = exe.clone();
+        if success == Some(false) {
+            Kind::AuthFailure
+        } else {
+            Kind::Auth
+        }
+    } else if has("USER_CMD") {
+        what = main.text("cmd");
+        // The target comes from the session sudo opens next (see `Normalised`).
+        acting_as = User::default();
+        Kind::Sudo
+    } else if has("USER_START") && exe.as_deref().is_some_and(is_su) {
+        if let Some(a) = &account {
+            acting_as = a.clone();
+            what = a.label();
+        }
+        Kind::Su
+    } else if [
+        "ADD_USER",
+        "DEL_USER",
+        "ADD_GROUP",
+        "DEL_GROUP",
+        "USER_CHAUTHTOK",
+    ]
+    .iter()
+    .chain(&[
+        "USER_MGMT",
+        "GRP_MGMT",
+        "ACCT_LOCK",
+        "ACCT_UNLOCK",
+        "GRP_CHAUTHTOK",
+    ])
+    .chain(&[
+        "ROLE_ASSIGN",
+        "ROLE_REMOVE",
+        "USER_ROLE_CHANGE",
+        "CHUSER_ID",
+        "CHGRP_ID",
+    ])
+    .any(|t| has(t))
+    {
+        let op = main.text("op");
+        let target = account.as_ref().and_then(User::label);
+        what = match (op, target) {
+            (Some(op), Some(t)) => Some(format!("{op} {t}")),
+            (op, t) => op.or(t),
+        };
+        if let Some(a) = &account {
+            acting_as = a.clone();
+        }
+        Kind::Account
+    } else if [
+        "CONFIG_CHANGE",
+        "DAEMON_CONFIG",
+        "USYS_CONFIG",
+        "FEATURE_CHANGE",
+    ]
+    .iter()
+    .any(|t| has(t))
+    {
+        let change = find("CONFIG_CHANGE")
+            .or(find("USYS_CONFIG"))
+            .unwrap_or(main);
+        what = describe_config_change(change);
+        Kind::AuditConfig
+    } else if has("KERN_MODULE") {
+        what = find("KERN_MODULE").and_then(|r| r.text("name"));
+        Kind::Module
+    } else if let Some(s) = syscall {
+        let kind = syscall_kind(s, records);
+        what = match kind {
+            Kind::Exec => command_line(records),
+            Kind::Bind => bound_address(records).map(|(a, _)| a),
+            Kind::Module => records.iter().find_map(|r| r.text("name")),
+            Kind::Time => None,
+            _ => file_path(records),
+        };
+        kind
+    } else {
+        Kind::Other
+    };
+
+    if matches!(
+        type_name(main.rtype()),
+        "USER_START" | "CRED_ACQ" | "CRED_REFR"
+    ) {
+        session_account = account.clone();
+    }
+
+    Normalised {
+        event: Event {
+            time_ms: first.time_ms,
+            serial: first.serial,
+            node: first.node.map(|n| String::from_utf8_lossy(n).into_owned()),
+            kind,
+            actor,
+            acting_as,
+            what: what.map(|w| bound(w, WHAT_LIMIT)),
+            exe,
+            addr,
+            terminal,
+            session,
+            success,
+            key,
+            record_types: types,
+            raw: raw_text(records),
+        },
+        pid,
+        session_account,
+    }
+}
+
+/// User-space messages (1100–1299 and 2100–2999) carry their own subject and result.
+fn is_user_message(t: &str) -> bool {
+    t.starts_with("USER_")
+        || t.starts_with("CRED_")
+        || t.starts_with("ANOM_LOGIN")
+        || matches!(
+            t,
+            "ADD_USER"
+                | "DEL_USER"
+                | "ADD_GROUP"
+                | "DEL_GROUP"
+                | "GRP_AUTH"
+                | "GRP_MGMT"
+                | "GRP_CHAUTHTOK"
+                | "ACCT_LOCK"
+                | "ACCT_UNLOCK"
+                | "CHUSER_ID"
+                | "CHGRP_ID"
+                | "USYS_CONFIG"
+                | "ROLE_ASSIGN"
+                | "ROLE_REMOVE"
+                | "SYSTEM_BOOT"
+                | "SYSTEM_SHUTDOWN"
+                | "SERVICE_START"
+                | "SERVICE_STOP"
+        )
+}
+
+fn is_su(exe: &str) -> bool {
+    exe.rsplit('/').next() == Some("su")
+}
+
+/// A user field with its name: the enriched value (`AUID="alice"`), else the host's passwd.
+fn user(r: &Record<'_>, field: &str, enriched: &str, names: &Names) -> User {
+    let uid = r.id(field);
+    let name = r
+        .enriched(enriched)
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .filter(|n| n != "unset" && !n.is_empty() && uid.is_some())
+        .or_else(|| uid.and_then(|u| names.user(u)).map(str::to_string));
+    User { uid, name }
+}
+
+/// The account a user-space message is about: `acct="alice"` or `id=1000`.
+fn account(r: &Record<'_>, names: &Names) -> Option<User> {
+    if let Some(name) = r.text("acct") {
+        let uid = r.id("id");
+        return Some(User {
+            uid,
+            name: Some(name),
+        });
+    }
+    let uid = r.id("id")?;
+    let name = r
+        .enriched("ID")
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .filter(|n| n != "unknown" && !n.is_empty())
+        .or_else(|| names.user(uid).map(str::to_string));
+    Some(User {
+        uid: Some(uid),
+        name,
+    })
+}
+
+/// `success=yes|no` (syscalls) or `res=success|failed|1|0` (user messages and config changes).
+fn success(r: &Record<'_>) -> Option<bool> {
+    let v = r.text("success").or_else(|| r.text("res"))?;
+    match v.as_str() {
+        "yes" | "success" | "1" => Some(true),
+        "no" | "failed" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// The syscall's name: the enrichment's, else the table's.
+fn syscall_name(s: &Record<'_>) -> Option<String> {
+    if let Some(n) = s.enriched("SYSCALL") {
+        return Some(String::from_utf8_lossy(n).into_owned());
+    }
+    let arch = s.hex_number("arch")?;
+    let number = u64::try_from(s.number("syscall")?).ok()?;
+    syscalls::name(arch, number).map(str::to_string)
+}
+
+fn syscall_kind(s: &Record<'_>, records: &[Record<'_>]) -> Kind {
+    let Some(name) = syscall_name(s) else {
+        return Kind::Other;
+    };
+    match syscalls::effect(&name) {
+        Some(Effect::Exec) => Kind::Exec,
+        Some(Effect::Write) => Kind::Write,
+        Some(Effect::Attr) => Kind::Attr,
+        Some(Effect::Delete) => Kind::Delete,
+        Some(Effect::Rename) => Kind::Write,
+        Some(Effect::Module) => Kind::Module,
+        Some(Effect::Time) => Kind::Time,
+        Some(Effect::Open) => {
+            let writes = syscalls::open_flags_argument(&name)
+                .and_then(|a| s.hex_number(a))
+                .is_some_and(syscalls::open_flags_write);
+            // openat2 passes its flags in a struct the log does not show: a created file
+            // says it wrote.
+            let created = paths(records).any(|(_, t)| t.as_deref() == Some("CREATE"));
+            if writes || created {
+                Kind::Write
+            } else {
+                Kind::Other
+            }
+        }
+        Some(Effect::Bind) => match bound_address(records) {
+            Some((_, port)) if port < 1024 => Kind::Bind,
+            _ => Kind::Other,
+        },
+        None => Kind::Other,
+    }
+}
+
+/// The PATH records' names and name types, with relative names made absolute from CWD.
+fn paths<'r>(records: &'r [Record<'r>]) -> impl Iterator<Item = (String, Option<String>)> + 'r {
+    let cwd = records
+        .iter()
+        .find(|r| r.rtype == b"CWD")
+        .and_then(|r| r.text("cwd"));
+    records
+        .iter()
+        .filter(|r| r.rtype == b"PATH")
+        .filter_map(move |r| {
+            let name = r.text("name")?;
+            let name = match (&cwd, name.starts_with('/')) {
+                (Some(c), false) => format!("{}/{}", c.trim_end_matches('/'), name),
+                _ => name,
+            };
+            Some((name, r.text("nametype")))
+        })
+}
+
+/// The file an event acted on: a deleted or created name first, then any that is not a parent
+/// directory, then any.
+fn file_path(records: &[Record<'_>]) -> Option<String> {
+    let all: Vec<(String, Option<String>)> = paths(records).collect();
+    let with = |t: &str| {
+        all.iter()
+            .find(|(_, nt)| nt.as_deref() == Some(t))
+            .map(|(n, _)| n.clone())
+    };
+    with("CREATE")
+        .or_else(|| with("DELETE"))
+        .or_else(|| {
+            all.iter()
+                .find(|(_, nt)| nt.as_deref() != Some("PARENT"))
+                .map(|(n, _)| n.clone())
+        })
+        .or_else(|| all.first().map(|(n, _)| n.clone()))
+}
+
+/// The command line from EXECVE (`a0`, `a1`…, long ones split as `a1[0]`, `a1[1]`…), else
+/// PROCTITLE. Arguments holding spaces or quotes are shell-quoted so the line reads back.
+fn command_line(records: &[Record<'_>]) -> Option<String> {
+    if let Some(e) = records.iter().find(|r| r.rtype == b"EXECVE") {
+        let argc = e.number("argc").unwrap_or(0).clamp(0, 100_000);
+        let mut line = String::new();
+        for i in 0..argc {
+            let arg = match e.text(&format!("a{i}")) {
+                Some(a) => a,
+                None => {
+                    // Split argument: a{i}[0], a{i}[1]… each hex or quoted.
+                    let mut joined = String::new();
+                    let mut j = 0;
+                    while let Some(part) = e.raw(&format!("a{i}[{j}]")) {
+                        match hex_decode(part) {
+                            Some(b) => joined.push_str(&String::from_utf8_lossy(&b)),
+                            None => {
+                                joined.push_str(String::from_utf8_lossy(part).trim_matches('"'))
+                            }
+                        }
+                        j += 1;
+                    }
+                    if j == 0 {
+                        // The kernel cut the record short: what it logged is all there is.
+                        break;
+                    }
+                    joined
+                }
+            };
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&quote_argument(&arg));
+            if line.len() > WHAT_LIMIT {
+                break;
+            }
+        }
+        if !line.is_empty() {
+            return Some(line);
+        }
+    }
+    records
+        .iter()
+        .find(|r| r.rtype == b"PROCTITLE")
+        .and_then(|r| r.text("proctitle"))
+}
+
+fn quote_argument(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"'\"\\$`;&|<>(){}*?[]#~!".contains(&b))
+    {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// The address a SOCKADDR record holds, as `addr:port`, and the port: IPv4 (family 2) and
+/// IPv6 (family 10) only.
+fn bound_address(records: &[Record<'_>]) -> Option<(String, u16)> {
+    let raw = records
+        .iter()
+        .find(|r| r.rtype == b"SOCKADDR")?
+        .raw("saddr")?;
+    let bytes = hex_decode(raw)?;
+    let family = u16::from_le_bytes([*bytes.first()?, *bytes.get(1)?]);
+    let port = u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]);
+    match family {
+        2 => {
+            let a: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
+            Some((format!("{}:{port}", std::net::Ipv4Addr::from(a)), port))
+        }
+        10 => {
+            let a: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
+            Some((format!("[{}]:{port}", std::net::Ipv6Addr::from(a)), port))
+        }
+        _ => None,
+    }
+}
+
+/// What a CONFIG_CHANGE or USYS_CONFIG record says changed: `add_rule key=…`,
+/// `set audit_enabled=0 (was 1)`.
+fn describe_config_change(r: &Record<'_>) -> Option<String> {
+    let op = r.text("op");
+    let key = r.text("key").filter(|k| k != "(null)");
+    if let Some(v) = r.text("audit_enabled") {
+        let old = r
+            .text("old")
+            .map(|o| format!(" (was {o})"))
+            .unwrap_or_default();
+        return Some(format!("audit_enabled={v}{old}"));
+    }
+    match (op, key) {
+        (Some(op), Some(k)) => Some(format!("{op} key={k}")),
+        (op, k) => op.or(k.map(|k| format!("key={k}"))),
+    }
+}
+
+/// The raw records, joined and bounded.
+fn raw_text(records: &[Record<'_>]) -> String {
+    let mut out = String::new();
+    for r in records {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&r.line_text());
+        if out.len() > RAW_LIMIT {
+            break;
+        }
+    }
+    bound(out, RAW_LIMIT)
+}
+
+/// Cuts text to at most `limit` bytes on a character boundary, marking the cut.
+fn bound(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(text: &str) -> Vec<Normalised> {
+        let names = Names::from_passwd("root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n");
+        let records: Vec<Record<'_>> = text
+            .lines()
+            .map(|l| Record::parse(l.as_bytes()).unwrap())
+            .collect();
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 1..=records.len() {
+            if i == records.len() || records[i].serial != records[start].serial {
+                out.push(normalise(&records[start..i], &names));
+                start = i;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn an_exec_with_split_and_hex_arguments() {
+        let e = &events(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=1000 uid=0 euid=0 ses=2 tty=pts0 exe=\"/usr/bin/rm\" key=\"exec\"\n\
+             type=EXECVE msg=audit(10.000:1): argc=3 a0=\"rm\" a1=\"-rf\" a2_len=6 a2[0]=2F6574 a2[1]=\"c/x y\"\n\
+             type=CWD msg=audit(10.000:1): cwd=\"/root\"",
+        )[0]
+        .event;
+        assert_eq!(e.kind, Kind::Exec);
+        assert_eq!(e.what.as_deref(), Some("rm -rf '/etc/x y'"));
+        assert_eq!(e.actor.label().as_deref(), Some("alice"));
+        assert_eq!(e.acting_as.label().as_deref(), Some("root"));
+        assert_eq!(e.success, Some(true));
+        assert_eq!(e.terminal.as_deref(), Some("pts0"));
+        assert_eq!(e.key.as_deref(), Some("exec"));
+    }
+
+    #[test]
+    fn a_delete_names_the_deleted_path_from_cwd() {
+        let e = &events(
+            "type=SYSCALL msg=audit(10.000:2): arch=c000003e syscall=263 success=yes exit=0 auid=1000 uid=1000 euid=1000 exe=\"/usr/bin/rm\"\n\
+             type=CWD msg=audit(10.000:2): cwd=\"/srv/data\"\n\
+             type=PATH msg=audit(10.000:2): item=0 name=\"/srv/data\" nametype=PARENT\n\
+             type=PATH msg=audit(10.000:2): item=1 name=\"precious\" nametype=DELETE",
+        )[0]
+        .event;
+        assert_eq!(e.kind, Kind::Delete);
+        assert_eq!(e.what.as_deref(), Some("/srv/data/precious"));
+    }
+
+    #[test]
+    fn a_privileged_bind_and_an_unprivileged_one() {
+        // 127.0.0.1:7 and 0.0.0.0:8080.
+        let low = &events(
+            "type=SYSCALL msg=audit(10.000:3): arch=c000003e syscall=49 success=yes exit=0 auid=1000 uid=0 euid=0\n\
+             type=SOCKADDR msg=audit(10.000:3): saddr=020000077F0000010000000000000000",
+        )[0]
+        .event;
+        assert_eq!(low.kind, Kind::Bind);
+        assert_eq!(low.what.as_deref(), Some("127.0.0.1:7"));
+        let high = &events(
+            "type=SYSCALL msg=audit(10.000:4): arch=c000003e syscall=49 success=yes exit=0 auid=1000 uid=0 euid=0\n\
+             type=SOCKADDR msg=audit(10.000:4): saddr=02001F90000000000000000000000000",
+        )[0]
+        .event;
+        assert_eq!(high.kind, Kind::Other);
+    }
+
+    #[test]
+    fn logins_and_failures_name_the_account() {
+        let ev = events(
+            "type=USER_LOGIN msg=audit(10.000:5): pid=9 uid=0 auid=1000 ses=3 msg='op=login id=1000 exe=\"/usr/sbin/sshd\" hostname=192.0.2.7 addr=192.0.2.7 terminal=ssh res=success'\n\
+             type=USER_LOGIN msg=audit(11.000:6): pid=9 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"mallory\" exe=\"/usr/sbin/sshd\" hostname=? addr=198.51.100.9 terminal=ssh res=failed'",
+        );
+        let ok = &ev[0].event;
+        assert_eq!(ok.kind, Kind::Login);
+        assert_eq!(ok.actor.label().as_deref(), Some("alice"));
+        assert_eq!(ok.acting_as.label().as_deref(), Some("alice"));
+        assert_eq!(ok.addr.as_deref(), Some("192.0.2.7"));
+        let bad = &ev[1].event;
+        assert_eq!(bad.kind, Kind::FailedLogin);
+        assert_eq!(bad.actor, User::default());
+        assert_eq!(bad.acting_as.label().as_deref(), Some("mallory"));
+        assert_eq!(bad.success, Some(false));
+    }
+
+    #[test]
+    fn a_config_change_beats_its_syscall() {
+        let e = &events(
+            "type=CONFIG_CHANGE msg=audit(10.000:7): auid=1000 ses=2 op=remove_rule key=\"watch\" list=4 res=1\n\
+             type=SYSCALL msg=audit(10.000:7): arch=c000003e syscall=44 success=yes exit=0 auid=1000 uid=0 euid=0 exe=\"/usr/sbin/auditctl\"",
+        )[0]
+        .event;
+        assert_eq!(e.kind, Kind::AuditConfig);
+        assert_eq!(e.what.as_deref(), Some("remove_rule key=watch"));
+        assert_eq!(e.actor.label().as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn sizes_are_bounded() {
+        let long = "a".repeat(3 * RAW_LIMIT);
+        let e = &events(&format!(
+            "type=SYSCALL msg=audit(10.000:8): arch=c000003e syscall=59 success=yes auid=0 uid=0 euid=0\n\
+             type=EXECVE msg=audit(10.000:8): argc=2 a0=\"x\" a1=\"{long}\""
+        ))[0]
+        .event;
+        assert!(e.raw.len() <= RAW_LIMIT + 3, "{}", e.raw.len());
+        assert!(e.what.as_ref().unwrap().len() <= WHAT_LIMIT + 3);
+    }
+}

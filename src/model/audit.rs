@@ -1,0 +1,318 @@
+//! The audit trail's vocabulary: one normalised event (who did what, as whom, on which host,
+//! when, from where, with what result), and the kinds of event `who-did` reports.
+//!
+//! An event is what auditd logs as one `msg=audit(TIME:SERIAL)` group of records (or one line of
+//! an auth log), reduced to the questions an administrator asks. The raw records are kept
+//! beside it, bounded, so that nothing the normaliser did not understand is lost.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What kind of thing an event records. The names are the `--kind` values and the JSON values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A successful login (USER_LOGIN, sshd's "Accepted …").
+    Login,
+    /// A failed login.
+    FailedLogin,
+    Logout,
+    /// A command run through sudo.
+    Sudo,
+    /// A session opened with su.
+    Su,
+    /// A successful authentication that is not itself a login (PAM's USER_AUTH).
+    Auth,
+    /// A failed authentication (a wrong password to sudo, su or sshd's PAM stack).
+    AuthFailure,
+    /// A program executed (execve).
+    Exec,
+    /// A file written, created, truncated or renamed into place.
+    Write,
+    /// A file's mode, owner or extended attributes changed.
+    Attr,
+    /// A file or directory deleted.
+    Delete,
+    /// A socket bound to a port below 1024.
+    Bind,
+    /// An account or group added, deleted or changed, or a password changed.
+    Account,
+    /// The audit configuration changed (rules added or removed, auditing turned off).
+    AuditConfig,
+    /// A kernel module loaded or removed.
+    Module,
+    /// The system clock changed.
+    Time,
+    /// Anything else.
+    Other,
+}
+
+impl Kind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Kind; 17] = [
+        Kind::Login,
+        Kind::FailedLogin,
+        Kind::Logout,
+        Kind::Sudo,
+        Kind::Su,
+        Kind::Auth,
+        Kind::AuthFailure,
+        Kind::Exec,
+        Kind::Write,
+        Kind::Attr,
+        Kind::Delete,
+        Kind::Bind,
+        Kind::Account,
+        Kind::AuditConfig,
+        Kind::Module,
+        Kind::Time,
+        Kind::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Login => "login",
+            Kind::FailedLogin => "failed-login",
+            Kind::Logout => "logout",
+            Kind::Sudo => "sudo",
+            Kind::Su => "su",
+            Kind::Auth => "auth",
+            Kind::AuthFailure => "auth-failure",
+            Kind::Exec => "exec",
+            Kind::Write => "write",
+            Kind::Attr => "attr",
+            Kind::Delete => "delete",
+            Kind::Bind => "bind",
+            Kind::Account => "account",
+            Kind::AuditConfig => "audit-config",
+            Kind::Module => "module",
+            Kind::Time => "time",
+            Kind::Other => "other",
+        }
+    }
+
+    /// What the kind means, for the manual.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Login => "a successful login",
+            Kind::FailedLogin => "a failed login",
+            Kind::Logout => "a logout",
+            Kind::Sudo => "a command run with sudo",
+            Kind::Su => "a session opened with su",
+            Kind::Auth => "a successful authentication that is not a login",
+            Kind::AuthFailure => "a failed authentication (wrong password to sudo, su, sshd)",
+            Kind::Exec => "a program executed",
+            Kind::Write => "a file written, created, truncated or renamed into place",
+            Kind::Attr => "a file's mode, owner or extended attributes changed",
+            Kind::Delete => "a file or directory deleted",
+            Kind::Bind => "a socket bound to a port below 1024",
+            Kind::Account => "an account or group added, deleted or changed, or a password changed",
+            Kind::AuditConfig => "the audit configuration changed",
+            Kind::Module => "a kernel module loaded or removed",
+            Kind::Time => "the system clock set",
+            Kind::Other => "anything else auditd logged",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Kind, String> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown kind {s:?} (one of {})", names.join(", "))
+            })
+    }
+}
+
+/// A user as an event names it: the number the kernel logged and the name the host gave it at
+/// the time (from the log's own enrichment, else the host's passwd as scanned with it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct User {
+    pub uid: Option<u32>,
+    pub name: Option<String>,
+}
+
+impl User {
+    /// The name when known, else the number as `#1000`, else nothing.
+    pub fn label(&self) -> Option<String> {
+        match (&self.name, self.uid) {
+            (Some(n), _) => Some(n.clone()),
+            (None, Some(u)) => Some(format!("#{u}")),
+            (None, None) => None,
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        self.uid.is_some() || self.name.is_some()
+    }
+}
+
+/// One normalised event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Milliseconds since the Unix epoch, as the host's clock said.
+    pub time_ms: i64,
+    /// The event's serial number on its host (restarts at boot): with the time, its identity.
+    pub serial: u64,
+    /// The `node=` name the host wrote, when its auditd names nodes.
+    pub node: Option<String>,
+    pub kind: Kind,
+    /// The person: the login user (auid), which su and sudo do not change.
+    pub actor: User,
+    /// Whom the action ran as: the effective user of a syscall, the target of sudo or su, the
+    /// account a login or authentication was for.
+    pub acting_as: User,
+    /// The command line, the file path, the target account or the port.
+    pub what: Option<String>,
+    /// The program that did it.
+    pub exe: Option<String>,
+    /// Where from: the remote address.
+    pub addr: Option<String>,
+    pub terminal: Option<String>,
+    /// The audit session id.
+    pub session: Option<u32>,
+    /// Whether it succeeded, when the records say.
+    pub success: Option<bool>,
+    /// The audit rule key(s), comma-separated.
+    pub key: Option<String>,
+    /// The record types, in the order they came (SYSCALL, EXECVE, PATH…).
+    pub record_types: Vec<String>,
+    /// The raw records, bounded by [`RAW_LIMIT`].
+    pub raw: String,
+}
+
+/// How much of an event's raw records is kept: a hostile or merely huge event (a 2 MB EXECVE)
+/// must not bloat the catalog. The cut is marked.
+pub const RAW_LIMIT: usize = 16 * 1024;
+
+/// How much of the `what` of an event is kept (a command line can be 128 KiB).
+pub const WHAT_LIMIT: usize = 4096;
+
+impl Event {
+    /// Seconds since the epoch.
+    pub fn time(&self) -> i64 {
+        self.time_ms.div_euclid(1000)
+    }
+}
+
+/// Where a read of a host's audit log stopped: the file (its device and inode, which survive
+/// a rename when auditd rotates) and the offset after the last line read, with the last
+/// event's stamp.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checkpoint {
+    pub device: u64,
+    pub inode: u64,
+    pub offset: u64,
+    pub last_time_ms: Option<i64>,
+    pub last_serial: Option<u64>,
+}
+
+/// What one scan read from a host's audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditRead {
+    /// The log read (`/var/log/audit/audit.log`).
+    pub log: String,
+    /// The checkpoint the read started from (to check, when storing, that it was this host's).
+    pub started_from: Option<Checkpoint>,
+    /// Where the next read starts; `None` when nothing could be read.
+    pub checkpoint: Option<Checkpoint>,
+    pub events: Vec<Event>,
+    /// Bytes left for the next read by the per-scan cap.
+    pub unread_bytes: u64,
+    /// Why nothing (or not everything) could be read: one line.
+    pub problem: Option<String>,
+    /// Lines that were not audit records.
+    pub bad_lines: u64,
+    /// The host has no audit log: a state, not a failure.
+    pub absent: bool,
+}
+
+/// Which events a question asks for; every set condition must hold. Users match by name or
+/// number (`alice`, `1000`, `#1000`); text matches the command or path anywhere, ignoring case.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub users: Vec<String>,
+    pub acting_as: Vec<String>,
+    pub kinds: Vec<Kind>,
+    pub keys: Vec<String>,
+    /// Milliseconds since the epoch, inclusive.
+    pub since_ms: Option<i64>,
+    /// Milliseconds since the epoch, exclusive.
+    pub until_ms: Option<i64>,
+    /// Lower-case text to find in `what`.
+    pub text: Option<String>,
+    /// Only failed events (`Some(false)`) or successful ones.
+    pub success: Option<bool>,
+}
+
+impl Filter {
+    /// Whether `event` passes every condition but the host's.
+    pub fn matches(&self, event: &Event) -> bool {
+        let user_is = |u: &User, wanted: &[String]| {
+            wanted.is_empty() || wanted.iter().any(|w| user_matches(u, w))
+        };
+        user_is(&event.actor, &self.users)
+            && user_is(&event.acting_as, &self.acting_as)
+            && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
+            && (self.keys.is_empty()
+                || event
+                    .key
+                    .as_deref()
+                    .is_some_and(|k| k.split(',').any(|k| self.keys.iter().any(|w| w == k))))
+            && self.since_ms.is_none_or(|s| event.time_ms >= s)
+            && self.until_ms.is_none_or(|u| event.time_ms < u)
+            && self.text.as_deref().is_none_or(|t| {
+                event
+                    .what
+                    .as_deref()
+                    .is_some_and(|w| w.to_lowercase().contains(t))
+            })
+            && self.success.is_none_or(|s| event.success == Some(s))
+    }
+}
+
+/// Whether a user is the one `wanted` names: its name, its number, or `#number`.
+pub fn user_matches(user: &User, wanted: &str) -> bool {
+    let number = wanted.strip_prefix('#').unwrap_or(wanted);
+    user.name.as_deref() == Some(wanted)
+        || (number.parse::<u32>().ok().is_some() && user.uid == number.parse::<u32>().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_by_name() {
+        for k in Kind::ALL {
+            assert_eq!(k.name().parse::<Kind>().unwrap(), k);
+        }
+        let err = "root".parse::<Kind>().unwrap_err();
+        assert!(err.contains("failed-login"), "{err}");
+    }
+
+    #[test]
+    fn users_label_by_name_then_number() {
+        let named = User {
+            uid: Some(1000),
+            name: Some("alice".into()),
+        };
+        assert_eq!(named.label().as_deref(), Some("alice"));
+        let numbered = User {
+            uid: Some(1000),
+            name: None,
+        };
+        assert_eq!(numbered.label().as_deref(), Some("#1000"));
+        assert_eq!(User::default().label(), None);
+    }
+}
