@@ -54,6 +54,9 @@ pub struct Config {
     /// `[whatis]`: what whatis-ip reads besides the catalog.
     #[serde(default)]
     pub whatis: WhatisConfig,
+    /// `[audit]`: how scan-hosts reads each host's audit log.
+    #[serde(default)]
+    pub audit: AuditConfig,
     /// Where the configuration was read from, if a file was read.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -65,6 +68,23 @@ pub struct Config {
 pub struct CatalogConfig {
     /// Path of the SQLite catalog, used when neither `--catalog` nor `$OPSKIT_CATALOG` is set.
     pub path: Option<PathBuf>,
+}
+
+/// `[audit]` section.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Whether scan-hosts reads audit logs (default true; `scan-hosts --no-audit` skips them).
+    pub enabled: Option<bool>,
+    /// The audit log (default /var/log/audit/audit.log); auditd's rotated files are LOG.1,
+    /// LOG.2, … (LOG.1 the newest of them).
+    pub log: Option<String>,
+    /// Read the log through `sudo -n` (no password prompt) when it is not readable as the SSH
+    /// user: the log is root's, and logging in as root is what the audit trail is for.
+    pub sudo: Option<bool>,
+    /// The most MiB read from one host's audit log per scan (default 32): a first scan of a
+    /// big log is bounded, and the rest is read by the next scans.
+    pub max_read_mib: Option<usize>,
 }
 
 /// `[packages]` section.
@@ -492,9 +512,29 @@ impl Config {
                     .map_err(|why| Error::new(ErrorKind::Config, format!("{key}: {why}")))?;
             }
         }
+        if let Some(m) = self.audit.max_read_mib
+            && !(1..=MAX_AUDIT_READ_MIB).contains(&m)
+        {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("[audit] max_read_mib: {m} is not 1 to {MAX_AUDIT_READ_MIB}"),
+            ));
+        }
+        if let Some(log) = &self.audit.log
+            && (!log.starts_with('/')
+                || log.contains(|c: char| c.is_whitespace() || c.is_control()))
+        {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("[audit] log: {log:?} is not an absolute path without spaces"),
+            ));
+        }
         Ok(())
     }
 }
+
+/// The most MiB `[audit] max_read_mib` may ask of one host per scan.
+pub const MAX_AUDIT_READ_MIB: usize = 1024;
 
 /// The most seconds any timeout may be: a day.
 pub const MAX_SECONDS: f64 = 86_400.0;

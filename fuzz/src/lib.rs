@@ -72,6 +72,7 @@ pub fn scan_output(data: &[u8]) {
             let options = ScriptOptions {
                 packages: true,
                 facts,
+                audit: None,
             };
             if let Ok(mut snapshot) = remote::parse(MARKER, &text, &options) {
                 // The same output read again as the old-dpkg times, so both halves see it.

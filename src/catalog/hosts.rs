@@ -46,6 +46,8 @@ pub struct HostWrite {
     pub interfaces: SyncCounts,
     pub addresses: SyncCounts,
     pub packages: SyncCounts,
+    /// What the audit log read added, when the scan read one.
+    pub audit: Option<super::audit::AuditWrite>,
 }
 
 /// A host row.
@@ -294,6 +296,11 @@ impl Catalog {
             |key| matches!(key.first(), Some(Cell::Text(m)) if failed.contains(&m.as_str())),
             stamp,
         )?;
+        let audit = snap
+            .audit
+            .as_ref()
+            .map(|read| super::audit::store(&tx, host_id, scan_id, now, read))
+            .transpose()?;
         tx.commit().map_err(sql_error)?;
         Ok(HostWrite {
             host_id,
@@ -301,6 +308,7 @@ impl Catalog {
             interfaces,
             addresses,
             packages,
+            audit,
         })
     }
 

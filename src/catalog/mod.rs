@@ -7,6 +7,7 @@
 //! previous data intact.
 
 mod addresses;
+mod audit;
 mod devices;
 mod ec2;
 mod facts;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::error::{Error, ErrorKind, Result};
 
 pub use addresses::{AddressHolder, ArpObservation};
+pub use audit::{AuditLogStatus, AuditWrite};
 pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting};
 pub use ec2::{Ec2InstanceRow, Ec2Write};
 pub use facts::{FactHistoryRow, FactHost, FactSource, StoredFact};
@@ -49,6 +51,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "host identity",
         include_str!("migrations/0004_host_identity.sql"),
     ),
+    ("audit trail", include_str!("migrations/0005_audit.sql")),
 ];
 
 /// How long a writer waits for another writer before giving up.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::catalog::Catalog;
 use crate::collect;
+use crate::collect::audit::logread::AuditOptions;
 use crate::collect::hosts::collector::{self, NAME};
 use crate::collect::hosts::remote::ScriptOptions;
 use crate::collect::hosts::targets;
@@ -96,6 +97,10 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS", value_parser = crate::cli::settings::parse_seconds)]
     pub command_timeout: Option<f64>,
 
+    /// Do not read the hosts' audit logs this time ([audit] enabled = false: never)
+    #[arg(long)]
+    pub no_audit: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -149,7 +154,8 @@ impl Tool for Args {
         }
         let mut catalog = self.common.open_catalog(&config)?;
         if self.local {
-            return scan_local(&mut catalog, &config, &self.new_identity);
+            let audit = super::settings::audit(&config, self.no_audit, &catalog)?;
+            return scan_local(&mut catalog, &config, &self.new_identity, audit);
         }
         self.scan_over_ssh(&mut catalog, &config)
     }
@@ -187,6 +193,7 @@ impl Args {
             options: ScriptOptions {
                 packages: true,
                 facts: config.facts.clone(),
+                audit: super::settings::audit(config, self.no_audit, catalog)?,
             },
         });
         let total = endpoints.len();
@@ -226,10 +233,16 @@ impl Args {
 }
 
 /// Scans this machine.
-fn scan_local(catalog: &mut Catalog, config: &Config, new_identity: &[String]) -> Result<Outcome> {
+fn scan_local(
+    catalog: &mut Catalog,
+    config: &Config,
+    new_identity: &[String],
+    audit: Option<AuditOptions>,
+) -> Result<Outcome> {
     let collector = Arc::new(collector::Local {
         facts: config.facts.clone(),
         new_identity: new_identity.to_vec(),
+        audit,
         scanned: Mutex::new(None),
     });
     let runtime = super::settings::runtime()?;

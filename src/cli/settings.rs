@@ -11,6 +11,7 @@ use futures_util::FutureExt;
 use std::time::Duration;
 
 use crate::aws;
+use crate::collect::audit::logread::{self, AuditOptions};
 use crate::config::{Config, SnmpConfig};
 use crate::dns::{self, DnsOptions};
 use crate::error::{Error, ErrorKind, Result};
@@ -144,6 +145,33 @@ pub fn ssh(config: &Config, flags: SshFlags<'_>) -> Result<Ssh> {
 /// SNMP settings that apply to every device of a run: the command line's, which win over each
 /// `[[switch]]`'s and the `[snmp]` defaults (merged per device by the crawl), and how many
 /// devices are crawled at once (flag, then `[snmp] concurrency`, then 32).
+/// How scan-hosts reads audit logs: `--no-audit`, then `[audit]`, then the defaults (read
+/// /var/log/audit/audit.log, 32 MiB per host and scan, no sudo), with each host's checkpoint
+/// from the catalog.
+pub fn audit(
+    config: &Config,
+    no_audit: bool,
+    catalog: &crate::catalog::Catalog,
+) -> Result<Option<AuditOptions>> {
+    if no_audit || config.audit.enabled == Some(false) {
+        return Ok(None);
+    }
+    let mib = config
+        .audit
+        .max_read_mib
+        .unwrap_or(logread::DEFAULT_MAX_MIB) as u64;
+    Ok(Some(AuditOptions {
+        log: config
+            .audit
+            .log
+            .clone()
+            .unwrap_or_else(|| logread::DEFAULT_LOG.to_string()),
+        sudo: config.audit.sudo.unwrap_or(false),
+        max_bytes: mib << 20,
+        checkpoints: std::sync::Arc::new(catalog.audit_checkpoints()?),
+    }))
+}
+
 pub fn snmp(
     config: &Config,
     timeout: Option<f64>,

@@ -71,6 +71,7 @@ impl Collector for Ec2 {
         Ok(Stored {
             who: source.label.clone(),
             problems: Vec::new(),
+            notes: Vec::new(),
         })
     }
 

@@ -8,6 +8,7 @@
 //! what happened for the exit status. A source that failed stores nothing, so nothing it did
 //! not report is retired: its previous data stays current.
 
+pub mod audit;
 pub mod ec2;
 pub mod hosts;
 pub mod packages;
@@ -70,6 +71,9 @@ pub struct Stored {
     pub who: String,
     /// What failed within the source while the rest was stored, one phrase each.
     pub problems: Vec<String>,
+    /// What is worth a line on stderr but is not a failure (an audit log read in part, the
+    /// rest left for the next scan by the byte cap).
+    pub notes: Vec<String>,
 }
 
 /// What a run did, for the exit status and the summary line.
@@ -142,7 +146,7 @@ pub async fn run<C: Collector>(
             Ok(stored) => {
                 let problem = (!stored.problems.is_empty()).then(|| stored.problems.join("; "));
                 catalog.finish_scan(scan_id, clock::now(), problem.as_deref())?;
-                for p in &stored.problems {
+                for p in stored.problems.iter().chain(&stored.notes) {
                     progress.println(warning(name, format!("{}: {p}", stored.who)));
                 }
                 report.stored += 1;

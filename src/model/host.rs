@@ -30,6 +30,8 @@ pub struct HostSnapshot {
     /// The SSH host key the host showed (`SHA256:…`), when it was scanned over SSH: with its
     /// machine id, what tells this machine from another that reports the same hostname.
     pub host_key: Option<String>,
+    /// What was read from the host's audit log, when the scan reads it.
+    pub audit: Option<super::audit::AuditRead>,
 }
 
 /// What a host's files say about its system (/etc/os-release, uname, /proc, DMI); each fact

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::catalog::Catalog;
 use crate::clock;
+use crate::collect::audit::logread::AuditOptions;
 use crate::config::FactConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::host::HostSnapshot;
@@ -74,6 +75,8 @@ pub struct Local {
     pub facts: Vec<FactConfig>,
     /// As [`Ssh::new_identity`].
     pub new_identity: Vec<String>,
+    /// How to read this machine's audit log, if at all.
+    pub audit: Option<AuditOptions>,
     /// The hostname, interfaces and packages of the last scan, for the summary line.
     pub scanned: Mutex<Option<(String, usize, usize)>>,
 }
@@ -103,7 +106,12 @@ impl Collector for Local {
     ) -> impl Future<Output = Result<HostSnapshot>> + Send + 'static {
         // The one source of its run: reading /proc and the package database in place blocks
         // nothing else, and a blocking-pool thread would cost more than the wait it hides.
-        std::future::ready(super::local::scan(&self.facts))
+        std::future::ready(super::local::scan(&self.facts).map(|mut snapshot| {
+            if let Some(audit) = &self.audit {
+                snapshot.audit = Some(super::local::read_audit(audit, &snapshot.hostname));
+            }
+            snapshot
+        }))
     }
 
     fn store(
@@ -165,5 +173,26 @@ pub fn store(
     for (fact, error) in &snap.failed_facts {
         problems.push(format!("fact {fact}: {error}"));
     }
-    Ok(Stored { who, problems })
+    let mut notes = Vec::new();
+    if let Some(read) = &snap.audit {
+        if read.bad_lines > 0 {
+            notes.push(format!(
+                "audit: {} lines of {} are not audit records (skipped)",
+                read.bad_lines, read.log
+            ));
+        }
+        match &read.problem {
+            // No auditd is a state, not a failure: the report lists such hosts.
+            Some(p) if read.checkpoint.is_none() && !read.absent => {
+                problems.push(format!("audit: {p}"))
+            }
+            Some(p) if !read.absent => notes.push(format!("audit: {p}")),
+            _ => {}
+        }
+    }
+    Ok(Stored {
+        who,
+        problems,
+        notes,
+    })
 }

@@ -1,8 +1,10 @@
 //! Scanning one host over SSH: one connection, its package report if it has one, and one
 //! fixed script. The collector loop ([`crate::collect::run`]) runs many at once.
 
+use crate::collect::audit::logread::{self, AuditOptions};
 use crate::collect::packages::report::{self, ReportFormat};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::audit::AuditRead;
 use crate::ssh::{Connection, Endpoint, KnownHosts, Limits};
 
 use super::remote::{self, ScriptOptions};
@@ -27,6 +29,7 @@ pub fn scan_one(
     let options = ScriptOptions {
         packages: report.is_none() && options.packages,
         facts: options.facts.clone(),
+        audit: options.audit.clone(),
     };
     let marker = remote::new_marker();
     let script = remote::script(&marker, &options);
@@ -61,5 +64,33 @@ pub fn scan_one(
         snapshot.inventories.push(inventory);
     }
     snapshot.host_key = Some(conn.host_key_fingerprint());
+    if let Some(audit) = &options.audit {
+        snapshot.audit = Some(read_audit(&conn, audit, &snapshot.hostname));
+    }
     Ok(snapshot)
+}
+
+/// Reads the host's audit log from its checkpoint, in a second command on the connection.
+/// Never fails the scan: what went wrong is the read's problem, stored and reported.
+fn read_audit(conn: &Connection, audit: &AuditOptions, hostname: &str) -> AuditRead {
+    let options = audit.for_host(hostname);
+    let marker = remote::new_marker();
+    let script = logread::script(&marker, &options, remote::sh_quote);
+    match conn.run(audit.command(), script.as_bytes()) {
+        Ok(out) if out.exit_status == 0 => logread::parse(&marker, &out.stdout, &options),
+        Ok(out) => {
+            let said =
+                crate::collect::packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr));
+            logread::failed(
+                &options,
+                format!(
+                    "reading {} ({}) failed with exit status {}: {said}",
+                    options.log,
+                    audit.command(),
+                    out.exit_status
+                ),
+            )
+        }
+        Err(e) => logread::failed(&options, format!("reading {}: {e}", options.log)),
+    }
 }

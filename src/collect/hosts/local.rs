@@ -8,9 +8,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::collect::audit::logread::{self, AuditOptions};
 use crate::collect::packages;
 use crate::config::FactConfig;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::audit::AuditRead;
 use crate::model::package::{Inventory, Manager};
 
 use super::{SystemSources, interfaces};
@@ -52,7 +54,51 @@ pub fn scan(custom: &[FactConfig]) -> Result<HostSnapshot> {
         inventories,
         failed_managers,
         host_key: None,
+        audit: None,
     })
+}
+
+/// Reads this machine's audit log from its checkpoint with the same script as over SSH, run
+/// by the local `sh` (through `sudo -n` when configured and not root). Never fails the scan.
+pub fn read_audit(audit: &AuditOptions, hostname: &str) -> AuditRead {
+    let options = audit.for_host(hostname);
+    let marker = super::remote::new_marker();
+    let script = logread::script(&marker, &options, super::remote::sh_quote);
+    let root = nix::unistd::geteuid().is_root();
+    let words: Vec<&str> = if audit.sudo && !root {
+        vec!["sudo", "-n", "sh", "-s"]
+    } else {
+        vec!["sh", "-s"]
+    };
+    let run = || -> std::io::Result<std::process::Output> {
+        let mut child = Command::new(words[0])
+            .args(&words[1..])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            stdin.write_all(script.as_bytes())
+        });
+        let out = child.wait_with_output()?;
+        let _ = writer.join();
+        Ok(out)
+    };
+    match run() {
+        Ok(out) if out.status.success() => logread::parse(&marker, &out.stdout, &options),
+        Ok(out) => logread::failed(
+            &options,
+            format!(
+                "reading {} ({}) failed: {}",
+                options.log,
+                words.join(" "),
+                packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr))
+            ),
+        ),
+        Err(e) => logread::failed(&options, format!("running {}: {e}", words[0])),
+    }
 }
 
 fn read(path: &str) -> Option<String> {

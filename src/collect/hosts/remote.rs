@@ -63,6 +63,8 @@ pub struct ScriptOptions {
     pub packages: bool,
     /// Custom facts to gather.
     pub facts: Vec<FactConfig>,
+    /// How to read the audit log, in a second command on the same connection.
+    pub audit: Option<crate::collect::audit::logread::AuditOptions>,
 }
 
 /// Files read whole (small ones), by one `grep -H ''` so that the whole system part of the scan
@@ -271,6 +273,7 @@ pub fn parse(marker: &str, stdout: &str, options: &ScriptOptions) -> Result<Host
         inventories,
         failed_managers,
         host_key: None,
+        audit: None,
     })
 }
 
@@ -459,6 +462,7 @@ mod tests {
                     format: None,
                 },
             ],
+            audit: None,
         };
         let mut child = std::process::Command::new("sh")
             .args(["-c", REMOTE_COMMAND])

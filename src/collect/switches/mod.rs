@@ -213,6 +213,7 @@ impl Collector for Switches {
                 .cloned()
                 .chain(problem(target, snapshot).map(String::from))
                 .collect(),
+            notes: Vec::new(),
         })
     }
 

@@ -1,0 +1,297 @@
+//! Reading a host's audit log incrementally, over SSH or locally, with one fixed script.
+//!
+//! The script lists the log and its rotated files (LOG.N … LOG.1, LOG: oldest first) with
+//! their device, inode and size, finds the file the checkpoint names by its identity (a
+//! rotation renames it, so its name changes and its inode does not), and prints from the
+//! checkpoint's offset to the end of the newest file, at most the byte cap. Nothing the host
+//! sends is run: the only things put into the script are numbers and the log's path, single
+//! quoted. The output is bytes, parsed here: each file's part is cut at its last complete
+//! line, events still being written are held back (see [`super::Reader::finish_at`]), and
+//! the checkpoint moves to where the next read must start, so that every event is stored
+//! once across rescans, rotation, truncation and a partial last line.
+
+use crate::model::audit::{AuditRead, Checkpoint};
+
+use super::{Names, Reader};
+
+/// What a read needs to know.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The audit log's path.
+    pub log: String,
+    /// Where the last read stopped on this host.
+    pub checkpoint: Option<Checkpoint>,
+    /// The most bytes of log read.
+    pub max_bytes: u64,
+}
+
+/// How a scan reads audit logs: the configuration, and each host's checkpoint by hostname
+/// (looked up by the name the host reports in the same scan).
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    pub log: String,
+    /// Read through `sudo -n` when the user is not root.
+    pub sudo: bool,
+    pub max_bytes: u64,
+    pub checkpoints: std::sync::Arc<std::collections::HashMap<String, Checkpoint>>,
+}
+
+impl AuditOptions {
+    /// The read options for the host that reports `hostname`.
+    pub fn for_host(&self, hostname: &str) -> ReadOptions {
+        ReadOptions {
+            log: self.log.clone(),
+            checkpoint: self.checkpoints.get(hostname).cloned(),
+            max_bytes: self.max_bytes,
+        }
+    }
+
+    /// The command that runs the script on stdin.
+    pub fn command(&self) -> &'static str {
+        if self.sudo { "sudo -n sh -s" } else { "sh -s" }
+    }
+}
+
+/// What a read that could not run says, with the read's own fields.
+pub fn failed(options: &ReadOptions, problem: String) -> AuditRead {
+    AuditRead {
+        log: options.log.clone(),
+        started_from: options.checkpoint.clone(),
+        problem: Some(problem),
+        ..AuditRead::default()
+    }
+}
+
+/// The default audit log.
+pub const DEFAULT_LOG: &str = "/var/log/audit/audit.log";
+
+/// The default byte cap per host and scan.
+pub const DEFAULT_MAX_MIB: usize = 32;
+
+/// Rotated files looked for: auditd's `num_logs` is at most 999.
+const MAX_ROTATED: u32 = 999;
+
+/// The script. `sh_quote` quotes the log's path for the shell.
+pub fn script(marker: &str, options: &ReadOptions, sh_quote: impl Fn(&str) -> String) -> String {
+    let (dev, ino, off) = options
+        .checkpoint
+        .as_ref()
+        .map_or((String::new(), String::new(), 0), |c| {
+            (c.device.to_string(), c.inode.to_string(), c.offset)
+        });
+    format!(
+        r#"LC_ALL=C; export LC_ALL
+m={marker}
+log={log}
+dev='{dev}'; ino='{ino}'; off={off}; cap={cap}
+s() {{ printf '\n%s %s\n' "$m" "$*"; }}
+s now; date +%s
+s passwd; head -c 4194304 /etc/passwd 2>/dev/null
+if [ ! -e "$log" ]; then s absent; s end; exit 0; fi
+if [ ! -r "$log" ]; then s unreadable "$(id -un 2>/dev/null)"; s end; exit 0; fi
+files=$log; n=1
+while [ $n -le {MAX_ROTATED} ] && [ -e "$log.$n" ]; do files="$log.$n $files"; n=$((n+1)); done
+found=
+for f in $files; do
+  set -- $(stat -L -c '%d %i %s' "$f" 2>/dev/null)
+  [ -n "$3" ] || continue
+  s stat "$1" "$2" "$3"
+  if [ "$1" = "$dev" ] && [ "$2" = "$ino" ]; then found=$f; fi
+done
+reading=
+[ -z "$found" ] && reading=yes
+for f in $files; do
+  set -- $(stat -L -c '%d %i %s' "$f" 2>/dev/null)
+  [ "$f" = "$found" ] && reading=yes
+  [ -n "$reading" ] || continue
+  start=0
+  if [ "$f" = "$found" ] && [ "$off" -le "$3" ]; then start=$off; fi
+  [ -n "$3" ] || continue
+  [ "$cap" -gt 0 ] || break
+  s file "$1" "$2" "$3" "$start"
+  tail -c +$((start + 1)) "$f" 2>/dev/null | head -c "$cap"
+  n=$(($3 - start)); [ "$n" -gt "$cap" ] && n=$cap; cap=$((cap - n))
+done
+s end
+"#,
+        log = sh_quote(&options.log),
+        cap = options.max_bytes,
+    )
+}
+
+/// One file part of the output.
+struct Part<'a> {
+    device: u64,
+    inode: u64,
+    start: u64,
+    data: &'a [u8],
+}
+
+/// Turns the script's output into a read: the events, the next checkpoint, what was left.
+pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> AuditRead {
+    let mut read = AuditRead {
+        log: options.log.clone(),
+        started_from: options.checkpoint.clone(),
+        ..AuditRead::default()
+    };
+    let sections = sections(marker, output);
+    let get = |name: &str| {
+        sections
+            .iter()
+            .find(|(h, _)| h.split(' ').next() == Some(name))
+    };
+    if get("end").is_none() {
+        read.problem = Some("the audit log read did not run to its end".into());
+        return read;
+    }
+    if get("absent").is_some() {
+        read.absent = true;
+        read.problem = Some(format!(
+            "no audit log at {} (is auditd installed?)",
+            options.log
+        ));
+        return read;
+    }
+    if let Some((h, _)) = get("unreadable") {
+        let user = h.split(' ').nth(1).unwrap_or("the SSH user");
+        read.problem = Some(format!(
+            "{} is not readable by {user} (scan as root, or set [audit] sudo = true to read \
+             it through sudo -n)",
+            options.log
+        ));
+        return read;
+    }
+    let now_ms = get("now")
+        .and_then(|(_, body)| std::str::from_utf8(body).ok())
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .and_then(|s| s.checked_mul(1000))
+        .unwrap_or(i64::MAX);
+    let names = get("passwd")
+        .map(|(_, b)| Names::from_passwd(&String::from_utf8_lossy(b)))
+        .unwrap_or_default();
+    let mut parts = Vec::new();
+    let mut stats = Vec::new();
+    for (header, body) in &sections {
+        let words: Vec<&str> = header.split(' ').collect();
+        let num = |i: usize| words.get(i).and_then(|w| w.parse::<u64>().ok());
+        match words.first() {
+            Some(&"stat") => stats.push((num(1), num(2), num(3))),
+            Some(&"file") => {
+                if let (Some(device), Some(inode), Some(start)) = (num(1), num(2), num(4)) {
+                    parts.push(Part {
+                        device,
+                        inode,
+                        start,
+                        data: body,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let mut reader = Reader::new(names);
+    let mut events = Vec::new();
+    // Global positions, to map a held event's first line back to its file.
+    let mut spans: Vec<(u64, &Part<'_>)> = Vec::new();
+    let mut global = 0u64;
+    let mut end: Option<Checkpoint> = None;
+    for part in &parts {
+        spans.push((global, part));
+        // Only complete lines: a partial last line is left for the next read.
+        let complete = match part.data.iter().rposition(|&b| b == b'\n') {
+            Some(i) => &part.data[..=i],
+            None => &part.data[..0],
+        };
+        let mut pos = 0usize;
+        for line in complete.split_inclusive(|&b| b == b'\n') {
+            let text = line.strip_suffix(b"\n").unwrap_or(line);
+            reader.line(text, global + pos as u64, &mut |e| events.push(e));
+            pos += line.len();
+        }
+        end = Some(Checkpoint {
+            device: part.device,
+            inode: part.inode,
+            offset: part.start + complete.len() as u64,
+            ..Checkpoint::default()
+        });
+        global += part.data.len() as u64;
+    }
+    let held = reader.finish_at(now_ms, &mut |e| events.push(e));
+    let mut checkpoint = end.or_else(|| options.checkpoint.clone());
+    if let Some(at) = held
+        && let Some((base, part)) = spans.iter().rev().find(|(base, _)| *base <= at)
+    {
+        checkpoint = Some(Checkpoint {
+            device: part.device,
+            inode: part.inode,
+            offset: part.start + (at - base),
+            ..Checkpoint::default()
+        });
+    }
+    if let Some(c) = checkpoint.as_mut() {
+        let last = events.last();
+        c.last_time_ms = last
+            .map(|e| e.time_ms)
+            .or(options.checkpoint.as_ref().and_then(|c| c.last_time_ms));
+        c.last_serial = last
+            .map(|e| e.serial)
+            .or(options.checkpoint.as_ref().and_then(|c| c.last_serial));
+    }
+    // What is left: the rest of the file the checkpoint is in and every newer file.
+    if let Some(c) = &checkpoint {
+        let mut after = false;
+        for (dev, ino, size) in &stats {
+            let (Some(dev), Some(ino), Some(size)) = (dev, ino, size) else {
+                continue;
+            };
+            if *dev == c.device && *ino == c.inode {
+                after = true;
+                read.unread_bytes += size.saturating_sub(c.offset);
+            } else if after {
+                read.unread_bytes += size;
+            }
+        }
+    }
+    let read_bytes: u64 = parts.iter().map(|p| p.data.len() as u64).sum();
+    if read.unread_bytes > 0 && read_bytes >= options.max_bytes {
+        read.problem = Some(format!(
+            "{} bytes of the audit log left for the next scan ([audit] max_read_mib)",
+            read.unread_bytes
+        ));
+    }
+    read.bad_lines = reader.stats().not_records;
+    read.events = events;
+    read.checkpoint = checkpoint;
+    read
+}
+
+/// The output cut at the markers: (header words, body) in order. A body is everything up to
+/// the newline the next marker line starts with.
+fn sections<'a>(marker: &str, output: &'a [u8]) -> Vec<(String, &'a [u8])> {
+    let delimiter = format!("\n{marker} ");
+    let d = delimiter.as_bytes();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while let Some(p) = find(&output[i..], d) {
+        starts.push(i + p);
+        i += p + d.len();
+    }
+    let mut out = Vec::new();
+    for (n, &s) in starts.iter().enumerate() {
+        let header_start = s + d.len();
+        let header_end = output[header_start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(output.len(), |p| header_start + p);
+        let body_start = (header_end + 1).min(output.len());
+        let body_end = starts.get(n + 1).copied().unwrap_or(output.len());
+        let header = String::from_utf8_lossy(&output[header_start..header_end]).into_owned();
+        out.push((header, &output[body_start..body_end.max(body_start)]));
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
