@@ -12,5 +12,6 @@ complete -c scan-hosts -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opsk
 complete -c scan-hosts -l local -d 'Scan this machine, without SSH'
 complete -c scan-hosts -l all -d 'Rescan every host in the catalog (over SSH, the way each was last reached)'
 complete -c scan-hosts -l accept-new -d 'Accept and record the host key of hosts not in known_hosts (as ssh\'s StrictHostKeyChecking=accept-new); a changed key is still refused'
+complete -c scan-hosts -l no-audit -d 'Do not read the hosts\' audit logs this time ([audit] enabled = false: never)'
 complete -c scan-hosts -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c scan-hosts -s V -l version -d 'Print version'

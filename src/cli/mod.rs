@@ -15,6 +15,7 @@ pub mod sync_ec2;
 pub mod whatis_host;
 pub mod whatis_ip;
 pub mod which_switch;
+pub mod who_did;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -192,6 +193,7 @@ pub fn all() -> Vec<(ToolDoc, clap::Command)> {
         (which_switch::Args::DOC, command::<which_switch::Args>()),
         (sync_ec2::Args::DOC, command::<sync_ec2::Args>()),
         (sshec2::Args::DOC, command::<sshec2::Args>()),
+        (who_did::Args::DOC, command::<who_did::Args>()),
     ]
 }
 

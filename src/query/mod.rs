@@ -2,6 +2,7 @@
 //! for the commands to print.
 
 pub mod address;
+pub mod audit;
 pub mod ec2;
 pub mod expect;
 pub mod facts;
