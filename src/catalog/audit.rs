@@ -46,9 +46,9 @@ pub(super) fn store(
             .prepare_cached(
                 "INSERT INTO audit_events (host_id, time_ms, serial, node, kind, actor, actor_uid, \
                    acting_as, acting_as_uid, what, exe, addr, terminal, session, success, key, \
-                   record_types, scan_id) \
+                   record_types, scan_id, uid, uid_name) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                   ?17, ?18) \
+                   ?17, ?18, ?19, ?20) \
                  ON CONFLICT(host_id, time_ms, serial, node) DO NOTHING",
             )
             .map_err(sql_error)?;
@@ -77,6 +77,8 @@ pub(super) fn store(
                     e.key,
                     e.record_types.join(","),
                     scan_id,
+                    e.uid.uid,
+                    e.uid.name,
                 ])
                 .map_err(sql_error)?;
             if n == 1 {
@@ -98,13 +100,13 @@ pub(super) fn store(
     let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     tx.execute(
         "INSERT INTO audit_checkpoints (host_id, log, device, inode, offset, last_time_ms, \
-           last_serial, read_at, unread_bytes, problem) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+           last_serial, read_at, unread_bytes, problem, tail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
          ON CONFLICT(host_id) DO UPDATE SET log = excluded.log, device = excluded.device, \
            inode = excluded.inode, offset = excluded.offset, \
            last_time_ms = excluded.last_time_ms, last_serial = excluded.last_serial, \
            read_at = excluded.read_at, unread_bytes = excluded.unread_bytes, \
-           problem = excluded.problem",
+           problem = excluded.problem, tail = excluded.tail",
         params![
             host_id,
             read.log,
@@ -116,6 +118,7 @@ pub(super) fn store(
             now,
             as_i64(read.unread_bytes),
             read.problem,
+            next.as_ref().map(|c| c.tail.clone()),
         ],
     )
     .map_err(sql_error)?;
@@ -124,7 +127,7 @@ pub(super) fn store(
 
 fn checkpoint_of(tx: &rusqlite::Connection, host_id: i64) -> Result<Option<Checkpoint>> {
     tx.query_row(
-        "SELECT device, inode, offset, last_time_ms, last_serial FROM audit_checkpoints \
+        "SELECT device, inode, offset, last_time_ms, last_serial, tail FROM audit_checkpoints \
          WHERE host_id = ?1 AND inode IS NOT NULL",
         [host_id],
         |r| {
@@ -134,6 +137,7 @@ fn checkpoint_of(tx: &rusqlite::Connection, host_id: i64) -> Result<Option<Check
                 offset: r.get::<_, i64>(2)? as u64,
                 last_time_ms: r.get(3)?,
                 last_serial: r.get::<_, Option<i64>>(4)?.map(|s| s as u64),
+                tail: r.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
             })
         },
     )
@@ -174,7 +178,7 @@ impl Catalog {
         let mut sql = String::from(
             "SELECT h.name, e.time_ms, e.serial, e.node, e.kind, e.actor, e.actor_uid, \
                e.acting_as, e.acting_as_uid, e.what, e.exe, e.addr, e.terminal, e.session, \
-               e.success, e.key, e.record_types \
+               e.success, e.key, e.record_types, e.uid, e.uid_name \
              FROM audit_events e JOIN hosts h ON h.id = e.host_id WHERE 1",
         );
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
@@ -279,6 +283,10 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         kind: kind.parse::<Kind>().unwrap_or(Kind::Other),
         actor: stored_user(r.get(5)?, r.get(6)?),
         acting_as: stored_user(r.get(7)?, r.get(8)?),
+        uid: User {
+            uid: r.get(17)?,
+            name: r.get(18)?,
+        },
         what: r.get(9)?,
         exe: r.get(10)?,
         addr: r.get(11)?,

@@ -172,6 +172,8 @@ pub struct Event {
     /// Whom the action ran as: the effective user of a syscall, the target of sudo or su, the
     /// account a login or authentication was for.
     pub acting_as: User,
+    /// The user the process that logged the event ran as (its uid).
+    pub uid: User,
     /// The command line, the file path, the target account or the port.
     pub what: Option<String>,
     /// The program that did it.
@@ -215,7 +217,13 @@ pub struct Checkpoint {
     pub offset: u64,
     pub last_time_ms: Option<i64>,
     pub last_serial: Option<u64>,
+    /// The bytes just before `offset` (at most [`CHECKPOINT_TAIL`]): a file truncated and
+    /// written again past the offset has other bytes there, and is read from its start.
+    pub tail: Vec<u8>,
 }
+
+/// How many bytes before a checkpoint's offset are kept to recognise the file.
+pub const CHECKPOINT_TAIL: usize = 64;
 
 /// What one scan read from a host's audit log.
 #[derive(Debug, Clone, Default)]

@@ -13,6 +13,8 @@ CREATE TABLE audit_events (
     actor_uid     INTEGER,
     acting_as     TEXT,                    -- whom it ran as: name, or #uid
     acting_as_uid INTEGER,
+    uid           INTEGER,                 -- the process's user: number
+    uid_name      TEXT,                    -- and name
     what          TEXT,                    -- command line, path, account, port
     exe           TEXT,
     addr          TEXT,
@@ -45,6 +47,7 @@ CREATE TABLE audit_checkpoints (
     offset        INTEGER,
     last_time_ms  INTEGER,
     last_serial   INTEGER,
+    tail          BLOB,                    -- the bytes before offset, to notice a rewrite
     read_at       INTEGER NOT NULL,
     unread_bytes  INTEGER NOT NULL DEFAULT 0, -- left for the next read by the byte cap
     problem       TEXT                     -- why nothing could be read, NULL when it was

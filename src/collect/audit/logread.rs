@@ -10,7 +10,7 @@
 //! the checkpoint moves to where the next read must start, so that every event is stored
 //! once across rescans, rotation, truncation and a partial last line.
 
-use crate::model::audit::{AuditRead, Checkpoint};
+use crate::model::audit::{AuditRead, CHECKPOINT_TAIL, Checkpoint};
 
 use super::{Names, Reader};
 
@@ -73,17 +73,19 @@ const MAX_ROTATED: u32 = 999;
 
 /// The script. `sh_quote` quotes the log's path for the shell.
 pub fn script(marker: &str, options: &ReadOptions, sh_quote: impl Fn(&str) -> String) -> String {
-    let (dev, ino, off) = options
-        .checkpoint
-        .as_ref()
-        .map_or((String::new(), String::new(), 0), |c| {
-            (c.device.to_string(), c.inode.to_string(), c.offset)
-        });
+    let (dev, ino, off, back) =
+        options
+            .checkpoint
+            .as_ref()
+            .map_or((String::new(), String::new(), 0, 0), |c| {
+                let back = (c.tail.len() as u64).min(c.offset);
+                (c.device.to_string(), c.inode.to_string(), c.offset, back)
+            });
     format!(
         r#"LC_ALL=C; export LC_ALL
 m={marker}
 log={log}
-dev='{dev}'; ino='{ino}'; off={off}; cap={cap}
+dev='{dev}'; ino='{ino}'; off={off}; back={back}; cap={cap}
 s() {{ printf '\n%s %s\n' "$m" "$*"; }}
 s now; date +%s
 s passwd; head -c 4194304 /etc/passwd 2>/dev/null
@@ -104,9 +106,9 @@ for f in $files; do
   set -- $(stat -L -c '%d %i %s' "$f" 2>/dev/null)
   [ "$f" = "$found" ] && reading=yes
   [ -n "$reading" ] || continue
-  start=0
-  if [ "$f" = "$found" ] && [ "$off" -le "$3" ]; then start=$off; fi
   [ -n "$3" ] || continue
+  start=0
+  if [ "$f" = "$found" ] && [ "$off" -le "$3" ]; then start=$((off - back)); fi
   [ "$cap" -gt 0 ] || break
   s file "$1" "$2" "$3" "$start"
   tail -c +$((start + 1)) "$f" 2>/dev/null | head -c "$cap"
@@ -127,8 +129,35 @@ struct Part<'a> {
     data: &'a [u8],
 }
 
+/// What the script's output says.
+#[derive(Debug)]
+pub enum Parsed {
+    Read(Box<AuditRead>),
+    /// The checkpoint's file holds other bytes before the offset than were read there: it was
+    /// truncated and written again. Read it again from its start ([`from_start`]).
+    Rewritten,
+}
+
+/// The options to read the checkpoint's file again from its start, after [`Parsed::Rewritten`].
+pub fn from_start(options: &ReadOptions) -> ReadOptions {
+    let mut again = options.clone();
+    if let Some(c) = again.checkpoint.as_mut() {
+        c.offset = 0;
+        c.tail.clear();
+    }
+    again
+}
+
 /// Turns the script's output into a read: the events, the next checkpoint, what was left.
-pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> AuditRead {
+pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> Parsed {
+    match parse_read(marker, output, options) {
+        Some(read) => Parsed::Read(Box::new(read)),
+        None => Parsed::Rewritten,
+    }
+}
+
+/// [`parse`], with `None` for a rewritten file.
+fn parse_read(marker: &str, output: &[u8], options: &ReadOptions) -> Option<AuditRead> {
     let mut read = AuditRead {
         log: options.log.clone(),
         started_from: options.checkpoint.clone(),
@@ -142,7 +171,7 @@ pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> AuditRead {
     };
     if get("end").is_none() {
         read.problem = Some("the audit log read did not run to its end".into());
-        return read;
+        return Some(read);
     }
     if get("absent").is_some() {
         read.absent = true;
@@ -150,7 +179,7 @@ pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> AuditRead {
             "no audit log at {} (is auditd installed?)",
             options.log
         ));
-        return read;
+        return Some(read);
     }
     if let Some((h, _)) = get("unreadable") {
         let user = h.split(' ').nth(1).unwrap_or("the SSH user");
@@ -159,7 +188,7 @@ pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> AuditRead {
              it through sudo -n)",
             options.log
         ));
-        return read;
+        return Some(read);
     }
     let now_ms = get("now")
         .and_then(|(_, body)| std::str::from_utf8(body).ok())
@@ -198,36 +227,40 @@ pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> AuditRead {
     let mut end: Option<Checkpoint> = None;
     for part in &parts {
         spans.push((global, part));
+        // The resumed file starts with the bytes read before its offset last time: the same
+        // bytes, or the file was rewritten.
+        let mut skip = 0usize;
+        if let Some(c) = &options.checkpoint
+            && (c.device, c.inode) == (part.device, part.inode)
+            && part.start + (c.tail.len() as u64).min(c.offset) == c.offset
+            && part.start < c.offset
+        {
+            skip = (c.offset - part.start) as usize;
+            if part.data.get(..skip) != Some(&c.tail[c.tail.len() - skip..]) {
+                return None;
+            }
+        }
+        let data = &part.data[skip..];
         // Only complete lines: a partial last line is left for the next read.
-        let complete = match part.data.iter().rposition(|&b| b == b'\n') {
-            Some(i) => &part.data[..=i],
-            None => &part.data[..0],
+        let complete = match data.iter().rposition(|&b| b == b'\n') {
+            Some(i) => &data[..=i],
+            None => &data[..0],
         };
-        let mut pos = 0usize;
+        let mut pos = skip;
         for line in complete.split_inclusive(|&b| b == b'\n') {
             let text = line.strip_suffix(b"\n").unwrap_or(line);
             reader.line(text, global + pos as u64, &mut |e| events.push(e));
             pos += line.len();
         }
-        end = Some(Checkpoint {
-            device: part.device,
-            inode: part.inode,
-            offset: part.start + complete.len() as u64,
-            ..Checkpoint::default()
-        });
+        end = Some(at(part, skip + complete.len()));
         global += part.data.len() as u64;
     }
     let held = reader.finish_at(now_ms, &mut |e| events.push(e));
     let mut checkpoint = end.or_else(|| options.checkpoint.clone());
-    if let Some(at) = held
-        && let Some((base, part)) = spans.iter().rev().find(|(base, _)| *base <= at)
+    if let Some(held) = held
+        && let Some((base, part)) = spans.iter().rev().find(|(base, _)| *base <= held)
     {
-        checkpoint = Some(Checkpoint {
-            device: part.device,
-            inode: part.inode,
-            offset: part.start + (at - base),
-            ..Checkpoint::default()
-        });
+        checkpoint = Some(at(part, (held - base) as usize));
     }
     if let Some(c) = checkpoint.as_mut() {
         let last = events.last();
@@ -263,7 +296,19 @@ pub fn parse(marker: &str, output: &[u8], options: &ReadOptions) -> AuditRead {
     read.bad_lines = reader.stats().not_records;
     read.events = events;
     read.checkpoint = checkpoint;
-    read
+    Some(read)
+}
+
+/// The checkpoint `rel` bytes into a part, with the bytes before it.
+fn at(part: &Part<'_>, rel: usize) -> Checkpoint {
+    let rel = rel.min(part.data.len());
+    Checkpoint {
+        device: part.device,
+        inode: part.inode,
+        offset: part.start + rel as u64,
+        tail: part.data[rel.saturating_sub(CHECKPOINT_TAIL)..rel].to_vec(),
+        ..Checkpoint::default()
+    }
 }
 
 /// The output cut at the markers: (header words, body) in order. A body is everything up to

@@ -73,24 +73,48 @@ pub fn scan_one(
 /// Reads the host's audit log from its checkpoint, in a second command on the connection.
 /// Never fails the scan: what went wrong is the read's problem, stored and reported.
 fn read_audit(conn: &Connection, audit: &AuditOptions, hostname: &str) -> AuditRead {
-    let options = audit.for_host(hostname);
-    let marker = remote::new_marker();
-    let script = logread::script(&marker, &options, remote::sh_quote);
-    match conn.run(audit.command(), script.as_bytes()) {
-        Ok(out) if out.exit_status == 0 => logread::parse(&marker, &out.stdout, &options),
+    let first = audit.for_host(hostname);
+    let mut options = first.clone();
+    // A second round only when the checkpoint's file was rewritten (truncated in place).
+    for _ in 0..2 {
+        let marker = remote::new_marker();
+        let script = logread::script(&marker, &options, remote::sh_quote);
+        let out = match conn.run(audit.command(), script.as_bytes()) {
+            Ok(out) if out.exit_status == 0 => out,
+            other => return read_failed(&first, audit.command(), other),
+        };
+        match logread::parse(&marker, &out.stdout, &options) {
+            logread::Parsed::Read(mut read) => {
+                read.started_from = first.checkpoint.clone();
+                return *read;
+            }
+            logread::Parsed::Rewritten => options = logread::from_start(&options),
+        }
+    }
+    logread::failed(
+        &first,
+        format!("{} keeps changing under the read", first.log),
+    )
+}
+
+/// The read of a command that failed.
+fn read_failed(
+    options: &logread::ReadOptions,
+    command: &str,
+    out: Result<crate::ssh::CommandOutput>,
+) -> AuditRead {
+    match out {
         Ok(out) => {
             let said =
                 crate::collect::packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr));
             logread::failed(
-                &options,
+                options,
                 format!(
-                    "reading {} ({}) failed with exit status {}: {said}",
-                    options.log,
-                    audit.command(),
-                    out.exit_status
+                    "reading {} ({command}) failed with exit status {}: {said}",
+                    options.log, out.exit_status
                 ),
             )
         }
-        Err(e) => logread::failed(&options, format!("reading {}: {e}", options.log)),
+        Err(e) => logread::failed(options, format!("reading {}: {e}", options.log)),
     }
 }

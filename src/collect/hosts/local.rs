@@ -61,9 +61,35 @@ pub fn scan(custom: &[FactConfig]) -> Result<HostSnapshot> {
 /// Reads this machine's audit log from its checkpoint with the same script as over SSH, run
 /// by the local `sh` (through `sudo -n` when configured and not root). Never fails the scan.
 pub fn read_audit(audit: &AuditOptions, hostname: &str) -> AuditRead {
-    let options = audit.for_host(hostname);
-    let marker = super::remote::new_marker();
-    let script = logread::script(&marker, &options, super::remote::sh_quote);
+    let first = audit.for_host(hostname);
+    let mut options = first.clone();
+    // A second round only when the checkpoint's file was rewritten (truncated in place).
+    for _ in 0..2 {
+        let marker = super::remote::new_marker();
+        match read_audit_once(audit, &marker, &options) {
+            Ok(out) => match logread::parse(&marker, &out, &options) {
+                logread::Parsed::Read(mut read) => {
+                    read.started_from = first.checkpoint.clone();
+                    return *read;
+                }
+                logread::Parsed::Rewritten => options = logread::from_start(&options),
+            },
+            Err(problem) => return logread::failed(&first, problem),
+        }
+    }
+    logread::failed(
+        &first,
+        format!("{} keeps changing under the read", first.log),
+    )
+}
+
+/// Runs the read script once; its stdout, or what went wrong.
+fn read_audit_once(
+    audit: &AuditOptions,
+    marker: &str,
+    options: &logread::ReadOptions,
+) -> std::result::Result<Vec<u8>, String> {
+    let script = logread::script(marker, options, super::remote::sh_quote);
     let root = nix::unistd::geteuid().is_root();
     let words: Vec<&str> = if audit.sudo && !root {
         vec!["sudo", "-n", "sh", "-s"]
@@ -87,17 +113,14 @@ pub fn read_audit(audit: &AuditOptions, hostname: &str) -> AuditRead {
         Ok(out)
     };
     match run() {
-        Ok(out) if out.status.success() => logread::parse(&marker, &out.stdout, &options),
-        Ok(out) => logread::failed(
-            &options,
-            format!(
-                "reading {} ({}) failed: {}",
-                options.log,
-                words.join(" "),
-                packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr))
-            ),
-        ),
-        Err(e) => logread::failed(&options, format!("running {}: {e}", words[0])),
+        Ok(out) if out.status.success() => Ok(out.stdout),
+        Ok(out) => Err(format!(
+            "reading {} ({}) failed: {}",
+            options.log,
+            words.join(" "),
+            packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr))
+        )),
+        Err(e) => Err(format!("running {}: {e}", words[0])),
     }
 }
 
