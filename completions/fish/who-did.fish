@@ -9,6 +9,7 @@ complete -c who-did -l report -d 'The report for cron, over the last whole day, 
 weekly\t''
 monthly\t''"
 complete -c who-did -l input -d 'Read these audit logs (- for stdin) instead of the catalog' -r
+complete -c who-did -l passwd -d 'With --input: name users from this passwd file (the host\'s, copied with its log) where the log does not name them itself' -r -F
 complete -c who-did -l format -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned table (cards for single objects); the default on a terminal'
 tsv\t'Tab-separated values, escaped, no header unless --header; the default when piped'
 csv\t'Comma-separated values (RFC 4180)'

@@ -94,6 +94,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "report")]
     pub input: Vec<String>,
 
+    /// With --input: name users from this passwd file (the host's, copied with its log) where
+    /// the log does not name them itself
+    #[arg(long, value_name = "FILE", requires = "input")]
+    pub passwd: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 
@@ -114,6 +119,8 @@ crate::fields! {
             "The person: the login user (audit uid), as the host named it; #UID when it had no name; null when the event has none (daemons, failed logins).";
         AS = "as", shown,
             "Whom it ran as: the effective user of a syscall, the target of sudo or su, the account of a login.";
+        UID = "uid", hidden,
+            "The user the process that logged the event ran as (#UID when it had no name).";
         WHAT = "what", shown,
             "The command line, the file path, the target account or the address and port.";
         RESULT = "result", shown,
@@ -321,6 +328,12 @@ impl Args {
     /// memory for `--summary`.
     fn read_input(&self, filter: &Filter) -> Result<Outcome> {
         let hosts: Vec<String> = self.hosts.iter().map(|h| h.to_lowercase()).collect();
+        let names = match &self.passwd {
+            Some(p) => Names::from_passwd(&String::from_utf8_lossy(
+                &std::fs::read(p).map_err(|e| Error::io(format!("reading {}", p.display()), e))?,
+            )),
+            None => Names::default(),
+        };
         let mut summary = Summary::default();
         let mut records = Vec::new();
         let mut printer = if self.summary {
@@ -347,12 +360,12 @@ impl Args {
             };
             let stats = if path == "-" {
                 let stdin = std::io::stdin();
-                audit::read_all(&mut stdin.lock(), Names::default(), &mut emit)
+                audit::read_all(&mut stdin.lock(), names.clone(), &mut emit)
             } else {
                 std::fs::File::open(path).and_then(|f| {
                     audit::read_all(
                         &mut BufReader::with_capacity(1 << 20, f),
-                        Names::default(),
+                        names.clone(),
                         &mut emit,
                     )
                 })
@@ -458,6 +471,7 @@ fn event_record(he: &HostEvent) -> Record<Row> {
         .set(Row::KIND, e.kind.name())
         .set(Row::USER, e.actor.label())
         .set(Row::AS, e.acting_as.label())
+        .set(Row::UID, e.uid.label())
         .set(Row::WHAT, e.what.clone())
         .set(
             Row::RESULT,

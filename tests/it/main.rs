@@ -23,3 +23,4 @@ mod version_order;
 mod whatis_host;
 mod whatis_ip;
 mod which_switch;
+mod who_did;

@@ -90,6 +90,7 @@ pub fn normalise(records: &[Record<'_>], names: &Names) -> Normalised {
     let main = user_msg.or(syscall).unwrap_or(first);
 
     let actor = user(main, "auid", "AUID", names);
+    let process_user = user(main, "uid", "UID", names);
     let mut acting_as = match syscall {
         Some(s) if user_msg.is_none() => user(s, "euid", "EUID", names),
         _ => user(main, "uid", "UID", names),
@@ -232,6 +233,7 @@ pub fn normalise(records: &[Record<'_>], names: &Names) -> Normalised {
             kind,
             actor,
             acting_as,
+            uid: process_user,
             what: what.map(|w| bound(w, WHAT_LIMIT)),
             exe,
             addr,
