@@ -57,6 +57,10 @@ pub struct Config {
     /// `[audit]`: how scan-hosts reads each host's audit log.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// `[[alert]]`: which events `who-did --follow` prints (default: root logins, failed root
+    /// logins, watched programs, deletes where they hurt, sudoers and account files, auditing).
+    #[serde(default, rename = "alert")]
+    pub alerts: Vec<AlertConfig>,
     /// Where the configuration was read from, if a file was read.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -85,6 +89,78 @@ pub struct AuditConfig {
     /// The most MiB read from one host's audit log per scan (default 32): a first scan of a
     /// big log is bounded, and the rest is read by the next scans.
     pub max_read_mib: Option<usize>,
+}
+
+/// `[[alert]]`: one alert rule of `who-did --follow`; every condition given must hold, and a
+/// list holds when any of its items does.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertConfig {
+    pub name: String,
+    /// Kinds of event (login, failed-login, sudo, exec, delete, …).
+    #[serde(default)]
+    pub kind: Vec<String>,
+    /// Globs on the person.
+    #[serde(default)]
+    pub user: Vec<String>,
+    /// Globs on whom it ran as.
+    #[serde(default, rename = "as")]
+    pub acting_as: Vec<String>,
+    /// Globs on the file path.
+    #[serde(default)]
+    pub path: Vec<String>,
+    /// Globs on the command line.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// Globs on the host.
+    #[serde(default)]
+    pub host: Vec<String>,
+    /// Rule keys (globs).
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// "success" or "failed".
+    pub result: Option<String>,
+}
+
+impl Config {
+    /// The alert rules: the `[[alert]]`s, or the defaults when there is none.
+    pub fn alerts(&self) -> Result<Vec<crate::model::audit::Alert>> {
+        use crate::model::audit::{Alert, Kind};
+        if self.alerts.is_empty() {
+            return Ok(Alert::defaults());
+        }
+        self.alerts
+            .iter()
+            .map(|a| {
+                let bad = |why: String| {
+                    Error::new(ErrorKind::Config, format!("[[alert]] {:?}: {why}", a.name))
+                };
+                let kinds = a
+                    .kind
+                    .iter()
+                    .map(|k| k.parse::<Kind>().map_err(bad))
+                    .collect::<Result<Vec<_>>>()?;
+                let success = match a.result.as_deref() {
+                    None => None,
+                    Some("success") => Some(true),
+                    Some("failed") => Some(false),
+                    Some(other) => {
+                        return Err(bad(format!("result {other:?} (success or failed)")));
+                    }
+                };
+                Ok(Alert {
+                    name: a.name.clone(),
+                    kinds,
+                    users: a.user.clone(),
+                    acting_as: a.acting_as.clone(),
+                    what: a.path.iter().chain(&a.command).cloned().collect(),
+                    hosts: a.host.clone(),
+                    keys: a.key.clone(),
+                    success,
+                })
+            })
+            .collect()
+    }
 }
 
 /// `[packages]` section.

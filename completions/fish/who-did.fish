@@ -9,6 +9,9 @@ complete -c who-did -l report -d 'The report for cron, over the last whole day, 
 weekly\t''
 monthly\t''"
 complete -c who-did -l input -d 'Read these audit logs (- for stdin) instead of the catalog' -r
+complete -c who-did -l interval -d 'With --follow: seconds between reads of each log' -r
+complete -c who-did -l exec -d 'With --follow: run CMD ARG… for each alert, the event as JSON on stdin (no shell; end the command with ";")' -r
+complete -c who-did -l rate -d 'With --exec: run it at most N times a minute; alerts beyond are counted on stderr' -r
 complete -c who-did -l passwd -d 'With --input: name users from this passwd file (the host\'s, copied with its log) where the log does not name them itself' -r -F
 complete -c who-did -l format -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned table (cards for single objects); the default on a terminal'
 tsv\t'Tab-separated values, escaped, no header unless --header; the default when piped'
@@ -21,6 +24,8 @@ complete -c who-did -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/
 complete -c who-did -l failed -d 'Only failed events'
 complete -c who-did -l succeeded -d 'Only successful events'
 complete -c who-did -l summary -d 'Count events per day, host, person and kind'
+complete -c who-did -l follow -d 'Follow this machine\'s audit log (with --host, each host\'s over SSH) and print each event that matches an alert rule, as it happens'
+complete -c who-did -l rules -d 'Print the recommended audit rules (for /etc/audit/rules.d/) and exit'
 complete -c who-did -l json -d 'One JSON object per line (shorthand for --format jsonl)'
 complete -c who-did -l header -d 'Print a header line in tsv and csv output'
 complete -c who-did -s h -l help -d 'Print help (see more with \'--help\')'

@@ -16,6 +16,7 @@ pub mod whatis_host;
 pub mod whatis_ip;
 pub mod which_switch;
 pub mod who_did;
+mod who_did_follow;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -38,6 +38,18 @@ const NAME: &str = "who-did";
 /// `ausearch --input` does: a log copied off a host. Names come from the log's own enrichment
 /// (auditd's default ENRICHED format); numbers show as #UID when the log has none.
 ///
+/// --follow follows this machine's audit log (with --host, each host's, over one SSH
+/// connection per host that is made again when it drops) and prints each new event that
+/// matches an alert rule, with the rule's name, as it happens; rotation and truncation are
+/// followed, and no event is printed twice. The rules are the config's [[alert]] tables (kind,
+/// user, as, path, command, host and key globs, result), or by default: root logins, failed
+/// root logins, watched programs run, deletes in watched directories, writes to sudoers and
+/// the account files, and audit configuration changes. --exec CMD ARG… ; runs a command per
+/// alert with the event as JSON on stdin (no shell), at most --rate times a minute.
+///
+/// --rules prints the audit rules who-did recommends (for /etc/audit/rules.d/), each with a
+/// key that names the kind of its events.
+///
 /// Exit status 1 when nothing matches, so that cron mails only when there is news.
 #[derive(Debug, clap::Parser)]
 #[command(version, verbatim_doc_comment)]
@@ -94,6 +106,28 @@ pub struct Args {
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "report")]
     pub input: Vec<String>,
 
+    /// Follow this machine's audit log (with --host, each host's over SSH) and print each
+    /// event that matches an alert rule, as it happens
+    #[arg(long, conflicts_with_all = ["summary", "report", "input"])]
+    pub follow: bool,
+
+    /// With --follow: seconds between reads of each log
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = crate::cli::settings::parse_seconds)]
+    pub interval: f64,
+
+    /// With --follow: run CMD ARG… for each alert, the event as JSON on stdin (no shell; end
+    /// the command with ";")
+    #[arg(long, value_name = "CMD", num_args = 1.., value_terminator = ";", allow_hyphen_values = true, requires = "follow")]
+    pub exec: Vec<String>,
+
+    /// With --exec: run it at most N times a minute; alerts beyond are counted on stderr
+    #[arg(long, value_name = "N", default_value = "12", requires = "exec")]
+    pub rate: u32,
+
+    /// Print the recommended audit rules (for /etc/audit/rules.d/) and exit
+    #[arg(long, conflicts_with_all = ["text", "hosts", "users", "acting_as", "kinds", "keys", "since", "until", "failed", "succeeded", "summary", "report", "input", "follow"])]
+    pub rules: bool,
+
     /// With --input: name users from this passwd file (the host's, copied with its log) where
     /// the log does not name them itself
     #[arg(long, value_name = "FILE", requires = "input")]
@@ -141,6 +175,8 @@ crate::fields! {
             "The record types, in order (SYSCALL,EXECVE,CWD,PATH…).";
         RAW = "raw", hidden,
             "The raw records (bounded), for --input only.";
+        ALERT = "alert", hidden,
+            "With --follow: the alert rules the event matched (shown by default there).";
     }
 }
 
@@ -242,6 +278,14 @@ impl Tool for Args {
                 "who-did --kind delete --json | jq -r .what",
                 "Deleted paths, for a script.",
             ),
+            (
+                "who-did --follow --host web --exec /usr/local/bin/page-oncall \\;",
+                "Alerts from every [groups] web host as they happen, each paged (JSON on stdin).",
+            ),
+            (
+                "who-did --rules > /etc/audit/rules.d/50-opskit.rules && augenrules --load",
+                "Install the recommended audit rules.",
+            ),
         ],
         fields: Row::FIELDS,
         exit_status: EXIT_STATUS,
@@ -250,7 +294,18 @@ impl Tool for Args {
     };
 
     fn run(self) -> Result<Outcome> {
+        if self.rules {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(audit::rules::rules_file().as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| Error::io("writing output", e))?;
+            return Ok(Outcome::Success);
+        }
         let now = clock::now();
+        if self.follow {
+            return super::who_did_follow::follow(&self);
+        }
         let filter = self.filter(now)?;
         if !self.input.is_empty() {
             return self.read_input(&filter);
@@ -463,7 +518,7 @@ fn time_ms(ms: i64) -> String {
         .unwrap_or_else(|_| ms.to_string())
 }
 
-fn event_record(he: &HostEvent) -> Record<Row> {
+pub(super) fn event_record(he: &HostEvent) -> Record<Row> {
     let e = &he.event;
     let mut r = Row::record();
     r.set(Row::TIME, time_ms(e.time_ms))

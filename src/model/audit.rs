@@ -296,6 +296,95 @@ pub fn user_matches(user: &User, wanted: &str) -> bool {
         || (number.parse::<u32>().ok().is_some() && user.uid == number.parse::<u32>().ok())
 }
 
+/// An alert rule: an event that matches every condition set is printed by `who-did
+/// --follow` (and handed to its `--exec` command). Lists match any of their items; globs are
+/// shell-style (`*`, `?`, `[…]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Alert {
+    pub name: String,
+    pub kinds: Vec<Kind>,
+    /// Globs on the person (the login user's name, or `#uid`).
+    pub users: Vec<String>,
+    /// Globs on whom it ran as.
+    pub acting_as: Vec<String>,
+    /// Globs on what (a path, a command line, an account, an address).
+    pub what: Vec<String>,
+    /// Globs on the host.
+    pub hosts: Vec<String>,
+    /// Rule keys, or globs on them.
+    pub keys: Vec<String>,
+    /// Only failed (`Some(false)`) or successful events.
+    pub success: Option<bool>,
+}
+
+impl Alert {
+    pub fn matches(&self, host: &str, event: &Event) -> bool {
+        let any = |globs: &[String], value: Option<&str>| {
+            globs.is_empty()
+                || value.is_some_and(|v| globs.iter().any(|g| crate::input::glob_match(g, v)))
+        };
+        (self.kinds.is_empty() || self.kinds.contains(&event.kind))
+            && any(&self.users, event.actor.label().as_deref())
+            && any(&self.acting_as, event.acting_as.label().as_deref())
+            && any(&self.what, event.what.as_deref())
+            && any(&self.hosts, Some(host))
+            && (self.keys.is_empty()
+                || event
+                    .key
+                    .as_deref()
+                    .is_some_and(|k| k.split(',').any(|k| any(&self.keys, Some(k)))))
+            && self.success.is_none_or(|s| event.success == Some(s))
+    }
+
+    /// The alerts when the configuration names none: root logins, failed root logins, watched
+    /// programs run, deletes where they hurt, changes to who may do what, and to auditing.
+    pub fn defaults() -> Vec<Alert> {
+        let alert = |name: &str| Alert {
+            name: name.to_string(),
+            ..Alert::default()
+        };
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        vec![
+            Alert {
+                kinds: vec![Kind::Login],
+                acting_as: strings(&["root", "#0"]),
+                ..alert("root login")
+            },
+            Alert {
+                kinds: vec![Kind::FailedLogin],
+                acting_as: strings(&["root", "#0"]),
+                ..alert("failed root login")
+            },
+            Alert {
+                kinds: vec![Kind::Exec],
+                keys: strings(&["*-exec"]),
+                ..alert("watched program run")
+            },
+            Alert {
+                kinds: vec![Kind::Delete, Kind::Write],
+                keys: strings(&["*-delete"]),
+                ..alert("delete in a watched directory")
+            },
+            Alert {
+                kinds: vec![Kind::Write, Kind::Attr, Kind::Delete, Kind::Account],
+                what: strings(&[
+                    "/etc/sudoers",
+                    "/etc/sudoers.d/*",
+                    "/etc/passwd",
+                    "/etc/shadow",
+                    "/etc/group",
+                    "/etc/gshadow",
+                ]),
+                ..alert("sudoers or account files changed")
+            },
+            Alert {
+                kinds: vec![Kind::AuditConfig],
+                ..alert("audit configuration changed")
+            },
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -346,6 +346,21 @@ impl Printer {
         })
     }
 
+    /// For records that arrive one at a time over a long run (`who-did --follow`): a table
+    /// cannot be aligned before its last row and a JSON array never closes, so a terminal gets
+    /// tab-separated lines under one header line, and `--format json` one object per line.
+    pub fn streaming(mut self) -> Self {
+        match self.format {
+            Format::Table => {
+                self.format = Format::Tsv;
+                self.header = true;
+            }
+            Format::Json => self.format = Format::Jsonl,
+            _ => {}
+        }
+        self
+    }
+
     /// Prints all records in the chosen format.
     pub fn print<S>(&mut self, records: &[Record<S>], shape: Shape) -> Result<()> {
         let res = match self.format {
@@ -356,6 +371,8 @@ impl Printer {
             Format::Json => self.json(records),
             Format::Jsonl => self.jsonl(records),
         };
+        // A header is printed once, however many times records come.
+        self.header = false;
         res.and_then(|()| self.out.flush())
             .map_err(|e| Error::io("writing output", e))
     }

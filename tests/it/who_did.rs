@@ -724,3 +724,165 @@ fn who_did_input_survives_bad_input_and_says_how_much_it_skipped() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).is_empty());
 }
+
+/// Lines a child prints, read on a thread so that the test can wait with a hang guard.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Kills a child when dropped, so that a failing test leaves no follower behind.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn who_did_follow_alerts_once_per_event_through_rotation_and_truncation_and_runs_exec() {
+    let env = Env::new();
+    let log = AuditDir::new(env.dir.path().join("audit"));
+    let execs = env.dir.path().join("alerts.jsonl");
+    let config = write_config(
+        &env,
+        &format!(
+            "[audit]\nlog = \"{}\"\n\
+             [[alert]]\nname = \"bob ran something\"\nkind = [\"exec\"]\nuser = [\"bob\"]\n\
+             [[alert]]\nname = \"visudo\"\ncommand = [\"visudo*\"]\n",
+            log.log().display()
+        ),
+    );
+    let base = now_ms() - 60_000;
+    // Before the follower starts: not an alert, whatever it matches.
+    log.append(exec_syscall(1, base, "bob", 1001, "old") + &exec_rest(1, base, "old"));
+    let child = env
+        .cmd(tool!("who-did"))
+        .env("OPSKIT_CONFIG", &config)
+        .args([
+            "--follow",
+            "--interval",
+            "0.2",
+            "--json",
+            "--exec",
+            "sh",
+            "-c",
+        ])
+        .arg(format!("cat >> {}", execs.display()))
+        .arg(";")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let lines = lines_of(&mut child.0);
+    let next = |what: &str| -> Value {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("hang guard: no alert for {what} within a minute"));
+        serde_json::from_str(&line).unwrap()
+    };
+    // Events that match no alert (alice's) and, once the follower has found the end of the
+    // log, bob's: the first alert is the first bob event appended after it started.
+    let mut serial = 10;
+    let first = loop {
+        serial += 1;
+        log.append(exec_event(serial, base + serial as i64));
+        log.append(
+            exec_syscall(serial + 1000, base + serial as i64, "bob", 1001, "ls")
+                + &exec_rest(serial + 1000, base + serial as i64, "ls"),
+        );
+        if let Ok(line) = lines.recv_timeout(std::time::Duration::from_millis(500)) {
+            break serde_json::from_str::<Value>(&line).unwrap();
+        }
+        assert!(serial < 200, "hang guard: the follower never alerted");
+    };
+    assert_eq!(first["alert"], "bob ran something");
+    assert_eq!(first["user"], "bob");
+    let mut alerted = vec![first["serial"].as_u64().unwrap()];
+
+    // Through a rotation.
+    log.rotate();
+    let t = base + 500;
+    log.append(exec_syscall(2001, t, "alice", 1000, "visudo") + &exec_rest(2001, t, "visudo"));
+    let e = next("visudo after a rotation");
+    assert_eq!(e["serial"], 2001);
+    assert_eq!(e["alert"], "visudo");
+    alerted.push(2001);
+
+    // Through a truncation and a rewrite past the old end.
+    log.truncate();
+    for s in 3001..=3003 {
+        log.append(exec_syscall(s, t + 1, "bob", 1001, "cat") + &exec_rest(s, t + 1, "cat"));
+    }
+    for s in 3001..=3003 {
+        let e = next("bob's events after a truncation");
+        assert_eq!(e["serial"], s);
+        alerted.push(s);
+    }
+    // Nothing twice: no more lines come for what was already said.
+    assert!(
+        lines
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .is_err(),
+        "an event was alerted twice"
+    );
+    // Each alert reached --exec as one JSON object.
+    let mut passed = Vec::new();
+    for _ in 0..600 {
+        passed = std::fs::read_to_string(&execs)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["serial"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        if passed.len() >= alerted.len() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    passed.sort();
+    let mut want = alerted.clone();
+    want.sort();
+    assert_eq!(passed, want);
+}
+
+#[test]
+fn who_did_rules_are_a_rules_file_whose_every_rule_has_a_key() {
+    let env = Env::new();
+    let out = env.run(tool!("who-did"), &["--rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let rules: Vec<&str> = text.lines().filter(|l| l.starts_with('-')).collect();
+    assert!(rules.len() > 30, "{text}");
+    for r in &rules {
+        assert!(r.contains(" -k opskit-"), "{r}");
+    }
+    // Each watched identity file and delete directory is there.
+    for needle in [
+        "-w /etc/sudoers -p wa",
+        "-w /etc/shadow -p wa",
+        "-F dir=/etc ",
+        "-S bind",
+    ] {
+        assert!(text.contains(needle), "{needle}");
+    }
+    // --rules takes no other flag.
+    let out = env.run(tool!("who-did"), &["--rules", "--summary"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -62,6 +62,43 @@ pub fn failed(options: &ReadOptions, problem: String) -> AuditRead {
     }
 }
 
+/// Runs a read script on this machine: `sh -s`, or `sudo -n sh -s` when `sudo` and not
+/// root. Its stdout, or one line saying what went wrong.
+pub fn run_locally(sudo: bool, script: &str) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let words: &[&str] = if sudo && !nix::unistd::geteuid().is_root() {
+        &["sudo", "-n", "sh", "-s"]
+    } else {
+        &["sh", "-s"]
+    };
+    let mut child = Command::new(words[0])
+        .args(&words[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("running {}: {e}", words[0]))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let script = script.to_string();
+    // Written from a thread: a script larger than the pipe would otherwise wait on a reader
+    // that waits on it.
+    let writer = std::thread::spawn(move || stdin.write_all(script.as_bytes()));
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("running {}: {e}", words[0]))?;
+    let _ = writer.join();
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!(
+            "{} failed: {}",
+            words.join(" "),
+            crate::collect::packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr))
+        ))
+    }
+}
+
 /// The default audit log.
 pub const DEFAULT_LOG: &str = "/var/log/audit/audit.log";
 
@@ -219,6 +256,19 @@ fn parse_read(marker: &str, output: &[u8], options: &ReadOptions) -> Option<Audi
         }
     }
 
+    if options.max_bytes == 0 && parts.is_empty() {
+        // Asked only where the log ends (the start of a follow): the newest file's end.
+        read.checkpoint = stats.last().and_then(|s| match *s {
+            (Some(device), Some(inode), Some(offset)) => Some(Checkpoint {
+                device,
+                inode,
+                offset,
+                ..Checkpoint::default()
+            }),
+            _ => None,
+        });
+        return Some(read);
+    }
     let mut reader = Reader::new(names);
     let mut events = Vec::new();
     // Global positions, to map a held event's first line back to its file.

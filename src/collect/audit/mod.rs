@@ -10,9 +10,11 @@
 //! `record` parses a line, `normalise` turns one event's records into a [`Event`],
 //! `syscalls` names syscalls by number for RAW logs.
 
+pub mod follow;
 pub mod logread;
 pub mod normalise;
 pub mod record;
+pub mod rules;
 pub mod syscalls;
 
 use std::collections::VecDeque;

@@ -205,12 +205,21 @@ pub fn normalise(records: &[Record<'_>], names: &Names) -> Normalised {
         what = find("KERN_MODULE").and_then(|r| r.text("name"));
         Kind::Module
     } else if let Some(s) = syscall {
-        let kind = syscall_kind(s, records);
+        // A rule key that names a kind says more than the syscall: a write to /etc/passwd is
+        // an account change (see `rules`).
+        let kind = key
+            .as_deref()
+            .and_then(super::rules::kind_of_key)
+            .unwrap_or_else(|| syscall_kind(s, records));
         what = match kind {
             Kind::Exec => command_line(records),
             Kind::Bind => bound_address(records).map(|(a, _)| a),
-            Kind::Module => records.iter().find_map(|r| r.text("name")),
-            Kind::Time => None,
+            Kind::Module => records
+                .iter()
+                .find(|r| r.rtype == b"KERN_MODULE")
+                .and_then(|r| r.text("name"))
+                .or_else(|| file_path(records)),
+            Kind::Time => file_path(records),
             _ => file_path(records),
         };
         kind

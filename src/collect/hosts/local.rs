@@ -90,38 +90,7 @@ fn read_audit_once(
     options: &logread::ReadOptions,
 ) -> std::result::Result<Vec<u8>, String> {
     let script = logread::script(marker, options, super::remote::sh_quote);
-    let root = nix::unistd::geteuid().is_root();
-    let words: Vec<&str> = if audit.sudo && !root {
-        vec!["sudo", "-n", "sh", "-s"]
-    } else {
-        vec!["sh", "-s"]
-    };
-    let run = || -> std::io::Result<std::process::Output> {
-        let mut child = Command::new(words[0])
-            .args(&words[1..])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()?;
-        let mut stdin = child.stdin.take().expect("piped");
-        let writer = std::thread::spawn(move || {
-            use std::io::Write;
-            stdin.write_all(script.as_bytes())
-        });
-        let out = child.wait_with_output()?;
-        let _ = writer.join();
-        Ok(out)
-    };
-    match run() {
-        Ok(out) if out.status.success() => Ok(out.stdout),
-        Ok(out) => Err(format!(
-            "reading {} ({}) failed: {}",
-            options.log,
-            words.join(" "),
-            packages::summarize_stderr(&String::from_utf8_lossy(&out.stderr))
-        )),
-        Err(e) => Err(format!("running {}: {e}", words[0])),
-    }
+    logread::run_locally(audit.sudo, &script)
 }
 
 fn read(path: &str) -> Option<String> {
