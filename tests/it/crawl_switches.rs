@@ -514,7 +514,7 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
         tool!("crawl-switches").path().display(),
         config.display()
     );
-    let screen = run_in_pty(&env, &command, &[]);
+    let screen = run_in_pty(&env, &command, &[], 1);
     assert!(screen.contains("crawl-switches: ["), "{screen:?}");
     assert!(screen.contains("/2 done ("), "{screen:?}");
     // The bar is gone at the end: the failure and the summary follow on lines of their own.

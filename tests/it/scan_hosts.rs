@@ -776,7 +776,7 @@ fn a_progress_bar_on_a_terminal_and_only_failures_when_piped() {
         tool!("scan-hosts").path().display(),
         hosts.display()
     );
-    let screen = run_in_pty(&env, &command, &[]);
+    let screen = run_in_pty(&env, &command, &[], 1);
     assert!(screen.contains("scan-hosts: ["), "{screen:?}");
     assert!(screen.contains("/3 done ("), "{screen:?}");
     let gone = fleet.host("gone").target();
