@@ -233,6 +233,11 @@ fn config_errors_name_the_line_and_readable_secrets_are_refused() {
         &["--config", "/nonexistent/opskit.toml", "bash"],
     );
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        "pkg-where: config /nonexistent/opskit.toml: No such file or directory (os error 2)\n"
+    );
 }
 
 #[test]

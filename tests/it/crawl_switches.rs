@@ -220,6 +220,13 @@ fn bad_configuration_and_addresses_are_usage_errors() {
     );
     let out = env.run(tool!("crawl-switches"), &["no such host.invalid"]);
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with("crawl-switches: bad switch address \"no such host.invalid\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     let config = write_config(
         &env,
         "[[switch]]\naddress = \"127.0.0.1\"\nversion = \"3\"\n",

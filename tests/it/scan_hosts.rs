@@ -694,6 +694,12 @@ fn malformed_targets_are_usage_errors() {
     }
     let out = env.run(tool!("scan-hosts"), &["--local", "web-1"]);
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("the argument '--local' cannot be used with '[HOST]...'"),
+        "{}",
+        stderr(&out)
+    );
     let config = write_config(&env, "[[fact]]\nname = \"x\"\ncommand = []\n");
     let out = env.run(
         tool!("scan-hosts"),

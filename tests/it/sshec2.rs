@@ -120,6 +120,10 @@ fn targets_resolve_to_the_right_instance_and_address() {
     );
     let out = sshec2(&env, &moto, &["web-eu", "--print"]);
     assert_status(&out, 1);
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("", "sshec2: web-eu: no instance matches\n")
+    );
 
     // Stopped instances never qualify, and the message says why nothing did.
     let out = sshec2(&env, &moto, &["old-1", "--print"]);
@@ -136,16 +140,22 @@ fn targets_resolve_to_the_right_instance_and_address() {
     assert_eq!(ids, expected);
 
     // Nothing found: exit 1 with the target named.
-    for args in [
-        &["i-0123456789abcdef0", "--print"][..],
-        &["-t", "env=nowhere", "--print"],
-        &["no-such-name", "--print"],
-        &["10.200.200.200", "--print"],
+    for (args, target) in [
+        (
+            &["i-0123456789abcdef0", "--print"][..],
+            "i-0123456789abcdef0",
+        ),
+        (&["-t", "env=nowhere", "--print"], "env=nowhere"),
+        (&["no-such-name", "--print"], "no-such-name"),
+        (&["10.200.200.200", "--print"], "10.200.200.200"),
     ] {
         let out = sshec2(&env, &moto, args);
         assert_status(&out, 1);
-        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
-        assert!(stderr(&out).starts_with("sshec2: "), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("sshec2: "), "{err}");
+        assert!(err.contains(target), "{args:?}: {err}");
     }
 
     // Usage errors, where the endpoint works (so that refusing them is sshec2's doing, not
@@ -188,6 +198,9 @@ fn several_matches_follow_the_pick_policy() {
     assert!(err.contains("--pick"), "{err}");
     let out = sshec2(&env, &moto, &["dup", "--print", "--pick", "fail"]);
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.contains(&old.id) && err.contains(&new.id), "{err}");
 
     assert_eq!(
         line(&env, &moto, &["dup", "--print", "--pick", "newest"]),
@@ -267,7 +280,10 @@ fn groups_yield_only_healthy_members_of_the_newest_group() {
     for args in [&["-a", "nope"][..], &["-p", "nope-"], &["-a", "api-blue-3"]] {
         let out = sshec2(&env, &moto, args);
         assert_status(&out, 1);
-        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(args[1]), "{args:?}: {err}");
     }
 }
 
