@@ -16,8 +16,10 @@ cd "$(dirname "$0")/.."
 #   snmpd snmp    net-snmp's agent (SNMPv3 DES privacy) and snmpbulkwalk
 #   libssl-dev pkg-config  libssh2 (the ssh2 crate) links OpenSSL
 #   iproute2      ip: hosts with their own interfaces, in network namespaces, for whatis-ip
+#   pacman-package-manager  libalpm, pacman's own version comparison (the tests call it)
+#   python3-rpm   rpm's dependency rule (rpmdsCompare), the oracle for rpm version constraints
 packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data openssh-server openssh-client
-  rpm snmpd snmp libssl-dev pkg-config iproute2)
+  rpm snmpd snmp libssl-dev pkg-config iproute2 pacman-package-manager python3-rpm)
 command -v python3 >/dev/null || packages+=(python3)
 
 missing=()

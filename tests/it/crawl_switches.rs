@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 
 use crate::support::responder::{Table, Val, load_recordings};
 use crate::support::*;
@@ -33,6 +35,109 @@ fn switches_config(sim: &Snmpsim) -> String {
         .collect()
 }
 
+/// A number of a recording: an INTEGER or an unsigned type (dot1qPvid is a Gauge32).
+fn number(val: &Val) -> Option<i64> {
+    match val {
+        Val::Int(i) => Some(*i),
+        Val::Gauge32(u) | Val::Counter32(u) => Some(i64::from(*u)),
+        _ => None,
+    }
+}
+
+/// A number of a recording, by OID.
+fn int_at(table: &Table, oid: &[u32]) -> Option<i64> {
+    table.get(oid).and_then(number)
+}
+
+/// Text of a recording's OCTET STRING, as a person reads it.
+fn text_at(table: &Table, oid: &[u32]) -> Option<String> {
+    match table.get(oid) {
+        Some(Val::Octets(b)) => Some(
+            String::from_utf8_lossy(b)
+                .trim_end_matches('\0')
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// The rows of a table column: each row's index arcs with its value.
+fn column<'t>(table: &'t Table, prefix: &[u32]) -> impl Iterator<Item = (&'t [u32], &'t Val)> {
+    table
+        .range(prefix.to_vec()..)
+        .take_while(move |(oid, _)| oid.starts_with(prefix))
+        .map(move |(oid, val)| (&oid[prefix.len()..], val))
+}
+
+const IF_DESCR: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 2];
+const IF_NAME: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1];
+const BASE_PORT_IF_INDEX: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 1, 4, 1, 2];
+const DOT1Q_PVID: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 5, 1, 1];
+const DOT1D_FDB_PORT: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 4, 3, 1, 2];
+const DOT1Q_FDB_PORT: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 2, 2, 1, 2];
+const DOT1Q_VLAN_FDB_ID: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 2, 1, 3];
+
+/// A recording's ports, decoded by the test itself: `IFINDEX NAME DESCR` per ifTable row.
+fn recorded_ports(table: &Table) -> BTreeSet<String> {
+    column(table, IF_DESCR)
+        .map(|(index, _)| {
+            let i = index[0];
+            let name = text_at(table, &[IF_NAME, &[i]].concat()).unwrap_or("-".into());
+            let descr = text_at(table, &[IF_DESCR, &[i]].concat()).unwrap_or("-".into());
+            format!("{i} {name} {descr}")
+        })
+        .collect()
+}
+
+/// The ifIndex of a bridge port (dot1dBasePortIfIndex).
+fn if_index_of(table: &Table, bridge_port: i64) -> Option<i64> {
+    int_at(table, &[BASE_PORT_IF_INDEX, &[bridge_port as u32]].concat())
+}
+
+/// A recording's untagged VLAN per port: `IFINDEX PVID` (dot1qPvid is indexed by bridge port).
+fn recorded_pvids(table: &Table) -> BTreeSet<String> {
+    column(table, DOT1Q_PVID)
+        .filter_map(|(index, val)| {
+            let vlan = number(val)?;
+            let if_index = if_index_of(table, i64::from(index[0]))?;
+            Some(format!("{if_index} {vlan}"))
+        })
+        .collect()
+}
+
+/// A recording's forwarding entries: `MAC VLAN IFINDEX`. BRIDGE-MIB entries have no VLAN
+/// (`-`); Q-BRIDGE entries are indexed by filtering database, which is the VLAN unless
+/// dot1qVlanFdbId maps a VLAN to another one. A port that maps to no interface is `-`.
+fn recorded_fdb(table: &Table) -> BTreeSet<String> {
+    let mac = |arcs: &[u32]| {
+        arcs.iter()
+            .map(|a| format!("{a:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    let port = |val: &Val| {
+        number(val)
+            .and_then(|p| if_index_of(table, p))
+            .map_or("-".to_string(), |i| i.to_string())
+    };
+    // dot1qVlanFdbId is indexed by (time mark, VLAN): the FDB id each VLAN uses.
+    let vlan_of_fdb: std::collections::BTreeMap<i64, u32> = column(table, DOT1Q_VLAN_FDB_ID)
+        .filter_map(|(index, val)| match number(val) {
+            Some(fdb) if fdb != 0 => Some((fdb, *index.last()?)),
+            _ => None,
+        })
+        .collect();
+    let mut entries: BTreeSet<String> = column(table, DOT1D_FDB_PORT)
+        .map(|(index, val)| format!("{} - {}", mac(index), port(val)))
+        .collect();
+    entries.extend(column(table, DOT1Q_FDB_PORT).map(|(index, val)| {
+        let fdb = index[0];
+        let vlan = vlan_of_fdb.get(&i64::from(fdb)).copied().unwrap_or(fdb);
+        format!("{} {vlan} {}", mac(&index[1..]), port(val))
+    }));
+    entries
+}
+
 #[test]
 fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
     let sim = real_agents();
@@ -49,17 +154,60 @@ fn real_recordings_crawl_and_every_forwarding_entry_is_found() {
     assert_eq!(stderr(&out), "");
     assert_eq!(stdout(&out), "");
 
+    let all = load_recordings(&recordings()).unwrap();
     for (addr, name) in REAL {
         let device = sim.at(addr);
-        let want = recorded_fdb_macs(&recordings().join(format!("{name}.snmprec")));
-        let got: BTreeSet<String> = env
-            .sql(&format!(
-                "SELECT f.mac FROM fdb_entries f JOIN devices d ON d.id = f.device_id \
-                 WHERE d.address = '{device}' AND f.current = 1"
-            ))
-            .into_iter()
+        let recording = &all[*name];
+        let rows = |sql: &str| -> BTreeSet<String> {
+            env.sql(&sql.replace("{device}", &device))
+                .into_iter()
+                .collect()
+        };
+        // Every port, by ifIndex, with its ifName and ifDescr.
+        let want = recorded_ports(recording);
+        assert!(
+            want.len() >= 8,
+            "{name}: only {} ports recorded",
+            want.len()
+        );
+        let got = rows(
+            "SELECT p.if_index || ' ' || ifnull(p.name, '-') || ' ' || ifnull(p.descr, '-') \
+             FROM device_ports p JOIN devices d ON d.id = p.device_id \
+             WHERE d.address = '{device}' AND p.current = 1",
+        );
+        assert_eq!(got, want, "{name}: ports");
+        // Each port's untagged VLAN (dot1qPvid), where the recording has one.
+        let got = rows(
+            "SELECT p.if_index || ' ' || p.pvid \
+             FROM device_ports p JOIN devices d ON d.id = p.device_id \
+             WHERE d.address = '{device}' AND p.current = 1 AND p.pvid IS NOT NULL",
+        );
+        assert_eq!(got, recorded_pvids(recording), "{name}: port VLANs");
+        // Every forwarding entry: MAC, VLAN and the port it was learned on.
+        let want = recorded_fdb(recording);
+        let got = rows(
+            "SELECT f.mac || ' ' || ifnull(f.vlan, '-') || ' ' || ifnull(f.if_index, '-') \
+             FROM fdb_entries f JOIN devices d ON d.id = f.device_id \
+             WHERE d.address = '{device}' AND f.current = 1",
+        );
+        assert_eq!(got, want, "{name}: forwarding entries");
+        let macs: BTreeSet<String> = want
+            .iter()
+            .map(|e| e.split(' ').next().unwrap().to_string())
             .collect();
-        assert_eq!(got, want, "{name}");
+        assert_eq!(
+            macs,
+            recorded_fdb_macs(&recordings().join(format!("{name}.snmprec"))),
+            "{name}"
+        );
+        // Cisco_sfe2000's recording holds no forwarding entry (neither BRIDGE-MIB's nor
+        // Q-BRIDGE-MIB's table has a row): it is checked on its ports and VLANs, and on not
+        // inventing entries. Every other device must have real entries to compare.
+        if *name == "Cisco_sfe2000" {
+            assert!(want.is_empty(), "{name}: the recording has entries now");
+        } else {
+            assert!(want.len() >= 5, "{name}: only {} entries", want.len());
+        }
     }
     let count = |sql: &str| env.sql(sql)[0].clone();
     // Catalyst 1200: one LLDP neighbour on gi8 with its chassis MAC and management address,
@@ -220,6 +368,13 @@ fn bad_configuration_and_addresses_are_usage_errors() {
     );
     let out = env.run(tool!("crawl-switches"), &["no such host.invalid"]);
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with("crawl-switches: bad switch address \"no such host.invalid\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     let config = write_config(
         &env,
         "[[switch]]\naddress = \"127.0.0.1\"\nversion = \"3\"\n",
@@ -286,6 +441,62 @@ fn a_forwarding_table_of_100000_entries_crawls_in_bounded_memory() {
     assert!(peak_kib < 256 * 1024, "peak resident memory {peak_kib} KiB");
 }
 
+/// A UDP socket on 127.0.0.1 that answers every datagram with bytes that are not SNMP (random
+/// bytes, then a SEQUENCE header whose length runs past the end), counting its answers.
+struct GarbageAgent {
+    port: u16,
+    sent: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl GarbageAgent {
+    fn start() -> GarbageAgent {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        // Wakes the loop to look at the stop flag; not a bound on anything tested.
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, done) = (Arc::clone(&sent), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 65_536];
+            let mut noise: u64 = 0x9e37_79b9_7f4a_7c15;
+            while !done.load(AtomicOrdering::SeqCst) {
+                let Ok((_, peer)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                let mut reply: Vec<u8> = (0..64)
+                    .map(|_| {
+                        noise ^= noise << 13;
+                        noise ^= noise >> 7;
+                        noise ^= noise << 17;
+                        noise as u8
+                    })
+                    .collect();
+                reply.extend_from_slice(&[0x30, 0x82, 0xff, 0xff]);
+                socket.send_to(&reply, peer).unwrap();
+                count.fetch_add(1, AtomicOrdering::SeqCst);
+            }
+        });
+        GarbageAgent {
+            port,
+            sent,
+            stop,
+            thread,
+        }
+    }
+
+    /// Stops the socket and returns how many garbage answers it sent.
+    fn stop(self) -> usize {
+        self.stop.store(true, AtomicOrdering::SeqCst);
+        self.thread.join().unwrap();
+        self.sent.load(AtomicOrdering::SeqCst)
+    }
+}
+
 #[test]
 fn looping_garbage_and_silent_agents_fail_cleanly() {
     let python = std::env::var_os("OPSKIT_TEST_VENV")
@@ -313,15 +524,19 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
         );
     let port = agent.port();
 
+    // The garbage device: a socket of the test's own on 127.0.0.1 (not `localhost`, which may
+    // be ::1 where nothing listens) that answers every datagram with bytes that are not SNMP,
+    // and counts them, so that the test knows the garbage reached the crawler.
+    let garbage = GarbageAgent::start();
+    let gport = garbage.port;
+
     let env = Env::new();
-    // Two devices on the same agent, told apart by community; a device is its address, so the
-    // second one is reached by name.
     let config = write_config(
         &env,
         &format!(
             "[snmp]\ntimeout = 1\nretries = 0\n\n\
              [[switch]]\naddress = \"127.0.0.1:{port}\"\ncommunity = \"loop\"\n\n\
-             [[switch]]\naddress = \"localhost:{port}\"\ncommunity = \"garbage\"\n"
+             [[switch]]\naddress = \"127.0.0.1:{gport}\"\ncommunity = \"public\"\n"
         ),
     );
     let out = env.run(
@@ -329,6 +544,7 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
         &["--config", config.to_str().unwrap()],
     );
     drop(agent);
+    let garbage_sent = garbage.stop();
     assert_status(&out, 1);
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -339,11 +555,23 @@ fn looping_garbage_and_silent_agents_fail_cleanly() {
         ))),
         "{err}"
     );
+    // Bytes that are not SNMP are no answer: the client drops what it cannot decode and waits
+    // for a real response (as net-snmp does; a datagram that fails to decode cannot be tied to
+    // a request, and a forged one must not end it), so the device fails with exactly the
+    // no-answer error, after its one request was answered with garbage.
     assert!(
-        lines.iter().any(|l| l.starts_with(&format!(
-            "crawl-switches: localhost:{port}: walking 1.3.6.1.2.1.1: "
-        ))),
+        lines.contains(
+            &format!(
+                "crawl-switches: 127.0.0.1:{gport}: walking 1.3.6.1.2.1.1: no answer (timeout: \
+             unreachable, or wrong community or credentials)"
+            )
+            .as_str()
+        ),
         "{err}"
+    );
+    assert_eq!(
+        garbage_sent, 1,
+        "garbage answers sent (retries = 0: one request)"
     );
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(env.sql("SELECT count(*) FROM devices"), ["0"]);
@@ -514,7 +742,7 @@ fn a_progress_bar_on_a_terminal_and_none_when_piped() {
         tool!("crawl-switches").path().display(),
         config.display()
     );
-    let screen = run_in_pty(&env, &command, &[]);
+    let screen = run_in_pty(&env, &command, &[], 1);
     assert!(screen.contains("crawl-switches: ["), "{screen:?}");
     assert!(screen.contains("/2 done ("), "{screen:?}");
     // The bar is gone at the end: the failure and the summary follow on lines of their own.

@@ -463,6 +463,11 @@ fn expect_from_compares_the_fleet_with_a_golden_host() {
     );
     let out = env.run(tool!("pkg-where"), &["--expect-from", "nosuch"]);
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        "pkg-where: --expect-from nosuch: no such host in the catalog\n"
+    );
 }
 
 #[test]

@@ -192,16 +192,19 @@ fn troubled_hosts_fail_the_way_they_should() {
 
     // A server that completes the TCP handshake and then says nothing: only the client's
     // timeout (which in OpenSSH covers the banner) ends the wait.
+    // OpenSSH names the wait that ended: the banner, after a connection that succeeded.
     let hung = fleet.host("hung");
-    let t = Instant::now();
     let out = fleet
         .ssh(hung, KnownHosts::Plain)
         .args(["-o", "ConnectTimeout=2", "hostname"])
         .output()
         .unwrap();
     assert_status(&out, 255);
-    assert!(t.elapsed() >= Duration::from_secs(2));
-    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Connection timed out during banner exchange"),
+        "{}",
+        stderr(&out)
+    );
     // The TCP connection itself succeeds at once.
     std::net::TcpStream::connect_timeout(&hung.addr(), Duration::from_secs(1)).unwrap();
 

@@ -3,8 +3,10 @@
 //! unhealthy or stopped instance), the real ssh it execs, and the errors a user can cause.
 
 use std::collections::BTreeSet;
-use std::process::Output;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::time::Duration;
 
 use crate::support::moto::{Fleet, Moto};
 use crate::support::*;
@@ -118,6 +120,10 @@ fn targets_resolve_to_the_right_instance_and_address() {
     );
     let out = sshec2(&env, &moto, &["web-eu", "--print"]);
     assert_status(&out, 1);
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("", "sshec2: web-eu: no instance matches\n")
+    );
 
     // Stopped instances never qualify, and the message says why nothing did.
     let out = sshec2(&env, &moto, &["old-1", "--print"]);
@@ -134,16 +140,22 @@ fn targets_resolve_to_the_right_instance_and_address() {
     assert_eq!(ids, expected);
 
     // Nothing found: exit 1 with the target named.
-    for args in [
-        &["i-0123456789abcdef0", "--print"][..],
-        &["-t", "env=nowhere", "--print"],
-        &["no-such-name", "--print"],
-        &["10.200.200.200", "--print"],
+    for (args, target) in [
+        (
+            &["i-0123456789abcdef0", "--print"][..],
+            "i-0123456789abcdef0",
+        ),
+        (&["-t", "env=nowhere", "--print"], "env=nowhere"),
+        (&["no-such-name", "--print"], "no-such-name"),
+        (&["10.200.200.200", "--print"], "10.200.200.200"),
     ] {
         let out = sshec2(&env, &moto, args);
         assert_status(&out, 1);
-        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
-        assert!(stderr(&out).starts_with("sshec2: "), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("sshec2: "), "{err}");
+        assert!(err.contains(target), "{args:?}: {err}");
     }
 
     // Usage errors, where the endpoint works (so that refusing them is sshec2's doing, not
@@ -186,6 +198,9 @@ fn several_matches_follow_the_pick_policy() {
     assert!(err.contains("--pick"), "{err}");
     let out = sshec2(&env, &moto, &["dup", "--print", "--pick", "fail"]);
     assert_status(&out, 2);
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.contains(&old.id) && err.contains(&new.id), "{err}");
 
     assert_eq!(
         line(&env, &moto, &["dup", "--print", "--pick", "newest"]),
@@ -265,7 +280,10 @@ fn groups_yield_only_healthy_members_of_the_newest_group() {
     for args in [&["-a", "nope"][..], &["-p", "nope-"], &["-a", "api-blue-3"]] {
         let out = sshec2(&env, &moto, args);
         assert_status(&out, 1);
-        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(args[1]), "{args:?}: {err}");
     }
 }
 
@@ -292,6 +310,57 @@ fn execs_the_real_ssh() {
     assert!(text.contains("port 2222\n"), "{text}");
 }
 
+/// An EC2 endpoint that answers no request: it accepts each connection and closes it at once,
+/// and counts them, so that a test can bound how often a tool tries without timing it.
+struct ClosingEndpoint {
+    url: String,
+    connections: Arc<AtomicUsize>,
+}
+
+impl ClosingEndpoint {
+    fn start() -> ClosingEndpoint {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&connections);
+        // The thread ends with the test binary; it holds nothing but the listener.
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                count.fetch_add(1, AtomicOrdering::SeqCst);
+                drop(stream);
+            }
+        });
+        ClosingEndpoint { url, connections }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(AtomicOrdering::SeqCst)
+    }
+}
+
+/// Runs `cmd` to completion. A hang guard, not a timing: the tool's own timeouts end it within
+/// seconds, so one still running after `HANG` has hung; it is killed and the test fails.
+fn output_unless_hung(cmd: &mut Command) -> Output {
+    const HANG: Duration = Duration::from_secs(300);
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(HANG) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            // SAFETY: kill(2) on the pid of our own child, which has not been reaped (its
+            // waiter is still waiting), so the pid cannot have been reused.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("hung: still running after {HANG:?}: {cmd:?}");
+        }
+    }
+}
+
 #[test]
 fn bad_input_and_unreachable_aws_end_with_one_line() {
     let env = Env::new();
@@ -301,9 +370,7 @@ fn bad_input_and_unreachable_aws_end_with_one_line() {
             cmd.env_remove(v);
         }
         cmd.envs(vars.iter().copied()).args(args);
-        let started = Instant::now();
-        let out = cmd.output().unwrap();
-        (out, started.elapsed())
+        output_unless_hung(&mut cmd)
     };
     // Nothing listens on this port: connection refused, retried briefly, then one line.
     let dead = format!(
@@ -314,24 +381,47 @@ fn bad_input_and_unreachable_aws_end_with_one_line() {
             .unwrap()
             .port()
     );
-    let creds = [
-        ("AWS_ENDPOINT_URL", dead.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-    ];
-    let (out, took) = run(&["web-7", "--print"], &creds, &["AWS_PROFILE"]);
+    let creds = |endpoint: &str| {
+        [
+            ("AWS_ENDPOINT_URL", endpoint.to_string()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    };
+    let vars = creds(&dead);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run(&["web-7", "--print"], &vars, &["AWS_PROFILE"]);
     assert_status(&out, 2);
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("cannot reach the EC2 API"), "{err}");
-    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(
+        err.contains(&format!("cannot reach the EC2 API at {dead}")),
+        "{err}"
+    );
 
-    // No credentials anywhere (HOME is empty): a clear line, quickly, without a retry storm.
-    let (out, took) = run(
+    // An endpoint that takes each connection and closes it: the tool gives up after its retry
+    // budget (three attempts), not in a storm, with the same one line.
+    let closing = ClosingEndpoint::start();
+    let vars = creds(&closing.url);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run(&["web-7", "--print"], &vars, &["AWS_PROFILE"]);
+    assert_status(&out, 2);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("cannot reach the EC2 API at {}", closing.url)),
+        "{err}"
+    );
+    let tries = closing.connections();
+    assert!((1..=3).contains(&tries), "{tries} connections to the API");
+
+    // No credentials anywhere (HOME is empty): a clear line, without asking the API at all.
+    let silent = ClosingEndpoint::start();
+    let out = run(
         &["web-7", "--print"],
         &[
-            ("AWS_ENDPOINT_URL", dead.as_str()),
+            ("AWS_ENDPOINT_URL", silent.url.as_str()),
             ("AWS_REGION", "us-east-1"),
         ],
         &[
@@ -345,10 +435,14 @@ fn bad_input_and_unreachable_aws_end_with_one_line() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no usable AWS credentials"), "{err}");
-    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(
+        silent.connections(),
+        0,
+        "the API was asked without credentials"
+    );
 
     // No region anywhere.
-    let (out, _) = run(
+    let out = run(
         &["web-7"],
         &[],
         &["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"],

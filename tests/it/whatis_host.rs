@@ -205,6 +205,7 @@ fn a_terminal_gets_a_card() {
         &env,
         &format!("{} --no-dns card-1", tool!("whatis-host").path().display()),
         &[("NO_COLOR", "1")],
+        0,
     );
     let host_line = screen
         .lines()

@@ -351,6 +351,7 @@ fn a_terminal_gets_a_card_with_every_known_field() {
             lab.dns.server()
         ),
         &[("NO_COLOR", "1")],
+        0,
     );
     for line in [
         "address ",

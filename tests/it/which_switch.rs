@@ -354,6 +354,7 @@ fn hosts_resolve_through_their_scanned_interfaces_and_names_are_escaped() {
             tool!("which-switch").path().display()
         ),
         &[("NO_COLOR", "1")],
+        0,
     );
     assert!(
         screen.contains("evil\\x1b[2J\\x1b]0;pwned\\x07switch"),

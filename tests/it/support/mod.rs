@@ -277,8 +277,15 @@ pub struct TestInterface<'a> {
 }
 
 /// Runs `command` under a pseudo-terminal (util-linux `script`), as a user at a shell would,
-/// and returns what it printed.
-pub fn run_in_pty(env: &Env, shell_command: &str, extra_env: &[(&str, &str)]) -> String {
+/// asserts that it exits with `status` (`script -e` passes the command's status on), and
+/// returns what it printed: a screen that looks right from a command that failed is a failure.
+#[track_caller]
+pub fn run_in_pty(
+    env: &Env,
+    shell_command: &str,
+    extra_env: &[(&str, &str)],
+    status: i32,
+) -> String {
     require("script", "util-linux");
     let mut cmd = Command::new("script");
     cmd.args(["-qec", shell_command, "/dev/null"]);
@@ -287,7 +294,14 @@ pub fn run_in_pty(env: &Env, shell_command: &str, extra_env: &[(&str, &str)]) ->
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "exit status of {shell_command:?} on a terminal\n--- screen\n{screen}\n--- stderr\n{}",
+        stderr(&out)
+    );
+    screen
 }
 
 /// The directory of the binaries, for shell pipelines that call them by name.
