@@ -86,8 +86,9 @@ pub struct AuditConfig {
     /// Read the log through `sudo -n` (no password prompt) when it is not readable as the SSH
     /// user: the log is root's, and logging in as root is what the audit trail is for.
     pub sudo: Option<bool>,
-    /// The most MiB read from one host's audit log per scan (default 32): a first scan of a
-    /// big log is bounded, and the rest is read by the next scans.
+    /// The most MiB read from one host's audit log per scan (default 16): a first scan of a
+    /// big log is bounded, and the rest is read by the next scans. Memory: each host in flight
+    /// holds its read and its parsed events, about three times this.
     pub max_read_mib: Option<usize>,
 }
 

@@ -146,7 +146,7 @@ pub fn ssh(config: &Config, flags: SshFlags<'_>) -> Result<Ssh> {
 /// `[[switch]]`'s and the `[snmp]` defaults (merged per device by the crawl), and how many
 /// devices are crawled at once (flag, then `[snmp] concurrency`, then 32).
 /// How scan-hosts reads audit logs: `--no-audit`, then `[audit]`, then the defaults (read
-/// /var/log/audit/audit.log, 32 MiB per host and scan, no sudo), with each host's checkpoint
+/// /var/log/audit/audit.log, 16 MiB per host and scan, no sudo), with each host's checkpoint
 /// from the catalog.
 pub fn audit(
     config: &Config,

@@ -886,3 +886,68 @@ fn who_did_rules_are_a_rules_file_whose_every_rule_has_a_key() {
     let out = env.run(tool!("who-did"), &["--rules", "--summary"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn who_did_streams_a_gigabyte_log_in_bounded_memory() {
+    // Written to who-did's stdin as it reads, so the test holds no gigabyte either.
+    let env = Env::new();
+    let mut child = env
+        .cmd(tool!("who-did"))
+        .args(["--input", "-", "--summary", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let base = 1_790_000_000_000i64;
+        let mut written = 0usize;
+        let mut serial = 0u64;
+        let mut chunk = String::with_capacity(1 << 20);
+        while written < 1 << 30 {
+            chunk.clear();
+            while chunk.len() < 1 << 20 {
+                serial += 1;
+                chunk.push_str(&exec_event(serial, base + serial as i64));
+            }
+            stdin.write_all(chunk.as_bytes()).unwrap();
+            written += chunk.len();
+        }
+        serial
+    });
+    // The peak resident memory, read while it runs (VmHWM is the peak so far).
+    let watcher = std::thread::spawn(move || {
+        let mut peak = 0u64;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kib) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        peak
+    });
+    let events = writer.join().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let peak_kib = watcher.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let counted: u64 = stdout(&out)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["events"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(counted, events);
+    assert!(peak_kib > 0, "the peak was never read");
+    assert!(
+        peak_kib < 128 * 1024,
+        "who-did held {peak_kib} KiB reading a 1 GiB log"
+    );
+}

@@ -103,7 +103,7 @@ pub fn run_locally(sudo: bool, script: &str) -> std::result::Result<Vec<u8>, Str
 pub const DEFAULT_LOG: &str = "/var/log/audit/audit.log";
 
 /// The default byte cap per host and scan.
-pub const DEFAULT_MAX_MIB: usize = 32;
+pub const DEFAULT_MAX_MIB: usize = 16;
 
 /// Rotated files looked for: auditd's `num_logs` is at most 999.
 const MAX_ROTATED: u32 = 999;
