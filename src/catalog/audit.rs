@@ -100,13 +100,13 @@ pub(super) fn store(
     let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     tx.execute(
         "INSERT INTO audit_checkpoints (host_id, log, device, inode, offset, last_time_ms, \
-           last_serial, read_at, unread_bytes, problem, tail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+           last_serial, read_at, unread_bytes, problem, tail, cursor) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
          ON CONFLICT(host_id) DO UPDATE SET log = excluded.log, device = excluded.device, \
            inode = excluded.inode, offset = excluded.offset, \
            last_time_ms = excluded.last_time_ms, last_serial = excluded.last_serial, \
            read_at = excluded.read_at, unread_bytes = excluded.unread_bytes, \
-           problem = excluded.problem, tail = excluded.tail",
+           problem = excluded.problem, tail = excluded.tail, cursor = excluded.cursor",
         params![
             host_id,
             read.log,
@@ -119,6 +119,7 @@ pub(super) fn store(
             as_i64(read.unread_bytes),
             read.problem,
             next.as_ref().map(|c| c.tail.clone()),
+            next.as_ref().and_then(|c| c.cursor.clone()),
         ],
     )
     .map_err(sql_error)?;
@@ -127,7 +128,8 @@ pub(super) fn store(
 
 fn checkpoint_of(tx: &rusqlite::Connection, host_id: i64) -> Result<Option<Checkpoint>> {
     tx.query_row(
-        "SELECT device, inode, offset, last_time_ms, last_serial, tail FROM audit_checkpoints \
+        "SELECT device, inode, offset, last_time_ms, last_serial, tail, cursor \
+         FROM audit_checkpoints \
          WHERE host_id = ?1 AND inode IS NOT NULL",
         [host_id],
         |r| {
@@ -138,6 +140,7 @@ fn checkpoint_of(tx: &rusqlite::Connection, host_id: i64) -> Result<Option<Check
                 last_time_ms: r.get(3)?,
                 last_serial: r.get::<_, Option<i64>>(4)?.map(|s| s as u64),
                 tail: r.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
+                cursor: r.get(6)?,
             })
         },
     )

@@ -19,7 +19,8 @@ const NAME: &str = "who-did";
 /// Who did what, as whom, on which host, and when: the fleet's audit trail.
 ///
 /// Lists the events scan-hosts read from each host's audit log (auditd's
-/// /var/log/audit/audit.log and its rotated files), oldest first, one line each: when, the
+/// /var/log/audit/audit.log and its rotated files; on a host without auditd, sshd, sudo and su
+/// from /var/log/auth.log, /var/log/secure or the journal), oldest first, one line each: when, the
 /// host, the kind, the person (the login user, which sudo and su do not change), whom it ran
 /// as, what (the command line, the file, the account, the port), the result and where from.
 /// TEXT, when given, must appear in the command or path (case-insensitively).

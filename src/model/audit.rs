@@ -220,6 +220,9 @@ pub struct Checkpoint {
     /// The bytes just before `offset` (at most [`CHECKPOINT_TAIL`]): a file truncated and
     /// written again past the offset has other bytes there, and is read from its start.
     pub tail: Vec<u8>,
+    /// For a host read through the journal (no audit log, no auth log): the journal's cursor
+    /// after the last entry read.
+    pub cursor: Option<String>,
 }
 
 /// How many bytes before a checkpoint's offset are kept to recognise the file.

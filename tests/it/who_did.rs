@@ -316,7 +316,15 @@ fn scan_hosts_reads_a_real_sshd_hosts_audit_log_and_reports_hosts_without_one() 
     ));
     let fleet = Fleet::start(vec![
         HostSpec::new("audited-1", Os::Debian12).file("/var/log/audit/audit.log", text.clone()),
-        HostSpec::new("quiet-1", Os::Rocky9),
+        // No auditd: sshd, sudo and su from the auth log, RHEL's file, rsyslog's format.
+        HostSpec::new("quiet-1", Os::Rocky9).file(
+            "/var/log/secure",
+            "Dec  1 09:00:01 quiet-1 sshd[700]: Accepted publickey for carol from 192.0.2.44 port 51000 ssh2: ED25519 SHA256:x\n\
+             Dec  1 09:00:05 quiet-1 sudo[710]:    carol : TTY=pts/0 ; PWD=/home/carol ; USER=root ; COMMAND=/usr/bin/dnf update\n\
+             Dec  1 09:01:00 quiet-1 su[720]: pam_unix(su:session): session opened for user root(uid=0) by carol(uid=1002)\n\
+             Dec  1 09:02:00 quiet-1 sshd[730]: Failed password for root from 203.0.113.5 port 40000 ssh2\n\
+             Dec  1 09:02:01 quiet-1 sshd[730]: Connection closed by 203.0.113.5 port 40000 [preauth]\n",
+        ),
     ]);
     let env = Env::new();
     fleet.install_client(&env.home, KnownHosts::Plain);
@@ -336,8 +344,31 @@ fn scan_hosts_reads_a_real_sshd_hosts_audit_log_and_reports_hosts_without_one() 
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let all = events(&env, &config, &[]);
     assert_eq!(serials(&all, "audited-1"), (1..=43).collect());
-    assert!(all.iter().all(|e| e["host"] == "audited-1"));
-    let failed = events(&env, &config, &["--kind", "failed-login"]);
+    let quiet: Vec<(&str, &str, &str)> = all
+        .iter()
+        .filter(|e| e["host"] == "quiet-1")
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["user"].as_str().unwrap_or("-"),
+                e["as"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        quiet,
+        [
+            ("login", "carol", "carol"),
+            ("sudo", "carol", "root"),
+            ("su", "carol", "root"),
+            ("failed-login", "-", "root"),
+        ]
+    );
+    let failed = events(
+        &env,
+        &config,
+        &["--kind", "failed-login", "--host", "audited-*"],
+    );
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["as"], "root");
     assert_eq!(failed[0]["result"], "failed");
@@ -357,6 +388,20 @@ fn scan_hosts_reads_a_real_sshd_hosts_audit_log_and_reports_hosts_without_one() 
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let all = events(&env, &config, &[]);
     assert_eq!(serials(&all, "audited-1"), (1..=60).collect());
+    // The auth log grew by one line: one more event, the others not again.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(fleet.host("quiet-1").dir.join("log/secure"))
+        .unwrap()
+        .write_all(
+            b"Dec  1 10:00:00 quiet-1 sudo[800]:    carol : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/id\n",
+        )
+        .unwrap();
+    let out = scan();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sudo = events(&env, &config, &["--host", "quiet-1", "--kind", "sudo"]);
+    let what: Vec<&str> = sudo.iter().map(|e| e["what"].as_str().unwrap()).collect();
+    assert_eq!(what, ["/usr/bin/dnf update", "/usr/bin/id"]);
 
     // The report names the host with no audit log, and the failed root login by source.
     let out = env
@@ -384,7 +429,8 @@ fn scan_hosts_reads_a_real_sshd_hosts_audit_log_and_reports_hosts_without_one() 
         )
         .unwrap();
     assert!(
-        status.contains("no audit log at /var/log/audit/audit.log"),
+        status.contains("no audit log at /var/log/audit/audit.log")
+            && status.contains("read from /var/log/secure"),
         "{status}"
     );
 }

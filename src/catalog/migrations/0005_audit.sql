@@ -48,6 +48,7 @@ CREATE TABLE audit_checkpoints (
     last_time_ms  INTEGER,
     last_serial   INTEGER,
     tail          BLOB,                    -- the bytes before offset, to notice a rewrite
+    cursor        TEXT,                    -- the journal's, for hosts read through it
     read_at       INTEGER NOT NULL,
     unread_bytes  INTEGER NOT NULL DEFAULT 0, -- left for the next read by the byte cap
     problem       TEXT                     -- why nothing could be read, NULL when it was

@@ -12,7 +12,7 @@
 
 use crate::model::audit::{AuditRead, CHECKPOINT_TAIL, Checkpoint};
 
-use super::{Names, Reader};
+use super::{Names, Reader, authlog};
 
 /// What a read needs to know.
 #[derive(Debug, Clone)]
@@ -105,9 +105,6 @@ pub const DEFAULT_LOG: &str = "/var/log/audit/audit.log";
 /// The default byte cap per host and scan.
 pub const DEFAULT_MAX_MIB: usize = 16;
 
-/// Rotated files looked for: auditd's `num_logs` is at most 999.
-const MAX_ROTATED: u32 = 999;
-
 /// The script. `sh_quote` quotes the log's path for the shell.
 pub fn script(marker: &str, options: &ReadOptions, sh_quote: impl Fn(&str) -> String) -> String {
     let (dev, ino, off, back) =
@@ -118,18 +115,45 @@ pub fn script(marker: &str, options: &ReadOptions, sh_quote: impl Fn(&str) -> St
                 let back = (c.tail.len() as u64).min(c.offset);
                 (c.device.to_string(), c.inode.to_string(), c.offset, back)
             });
+    let cursor = options
+        .checkpoint
+        .as_ref()
+        .and_then(|c| c.cursor.as_deref())
+        .map(&sh_quote)
+        .unwrap_or_else(|| "''".to_string());
     format!(
         r#"LC_ALL=C; export LC_ALL
 m={marker}
 log={log}
-dev='{dev}'; ino='{ino}'; off={off}; back={back}; cap={cap}
+dev='{dev}'; ino='{ino}'; off={off}; back={back}; cap={cap}; cursor={cursor}
 s() {{ printf '\n%s %s\n' "$m" "$*"; }}
 s now; date +%s
+s zone; date +%z
 s passwd; head -c 4194304 /etc/passwd 2>/dev/null
-if [ ! -e "$log" ]; then s absent; s end; exit 0; fi
-if [ ! -r "$log" ]; then s unreadable "$(id -un 2>/dev/null)"; s end; exit 0; fi
-files=$log; n=1
-while [ $n -le {MAX_ROTATED} ] && [ -e "$log.$n" ]; do files="$log.$n $files"; n=$((n+1)); done
+src=audit
+if [ ! -r "$log" ]; then
+  if [ -e "$log" ]; then s unreadable "$(id -un 2>/dev/null)"; else s absent; fi
+  src=
+  for a in /var/log/auth.log /var/log/secure; do
+    if [ -r "$a" ]; then log=$a; src=authlog; break; fi
+  done
+  if [ -z "$src" ]; then
+    command -v journalctl >/dev/null 2>&1 || {{ s end; exit 0; }}
+    src=journal
+  fi
+fi
+s source "$src" "$log"
+if [ "$src" = journal ]; then
+  s journal
+  # Asked only where it ends (cap 0): its last entry, for the cursor.
+  if [ "$cap" -eq 0 ]; then since=--lines=1; cap=1048576
+  elif [ -n "$cursor" ]; then since="--after-cursor=$cursor"; else since=--since=-24h; fi
+  journalctl --no-pager -q -o json "$since" SYSLOG_IDENTIFIER=sshd SYSLOG_IDENTIFIER=sudo     SYSLOG_IDENTIFIER=su 2>/dev/null | head -c "$cap"
+  s end
+  exit 0
+fi
+# Rotated files, oldest first (auditd's LOG.1…LOG.N, logrotate's LOG.1 or LOG-DATE; not .gz).
+files="$(ls -1tr "$log".[0-9]* "$log"-[0-9]* 2>/dev/null | grep -v '\.gz$' | tr '\n' ' ')$log"
 found=
 for f in $files; do
   set -- $(stat -L -c '%d %i %s' "$f" 2>/dev/null)
@@ -210,22 +234,43 @@ fn parse_read(marker: &str, output: &[u8], options: &ReadOptions) -> Option<Audi
         read.problem = Some("the audit log read did not run to its end".into());
         return Some(read);
     }
+    // Which log was read: the audit log, else the auth log or the journal (sshd, sudo and su
+    // only), and why.
+    let source = get("source").map(|(h, _)| {
+        let mut words = h.splitn(3, ' ').skip(1);
+        let kind = words.next().unwrap_or("").to_string();
+        let path = words.next().unwrap_or("").to_string();
+        (kind, path)
+    });
+    let instead = match &source {
+        Some((kind, path)) if kind == "authlog" => format!("logins, sudo and su read from {path}"),
+        Some((kind, _)) if kind == "journal" => "logins, sudo and su read from the journal".into(),
+        _ => "nothing else to read".into(),
+    };
     if get("absent").is_some() {
         read.absent = true;
         read.problem = Some(format!(
-            "no audit log at {} (is auditd installed?)",
+            "no audit log at {} (is auditd installed?): {instead}",
             options.log
         ));
-        return Some(read);
     }
     if let Some((h, _)) = get("unreadable") {
         let user = h.split(' ').nth(1).unwrap_or("the SSH user");
         read.problem = Some(format!(
             "{} is not readable by {user} (scan as root, or set [audit] sudo = true to read \
-             it through sudo -n)",
+             it through sudo -n): {instead}",
             options.log
         ));
+    }
+    let Some((kind, path)) = source else {
         return Some(read);
+    };
+    if kind != "audit" {
+        read.log = if kind == "journal" {
+            "journal".into()
+        } else {
+            path
+        };
     }
     let now_ms = get("now")
         .and_then(|(_, body)| std::str::from_utf8(body).ok())
@@ -235,6 +280,42 @@ fn parse_read(marker: &str, output: &[u8], options: &ReadOptions) -> Option<Audi
     let names = get("passwd")
         .map(|(_, b)| Names::from_passwd(&String::from_utf8_lossy(b)))
         .unwrap_or_default();
+    let offset = get("zone")
+        .and_then(|(_, b)| std::str::from_utf8(b).ok())
+        .and_then(|z| zone_seconds(z.trim()))
+        .unwrap_or(0);
+    let clock = authlog::HostClock {
+        now: now_ms / 1000,
+        offset,
+    };
+    if kind == "journal" {
+        let body = get("journal").map(|(_, b)| *b).unwrap_or_default();
+        let mut cursor = options.checkpoint.as_ref().and_then(|c| c.cursor.clone());
+        let complete = match body.iter().rposition(|&b| b == b'\n') {
+            Some(i) => &body[..=i],
+            None => &body[..0],
+        };
+        for line in complete.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match authlog::parse_journal(line) {
+                Some((c, event)) => {
+                    cursor = Some(c);
+                    read.events.extend(event);
+                }
+                None => read.bad_lines += 1,
+            }
+        }
+        if options.max_bytes == 0 {
+            // Only the end was asked for: the last entry says where it is.
+            read.events.clear();
+        }
+        read.checkpoint = Some(Checkpoint {
+            cursor,
+            last_time_ms: read.events.last().map(|e| e.time_ms),
+            last_serial: read.events.last().map(|e| e.serial),
+            ..Checkpoint::default()
+        });
+        return Some(read);
+    }
     let mut parts = Vec::new();
     let mut stats = Vec::new();
     for (header, body) in &sections {
@@ -299,7 +380,11 @@ fn parse_read(marker: &str, output: &[u8], options: &ReadOptions) -> Option<Audi
         let mut pos = skip;
         for line in complete.split_inclusive(|&b| b == b'\n') {
             let text = line.strip_suffix(b"\n").unwrap_or(line);
-            reader.line(text, global + pos as u64, &mut |e| events.push(e));
+            if kind == "authlog" {
+                events.extend(authlog::parse_line(text, clock));
+            } else {
+                reader.line(text, global + pos as u64, &mut |e| events.push(e));
+            }
             pos += line.len();
         }
         end = Some(at(part, skip + complete.len()));
@@ -347,6 +432,21 @@ fn parse_read(marker: &str, output: &[u8], options: &ReadOptions) -> Option<Audi
     read.events = events;
     read.checkpoint = checkpoint;
     Some(read)
+}
+
+/// `+0100` → 3600.
+fn zone_seconds(z: &str) -> Option<i64> {
+    let (sign, digits) = match z.as_bytes().first()? {
+        b'+' => (1, &z[1..]),
+        b'-' => (-1, &z[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i64 = digits[..2].parse().ok()?;
+    let m: i64 = digits[2..].parse().ok()?;
+    Some(sign * (h * 3600 + m * 60))
 }
 
 /// The checkpoint `rel` bytes into a part, with the bytes before it.

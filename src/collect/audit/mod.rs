@@ -10,6 +10,7 @@
 //! `record` parses a line, `normalise` turns one event's records into a [`Event`],
 //! `syscalls` names syscalls by number for RAW logs.
 
+pub mod authlog;
 pub mod follow;
 pub mod logread;
 pub mod normalise;
