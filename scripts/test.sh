@@ -16,8 +16,9 @@ cd "$(dirname "$0")/.."
 #   snmpd snmp    net-snmp's agent (SNMPv3 DES privacy) and snmpbulkwalk
 #   libssl-dev pkg-config  libssh2 (the ssh2 crate) links OpenSSL
 #   iproute2      ip: hosts with their own interfaces, in network namespaces, for whatis-ip
+#   auditd sudo sshpass  a real audit daemon, and people who log in with passwords, sudo and su
 packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data openssh-server openssh-client
-  rpm snmpd snmp libssl-dev pkg-config iproute2)
+  rpm snmpd snmp libssl-dev pkg-config iproute2 auditd sudo sshpass)
 command -v python3 >/dev/null || packages+=(python3)
 
 missing=()
