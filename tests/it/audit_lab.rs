@@ -41,7 +41,6 @@ fn record_type(line: &str) -> &str {
 
 #[test]
 fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
-    let enabled_before = status_field(&audit_status(), "enabled");
     let dir = tempfile::Builder::new()
         .prefix("opskit-audit-lab")
         .tempdir()
@@ -56,6 +55,7 @@ fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
             ..Options::default()
         },
     );
+    let enabled_before = auditd.enabled_before();
     let key = auditd.key("watch");
     assert!(key.starts_with(&format!("opskit-t{}-", std::process::id())));
     auditd.add_rule(&format!("-w {} -p wa -k {key}", watched.display()));
@@ -143,7 +143,6 @@ fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
 
 /// Runs the real actions under a daemon writing `format`, and checks every action's evidence.
 fn real_actions_in(format: LogFormat, fixture: &str) -> ActionLog {
-    let enabled_before = status_field(&audit_status(), "enabled");
     let dir = tempfile::Builder::new()
         .prefix("opskit-audit-lab")
         .tempdir()
@@ -160,6 +159,7 @@ fn real_actions_in(format: LogFormat, fixture: &str) -> ActionLog {
         ),
     };
     let prefix = auditd.prefix().to_string();
+    let enabled_before = auditd.enabled_before();
     let done = real_actions(&mut auditd);
     assert!(
         auditd.log_files().len() >= 2,

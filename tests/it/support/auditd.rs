@@ -15,7 +15,8 @@
 //! Found by running [`real_actions`]; `tests/it/fixtures/audit/debian12-actions.log` (ENRICHED)
 //! and `debian12-actions-raw.log` (RAW) are such runs. In ENRICHED logs each record ends with
 //! a `\x1d` (GS) byte and then the interpreted fields in capitals (`AUID="alice" UID="root"`);
-//! RAW logs stop before it. Records of one event share `msg=audit(SECONDS.MILLIS:SERIAL)`;
+//! RAW logs stop before it. The names are auditd's, looked up when it wrote the record: a uid
+//! added a moment before reads `ID="unknown(1001)"`. Records of one event share `msg=audit(SECONDS.MILLIS:SERIAL)`;
 //! kernel events end with PROCTITLE (no EOE record is written to the log).
 //!
 //! - **SSH login with a password (success)**, all user-space records from sshd (pid = sshd's
@@ -39,12 +40,12 @@
 //!   (`argc=… a0="sudo" …`, arguments with spaces hex-encoded) + `CWD` + `PATH` ×2 +
 //!   `PROCTITLE`; then from sudo itself `USER_AUTH` (`acct="U" exe="/usr/bin/sudo" …
 //!   res=success`, only when it asked for the password), `USER_ACCT`, `USER_CMD`
-//!   (`cwd="/home/U" cmd="id -u" exe="/usr/bin/sudo" terminal=pts/N res=success`; `cmd` is the
-//!   command as typed, hex-encoded when it holds a space-like or quote byte… in practice when it
-//!   has a quote or non-printable: `cmd=707974686F6E33…`), `CRED_REFR` (`acct="root"`),
-//!   `USER_START` (`acct="root"`), `USER_END`, `CRED_DISP`. The command run as root, when a rule
-//!   asks for it (`-S execve -F euid=0 -F auid=UID`), is a further SYSCALL+EXECVE with `uid=0
-//!   auid=UID`.
+//!   (`cwd="/home/U" cmd=6964202D75 exe="/usr/bin/sudo" terminal=pts/N res=success`: `cmd` is
+//!   the command as typed, without its path, in quotes when it is one plain word (`cmd="id"`),
+//!   else hex, as every audit value with a space, quote or control byte), `CRED_REFR`
+//!   (`acct="root"`), `USER_START` (`acct="root"`), `USER_END`, `CRED_DISP`. The command run
+//!   as root, when a rule asks for it (`-S execve -F euid=0 -F auid=UID`), is a further
+//!   SYSCALL+EXECVE with `uid=0 auid=UID`.
 //! - **su** (password on stdin, works without a terminal): kernel `SYSCALL`+`EXECVE` (`a0="su"
 //!   a1="-c" a2="id" a3="B"`); `USER_AUTH` (`acct="B" exe="/usr/bin/su" … res=success`),
 //!   `USER_ACCT`, `CRED_ACQ`, `USER_START`, `USER_END`, `CRED_DISP`, all with `uid=UID auid=UID`
@@ -268,6 +269,13 @@ impl Auditd {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// `enabled` as `auditctl -s` said before this daemon started, read under the lock (what
+    /// drop restores). A test must not read it itself before starting: another test's daemon
+    /// may be running then.
+    pub fn enabled_before(&self) -> u32 {
+        self.enabled_before
     }
 
     /// The key prefix every rule of this daemon carries: `opskit-t<PID>-<N>-`.
@@ -1224,9 +1232,12 @@ pub fn real_actions(auditd: &mut Auditd) -> ActionLog {
             }],
         },
     ];
+    // Taken before the playground is deleted: deleting watched paths is the test's own doing,
+    // and the kernel drops a watch whose path is gone (CONFIG_CHANGE op=remove_rule).
+    let log = auditd.log_bytes();
     drop(work);
     ActionLog {
-        log: auditd.log_bytes(),
+        log,
         actions,
         user,
         other_user: other,
