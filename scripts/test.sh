@@ -18,8 +18,10 @@ cd "$(dirname "$0")/.."
 #   iproute2      ip: hosts with their own interfaces, in network namespaces, for whatis-ip
 #   pacman-package-manager  libalpm, pacman's own version comparison (the tests call it)
 #   python3-rpm   rpm's dependency rule (rpmdsCompare), the oracle for rpm version constraints
+#   auditd sudo sshpass  a real audit daemon, and people who log in with passwords, sudo and su
 packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data openssh-server openssh-client
-  rpm snmpd snmp libssl-dev pkg-config iproute2 pacman-package-manager python3-rpm)
+  rpm snmpd snmp libssl-dev pkg-config iproute2 pacman-package-manager python3-rpm auditd sudo
+  sshpass)
 command -v python3 >/dev/null || packages+=(python3)
 
 missing=()
@@ -30,7 +32,17 @@ sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 if ((${#missing[@]})); then
   "${sudo[@]}" apt-get update -qq
+  # The tests start their own sshd, snmpd, dnsmasq and auditd; the packages' own services must
+  # not start on install (the kernel takes one audit daemon, and the tests' must be it), so
+  # invoke-rc.d is told no for the install, as Debian's policy-rc.d interface allows.
+  policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+    policy=/usr/sbin/policy-rc.d
+  fi
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [ -z "$policy" ] || "${sudo[@]}" rm -f "$policy"
 fi
 
 # snmpsim (the SNMP agent simulator the crawler is tested against) from PyPI, in a virtualenv

@@ -6,6 +6,7 @@
 mod support;
 
 mod address_kinds;
+mod audit_lab;
 mod catalog;
 mod crawl_switches;
 mod docs;

@@ -3,6 +3,7 @@
 //! namespaces), dpkg and rpm databases, and a check that names the install command when a peer
 //! is missing. The real servers the tests talk to each have a module; [`peer`] starts them all.
 
+pub mod auditd;
 pub mod dnsmasq;
 pub mod gen_docs;
 pub mod moto;

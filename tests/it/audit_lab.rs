@@ -1,0 +1,275 @@
+//! The audit lab itself: that the auditd harness (`support::auditd`) drives the real kernel
+//! audit subsystem and leaves the machine as it found it, and that the real actions (SSH
+//! logins, sudo, su, watched files, binds) leave the raw records the audit-trail normaliser is
+//! written against, in both log formats.
+//!
+//! `OPSKIT_WRITE_AUDIT_FIXTURES=1 cargo test --test it audit_lab` also writes the logs of the
+//! real actions to `tests/it/fixtures/audit/debian12-actions.log` (ENRICHED) and
+//! `debian12-actions-raw.log` (RAW), the committed copies of such a run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::auditd::{
+    Action, ActionLog, Auditd, Flush, Kind, LogFormat, Options, audit_status, listed_rules,
+    real_actions, status_field,
+};
+
+/// Records grouped into events by their `msg=audit(TIME:SERIAL)`, in order of first record.
+fn events(text: &str) -> BTreeMap<&str, Vec<&str>> {
+    let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(id) = event_id(line) {
+            by_id.entry(id).or_default().push(line);
+        }
+    }
+    by_id
+}
+
+fn event_id(line: &str) -> Option<&str> {
+    let start = line.find("msg=audit(")? + "msg=audit(".len();
+    let len = line[start..].find(')')?;
+    Some(&line[start..start + len])
+}
+
+fn record_type(line: &str) -> &str {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("type="))
+        .unwrap_or("")
+}
+
+#[test]
+fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
+    let dir = tempfile::Builder::new()
+        .prefix("opskit-audit-lab")
+        .tempdir()
+        .unwrap();
+    let watched = dir.path().join("watched");
+    std::fs::write(&watched, "").unwrap();
+    // Debian's own flush mode: records are written at once, synced every `freq`.
+    let mut auditd = Auditd::start_with(
+        &dir.path().join("log"),
+        Options {
+            flush: Flush::IncrementalAsync { freq: 50 },
+            ..Options::default()
+        },
+    );
+    let enabled_before = auditd.enabled_before();
+    let key = auditd.key("watch");
+    assert!(key.starts_with(&format!("opskit-t{}-", std::process::id())));
+    auditd.add_rule(&format!("-w {} -p wa -k {key}", watched.display()));
+    assert!(auditd.rules().contains(&key), "{}", auditd.rules());
+
+    // A rule with someone else's key would be left behind by drop: refused.
+    let foreign = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        auditd.add_rule(&format!("-w {} -p r -k not-ours", watched.display()));
+    }));
+    assert!(
+        foreign.is_err(),
+        "a rule without the run's prefix was added"
+    );
+
+    let hits = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("type=SYSCALL") && l.contains(&format!("key=\"{key}\"")))
+            .count()
+    };
+    std::fs::write(&watched, "from the test\n").unwrap();
+    auditd.wait_for("the write by the test process", |t| hits(t) >= 1);
+
+    // From the namespaces a Fleet host lives in (and a network of its own): the same kernel
+    // audits it, into the same log.
+    let out = Command::new("unshare")
+        .args(["--uts", "--mount", "--net", "--", "sh", "-c"])
+        .arg("hostname elsewhere && echo from-elsewhere >> \"$0\"")
+        .arg(&watched)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "unshare: {out:?}");
+    let text = auditd.wait_for("the write from other namespaces", |t| hits(t) >= 2);
+    assert!(
+        !text.contains("elsewhere\"") && !text.contains("node=elsewhere"),
+        "a record names the namespace's hostname: the module doc is wrong"
+    );
+
+    auditd.rotate();
+    assert_eq!(auditd.log_files().len(), 2, "{:?}", auditd.log_files());
+    std::fs::write(&watched, "after rotation\n").unwrap();
+    let text = auditd.wait_for("the write after rotation", |t| hits(t) >= 3);
+    assert!(text.contains("type=DAEMON_ROTATE"));
+    let current = std::fs::read_to_string(auditd.log_file()).unwrap();
+    assert_eq!(hits(&current), 1, "the new file holds the last write only");
+
+    // A rules file, as `who-did --rules` will print one.
+    let other = dir.path().join("other");
+    std::fs::write(&other, "").unwrap();
+    let file_key = auditd.key("from-file");
+    let rules = dir.path().join("test.rules");
+    std::fs::write(
+        &rules,
+        format!(
+            "# a comment\n\n-w {} -p wa -k {file_key}\n",
+            other.display()
+        ),
+    )
+    .unwrap();
+    auditd.load_rules_file(&rules);
+    std::fs::write(&other, "x\n").unwrap();
+    auditd.wait_for("the write caught by the loaded rule", |t| {
+        t.contains(&format!("key=\"{file_key}\""))
+    });
+
+    let pid = auditd.pid();
+    let log_file = auditd.log_file().to_path_buf();
+    drop(auditd);
+    for k in [&key, &file_key] {
+        assert!(
+            !listed_rules().contains(k.as_str()),
+            "rule {k} survived the harness:\n{}",
+            listed_rules()
+        );
+    }
+    let status = audit_status();
+    assert_eq!(status_field(&status, "enabled"), enabled_before, "{status}");
+    assert_eq!(status_field(&status, "pid"), 0, "{status}");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "auditd {pid} still runs"
+    );
+    let last = std::fs::read_to_string(log_file).unwrap();
+    assert!(last.contains("type=DAEMON_END"), "{last}");
+}
+
+/// Runs the real actions under a daemon writing `format`, and checks every action's evidence.
+fn real_actions_in(format: LogFormat, fixture: &str) -> ActionLog {
+    let dir = tempfile::Builder::new()
+        .prefix("opskit-audit-lab")
+        .tempdir()
+        .unwrap();
+    let log = dir.path().join("log");
+    let mut auditd = match format {
+        LogFormat::Enriched => Auditd::start(&log),
+        LogFormat::Raw => Auditd::start_with(
+            &log,
+            Options {
+                format,
+                ..Options::default()
+            },
+        ),
+    };
+    let prefix = auditd.prefix().to_string();
+    let enabled_before = auditd.enabled_before();
+    let done = real_actions(&mut auditd);
+    assert!(
+        auditd.log_files().len() >= 2,
+        "the actions span a rotation: {:?}",
+        auditd.log_files()
+    );
+    drop(auditd);
+    assert!(!listed_rules().contains(&prefix), "{}", listed_rules());
+    assert_eq!(status_field(&audit_status(), "enabled"), enabled_before);
+    assert!(
+        !Path::new(&format!("/home/{}", done.user)).exists(),
+        "the test user's home is left"
+    );
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    assert!(!passwd.contains(&done.user) && !passwd.contains(&done.other_user));
+
+    let text = String::from_utf8_lossy(&done.log);
+    match format {
+        LogFormat::Enriched => assert!(text.contains('\x1d'), "no enriched fields"),
+        LogFormat::Raw => assert!(!text.contains('\x1d'), "enriched fields in a RAW log"),
+    }
+    let by_event = events(&text);
+    for action in &done.actions {
+        eprintln!(
+            "{:?} actor={} as={} what={} from={:?} success={} key={:?}",
+            action.kind,
+            action.actor,
+            action.acting_as,
+            action.what,
+            action.from,
+            action.success,
+            action.key
+        );
+        assert_eq!(action.actor, done.user, "every action is the person's");
+        let root = [Kind::Sudo, Kind::PrivilegedPortBind].contains(&action.kind);
+        let su = action.kind == Kind::Su;
+        assert_eq!(action.acting_as == "root", root, "{action:?}");
+        assert_eq!(action.acting_as == done.other_user, su, "{action:?}");
+        assert_eq!(action.from.is_some(), action.key.is_none(), "{action:?}");
+        check(action, &by_event);
+    }
+    // The person's uid is the auid of everything after the login; the other's is what su
+    // became.
+    assert!(text.contains(&format!(" auid={} ", done.uid)));
+    assert!(done.other_uid != done.uid);
+    // The users' creation and deletion are account changes a report lists.
+    for t in ["ADD_USER", "DEL_USER", "USER_CHAUTHTOK", "CONFIG_CHANGE"] {
+        assert!(
+            text.lines().any(|l| record_type(l) == t),
+            "no {t} record in the log"
+        );
+    }
+    if std::env::var_os("OPSKIT_WRITE_AUDIT_FIXTURES").is_some() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/fixtures/audit")
+            .join(fixture);
+        std::fs::write(path, &done.log).unwrap();
+    }
+    done
+}
+
+/// Every evidence of `action` is one record of its type holding all its strings, in an event
+/// that also holds the record types it names.
+#[track_caller]
+fn check(action: &Action, by_event: &BTreeMap<&str, Vec<&str>>) {
+    for evidence in &action.evidence {
+        let found = by_event.values().any(|records| {
+            records.iter().any(|line| {
+                record_type(line) == evidence.record
+                    && evidence.contains.iter().all(|s| line.contains(s.as_str()))
+            }) && evidence
+                .with
+                .iter()
+                .all(|t| records.iter().any(|line| record_type(line) == *t))
+        });
+        if !found {
+            let candidates: Vec<&str> = by_event
+                .values()
+                .flatten()
+                .filter(|l| record_type(l) == evidence.record)
+                .copied()
+                .collect();
+            panic!(
+                "{:?} {} ({}): no {} record with {:?} (and {:?} in its event); the {} records:\n{}",
+                action.kind,
+                action.what,
+                if action.success { "success" } else { "failure" },
+                evidence.record,
+                evidence.contains,
+                evidence.with,
+                evidence.record,
+                candidates.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn real_actions_leave_their_records_enriched() {
+    let done = real_actions_in(LogFormat::Enriched, "debian12-actions.log");
+    // The enriched part names the person where the raw part has numbers.
+    let text = String::from_utf8_lossy(&done.log);
+    assert!(
+        text.contains(&format!("AUID=\"{}\"", done.user)),
+        "no AUID name in the enriched fields"
+    );
+    assert!(text.contains("saddr_fam=inet laddr=127.0.0.1 lport="));
+}
+
+#[test]
+fn real_actions_leave_their_records_raw() {
+    real_actions_in(LogFormat::Raw, "debian12-actions-raw.log");
+}
