@@ -117,16 +117,27 @@ pub fn normalise(records: &[Record<'_>], names: &Names) -> Normalised {
 
     let mut what = None;
     let mut session_account = None;
-    let kind = if has("USER_LOGIN") {
+    let kind = if has("USER_LOGIN") && success == Some(false) {
         what = account.as_ref().and_then(User::label);
         if let Some(a) = &account {
             acting_as = a.clone();
         }
-        if success == Some(false) {
-            Kind::FailedLogin
-        } else {
-            Kind::Login
+        Kind::FailedLogin
+    } else if has("USER_START") && exe.as_deref().is_some_and(is_login_program) {
+        // A login is the session a login program opens: sshd writes a successful USER_LOGIN
+        // only for sessions with a terminal (`ssh host command` has none), and always this.
+        what = account.as_ref().and_then(User::label);
+        if let Some(a) = &account {
+            acting_as = a.clone();
         }
+        Kind::Login
+    } else if has("USER_LOGIN") {
+        // The terminal's record of a login whose session start is the login event above.
+        what = account.as_ref().and_then(User::label);
+        if let Some(a) = &account {
+            acting_as = a.clone();
+        }
+        Kind::Other
     } else if has("USER_LOGOUT") {
         if let Some(a) = &account {
             acting_as = a.clone();
@@ -290,13 +301,31 @@ fn is_su(exe: &str) -> bool {
     exe.rsplit('/').next() == Some("su")
 }
 
+/// Programs whose PAM session is a person logging in (not sudo, su, cron or systemd --user).
+fn is_login_program(exe: &str) -> bool {
+    matches!(
+        exe.rsplit('/').next(),
+        Some(
+            "sshd"
+                | "login"
+                | "gdm-session-worker"
+                | "lightdm"
+                | "sddm-helper"
+                | "xrdp-sesman"
+                | "cockpit-session"
+                | "dropbear"
+        )
+    )
+}
+
 /// A user field with its name: the enriched value (`AUID="alice"`), else the host's passwd.
 fn user(r: &Record<'_>, field: &str, enriched: &str, names: &Names) -> User {
     let uid = r.id(field);
     let name = r
         .enriched(enriched)
         .map(|n| String::from_utf8_lossy(n).into_owned())
-        .filter(|n| n != "unset" && !n.is_empty() && uid.is_some())
+        // auditd writes unknown(UID) for a uid it could not name (a user added a moment before).
+        .filter(|n| n != "unset" && !n.starts_with("unknown(") && !n.is_empty() && uid.is_some())
         .or_else(|| uid.and_then(|u| names.user(u)).map(str::to_string));
     User { uid, name }
 }
@@ -314,7 +343,7 @@ fn account(r: &Record<'_>, names: &Names) -> Option<User> {
     let name = r
         .enriched("ID")
         .map(|n| String::from_utf8_lossy(n).into_owned())
-        .filter(|n| n != "unknown" && !n.is_empty())
+        .filter(|n| !n.starts_with("unknown") && !n.is_empty())
         .or_else(|| names.user(uid).map(str::to_string));
     Some(User {
         uid: Some(uid),
@@ -618,7 +647,11 @@ mod tests {
              type=USER_LOGIN msg=audit(11.000:6): pid=9 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"mallory\" exe=\"/usr/sbin/sshd\" hostname=? addr=198.51.100.9 terminal=ssh res=failed'",
         );
         let ok = &ev[0].event;
-        assert_eq!(ok.kind, Kind::Login);
+        assert_eq!(
+            ok.kind,
+            Kind::Other,
+            "a terminal's USER_LOGIN; the login is the session"
+        );
         assert_eq!(ok.actor.label().as_deref(), Some("alice"));
         assert_eq!(ok.acting_as.label().as_deref(), Some("alice"));
         assert_eq!(ok.addr.as_deref(), Some("192.0.2.7"));
@@ -627,6 +660,23 @@ mod tests {
         assert_eq!(bad.actor, User::default());
         assert_eq!(bad.acting_as.label().as_deref(), Some("mallory"));
         assert_eq!(bad.success, Some(false));
+    }
+
+    #[test]
+    fn a_login_is_the_session_a_login_program_opens() {
+        // `ssh host command`: no USER_LOGIN, only the session sshd opens.
+        let ev = events(
+            "type=USER_START msg=audit(10.000:9): pid=9 uid=0 auid=1000 ses=3 msg='op=PAM:session_open grantors=pam_unix acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=192.0.2.7 addr=192.0.2.7 terminal=ssh res=success'\n\
+             type=USER_START msg=audit(11.000:10): pid=10 uid=0 auid=1000 ses=3 msg='op=PAM:session_open grantors=pam_unix acct=\"root\" exe=\"/usr/sbin/cron\" hostname=? addr=? terminal=cron res=success'",
+        );
+        assert_eq!(ev[0].event.kind, Kind::Login);
+        assert_eq!(ev[0].event.acting_as.label().as_deref(), Some("alice"));
+        assert_eq!(ev[0].event.addr.as_deref(), Some("192.0.2.7"));
+        assert_eq!(
+            ev[1].event.kind,
+            Kind::Other,
+            "cron's session is nobody logging in"
+        );
     }
 
     #[test]
