@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::auditd::{
-    Action, ActionLog, Auditd, Flush, Kind, LogFormat, Options, audit_status, listed_rules,
-    real_actions, status_field,
+    Action, ActionLog, Auditd, Flush, Kind, LogFormat, Options, audit_status, hold_kernel_audit,
+    listed_rules, real_actions, status_field,
 };
 
 /// Records grouped into events by their `msg=audit(TIME:SERIAL)`, in order of first record.
@@ -123,6 +123,7 @@ fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
     let pid = auditd.pid();
     let log_file = auditd.log_file().to_path_buf();
     drop(auditd);
+    let _held = hold_kernel_audit();
     for k in [&key, &file_key] {
         assert!(
             !listed_rules().contains(k.as_str()),
@@ -167,8 +168,10 @@ fn real_actions_in(format: LogFormat, fixture: &str) -> ActionLog {
         auditd.log_files()
     );
     drop(auditd);
+    let held = hold_kernel_audit();
     assert!(!listed_rules().contains(&prefix), "{}", listed_rules());
     assert_eq!(status_field(&audit_status(), "enabled"), enabled_before);
+    drop(held);
     assert!(
         !Path::new(&format!("/home/{}", done.user)).exists(),
         "the test user's home is left"
@@ -267,9 +270,179 @@ fn real_actions_leave_their_records_enriched() {
         "no AUID name in the enriched fields"
     );
     assert!(text.contains("saddr_fam=inet laddr=127.0.0.1 lport="));
+    normalised(&done, LogFormat::Enriched);
 }
 
 #[test]
 fn real_actions_leave_their_records_raw() {
-    real_actions_in(LogFormat::Raw, "debian12-actions-raw.log");
+    let done = real_actions_in(LogFormat::Raw, "debian12-actions-raw.log");
+    normalised(&done, LogFormat::Raw);
+}
+
+/// The label who-did gives a user of the actions: the name where the log names it (ENRICHED),
+/// else `#uid` (the test users are deleted before the log is read).
+fn label(done: &ActionLog, format: LogFormat, name: &str) -> String {
+    if format == LogFormat::Enriched || name == "root" {
+        return name.to_string();
+    }
+    let uid = if name == done.user {
+        done.uid
+    } else {
+        done.other_uid
+    };
+    format!("#{uid}")
+}
+
+/// Whether who-did's `event` is what `action` should have become.
+fn reports(
+    event: &serde_json::Value,
+    action: &Action,
+    done: &ActionLog,
+    format: LogFormat,
+) -> bool {
+    let field = |k: &str| event[k].as_str().unwrap_or("");
+    let kind = match (action.kind, action.success) {
+        (Kind::Login, _) => "login",
+        (Kind::FailedLogin, _) => "failed-login",
+        (Kind::Sudo, _) => "sudo",
+        (Kind::Su, true) => "su",
+        (Kind::Su, false) => "auth-failure",
+        (Kind::Exec, _) => "exec",
+        (Kind::FileWrite, _) => "write",
+        (Kind::Delete, _) => "delete",
+        (Kind::PrivilegedPortBind, _) => "bind",
+    };
+    // Accounts a PAM record names (acct="…") are names in any format; users the kernel logs
+    // (euid) are named from the log's enrichment or the passwd.
+    let acting_as = match action.kind {
+        Kind::Login | Kind::FailedLogin | Kind::Su | Kind::Sudo => action.acting_as.clone(),
+        _ => label(done, format, &action.acting_as),
+    };
+    let actor = match action.kind {
+        // A failed login has no audit uid yet: the account tried is whom it was "as".
+        Kind::FailedLogin => String::new(),
+        _ => label(done, format, &action.actor),
+    };
+    let what_ok = match action.kind {
+        Kind::Login | Kind::FailedLogin => field("exe").ends_with(&action.what),
+        Kind::Exec => field("exe") == action.what,
+        Kind::Su => true,
+        _ => field("what") == action.what,
+    };
+    field("kind") == kind
+        && field("user") == actor
+        && field("as") == acting_as
+        && what_ok
+        && field("result") == if action.success { "success" } else { "failed" }
+        && action.from.as_deref().is_none_or(|f| field("from") == f)
+}
+
+/// who-did reads the actions' log directly, through scan-hosts --local and over SSH, and
+/// reports every action once, as what it was; a rescan adds nothing.
+fn normalised(done: &ActionLog, format: LogFormat) {
+    use crate::support::sshd::{Fleet, HostSpec, KnownHosts, Os};
+    use crate::support::{Env, stderr, stdout, tool, write_config};
+    let env = Env::new();
+    let dir = env.dir.path().join("audit");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("audit.log"), &done.log).unwrap();
+    let parse = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(out));
+        stdout(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let check_all = |events: &[serde_json::Value], how: &str| {
+        for action in &done.actions {
+            let n = events
+                .iter()
+                .filter(|e| reports(e, action, done, format))
+                .count();
+            assert_eq!(
+                n,
+                1,
+                "{how}: {action:?} is reported {n} times; the events:\n{}",
+                events
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    };
+    let fields = "kind,user,as,what,result,from,exe,serial,time,host";
+    // Directly.
+    let out = env
+        .cmd(tool!("who-did"))
+        .args(["--json", "-f", fields, "--passwd", "/etc/passwd", "--input"])
+        .arg(dir.join("audit.log"))
+        .output()
+        .unwrap();
+    let direct = parse(&out);
+    check_all(&direct, "who-did --input");
+
+    // Through scan-hosts --local, twice.
+    let config = write_config(
+        &env,
+        &format!("[audit]\nlog = \"{}\"\n", dir.join("audit.log").display()),
+    );
+    let stored = |env: &Env| {
+        parse(
+            &env.cmd(tool!("who-did"))
+                .env("OPSKIT_CONFIG", &config)
+                .args(["--json", "-f", fields])
+                .output()
+                .unwrap(),
+        )
+    };
+    // The kernel's last events may still be getting records when a scan reads them, and are
+    // left for the next scan: wait until the newest is past that window.
+    let newest = direct
+        .iter()
+        .filter_map(|e| e["time"].as_str())
+        .filter_map(|t| t.parse::<jiff::Timestamp>().ok())
+        .max()
+        .unwrap();
+    while jiff::Timestamp::now() < newest + std::time::Duration::from_secs(3) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    for scan in ["first scan", "rescan"] {
+        let out = env
+            .cmd(tool!("scan-hosts"))
+            .env("OPSKIT_CONFIG", &config)
+            .arg("--local")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{scan}: {}", stderr(&out));
+        let events = stored(&env);
+        assert_eq!(events.len(), direct.len(), "{scan}: stored once each");
+        check_all(&events, scan);
+    }
+
+    // Over SSH, from a host whose /var/log/audit/audit.log it is, twice.
+    let fleet = Fleet::start(vec![
+        HostSpec::new("audited-9", Os::Debian12).file("/var/log/audit/audit.log", done.log.clone()),
+    ]);
+    let remote = Env::new();
+    fleet.install_client(&remote.home, KnownHosts::Plain);
+    let hosts = fleet.hosts_file([fleet.host("audited-9")]);
+    for scan in ["first scan over SSH", "rescan over SSH"] {
+        let out = remote
+            .cmd(tool!("scan-hosts"))
+            .arg("--hosts-file")
+            .arg(&hosts)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{scan}: {}", stderr(&out));
+        let events = parse(
+            &remote
+                .cmd(tool!("who-did"))
+                .args(["--json", "-f", fields, "--host", "audited-9"])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(events.len(), direct.len(), "{scan}: stored once each");
+        check_all(&events, scan);
+    }
 }

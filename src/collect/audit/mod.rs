@@ -56,6 +56,23 @@ struct Open {
     first_offset: u64,
 }
 
+impl Open {
+    /// Whether no more records can come: a user-space message (PAM, sudo, sshd, auditd's own)
+    /// is one record, written whole by the program that sends it. Only the kernel writes an
+    /// event over several records (SYSCALL, EXECVE, PATH, PROCTITLE…).
+    fn whole(&self) -> bool {
+        self.lines.len() == 1
+            && self
+                .lines
+                .first()
+                .and_then(|l| Record::parse(l))
+                .is_some_and(|r| {
+                    let t = r.rtype();
+                    normalise::is_user_message(t) || t.starts_with("DAEMON_")
+                })
+    }
+}
+
 /// A normalised event waiting to be emitted: a sudo command waits (a bounded number of events)
 /// for the session that names whom it ran as.
 struct Queued {
@@ -142,7 +159,7 @@ impl Reader {
     pub fn finish_at(&mut self, now_ms: i64, out: &mut impl FnMut(Event)) -> Option<u64> {
         let mut held = VecDeque::new();
         while let Some(o) = self.open.pop_front() {
-            if o.time_ms.saturating_add(EVENT_WINDOW_MS) < now_ms {
+            if o.time_ms.saturating_add(EVENT_WINDOW_MS) < now_ms || o.whole() {
                 self.complete(o, out);
             } else {
                 held.push_back(o);

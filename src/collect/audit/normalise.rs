@@ -270,7 +270,7 @@ pub fn normalise(records: &[Record<'_>], names: &Names) -> Normalised {
 }
 
 /// User-space messages (1100–1299 and 2100–2999) carry their own subject and result.
-fn is_user_message(t: &str) -> bool {
+pub(super) fn is_user_message(t: &str) -> bool {
     t.starts_with("USER_")
         || t.starts_with("CRED_")
         || t.starts_with("ANOM_LOGIN")

@@ -97,6 +97,12 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// Serialises every user of the kernel's one audit subsystem in this process.
 static KERNEL_AUDIT: Mutex<()> = Mutex::new(());
 
+/// Holds the kernel's audit subsystem without a daemon: for a test that checks, after its
+/// [`Auditd`] is dropped, that the machine is as it was, while no other test's daemon runs.
+pub fn hold_kernel_audit() -> MutexGuard<'static, ()> {
+    KERNEL_AUDIT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Successive daemons of one process, so that their rule keys differ too.
 static RUN: AtomicU32 = AtomicU32::new(0);
 
