@@ -446,3 +446,127 @@ fn normalised(done: &ActionLog, format: LogFormat) {
         check_all(&events, scan);
     }
 }
+
+/// Runs `script` with `sh -c` as a logged-in process (audit uid `auid`): the recommended rules
+/// leave daemons (no audit uid) out, so what a test does must look like a person's.
+fn as_person(auid: u32, script: &str) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("echo {auid} > /proc/self/loginuid && {script}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn who_did_rules_load_into_the_kernel_and_each_kind_of_rule_fires() {
+    use crate::support::{Env, stderr, stdout, tool};
+    let env = Env::new();
+    let out = env.run(tool!("who-did"), &["--rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = tempfile::Builder::new()
+        .prefix("opskit-audit-rules")
+        .tempdir()
+        .unwrap();
+    let mut auditd = Auditd::start(&dir.path().join("log"));
+    // The rules as printed, with this run's key prefix (the harness deletes only its own), so
+    // `opskit-identity` becomes `<prefix>identity`: the kind still comes from the last word.
+    let rules = stdout(&out).replace("-k opskit-", &format!("-k {}", auditd.prefix()));
+    let file = dir.path().join("50-opskit.rules");
+    std::fs::write(&file, &rules).unwrap();
+    auditd.load_rules_file(&file);
+    let loaded = auditd
+        .rules()
+        .lines()
+        .filter(|l| l.contains(auditd.prefix()))
+        .count();
+    let written = rules.lines().filter(|l| l.starts_with('-')).count();
+    assert_eq!(loaded, written, "every rule loads:\n{}", auditd.rules());
+
+    // One action per kind of rule, each harmless: the same mode set again, a program's --help,
+    // a file made and deleted in /etc, a bind below 1024, a module call that fails on a bad
+    // descriptor, the clock read with adjtimex (modes 0) and settimeofday(NULL, NULL).
+    let auid = 4242;
+    let doomed = format!("/etc/opskit-rules-{}", std::process::id());
+    as_person(
+        auid,
+        &format!(
+            "chmod \"$(stat -c %a /etc/passwd)\" /etc/passwd && \
+             chmod \"$(stat -c %a /etc/audit)\" /etc/audit && \
+             /usr/sbin/useradd --help >/dev/null && \
+             : > {doomed} && rm -f {doomed}"
+        ),
+    );
+    as_person(
+        auid,
+        "python3 -c '
+import ctypes, socket
+for port in range(1000, 600, -1):
+    s = socket.socket()
+    try:
+        s.bind((\"127.0.0.1\", port))
+        break
+    except OSError:
+        s.close()
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall(313, -1, b\"\", 0)  # finit_module(-1): EBADF (x86_64)
+buf = ctypes.create_string_buffer(512)
+libc.adjtimex(buf)
+libc.syscall(164, None, None)  # settimeofday(NULL, NULL): sets nothing (x86_64)
+'",
+    );
+    let expected = [
+        ("identity", "account"),
+        ("audit-config", "audit-config"),
+        ("exec", "exec"),
+        ("delete", "delete"),
+        ("bind", "bind"),
+        ("modules", "module"),
+        ("time", "time"),
+    ];
+    let keys: Vec<String> = expected.iter().map(|(k, _)| auditd.key(k)).collect();
+    auditd.wait_for("an event of every rule key", |log| {
+        keys.iter().all(|k| log.contains(&format!("key=\"{k}\"")))
+    });
+    let log = dir.path().join("copy.log");
+    std::fs::write(&log, auditd.log_bytes()).unwrap();
+    drop(auditd);
+
+    let out = env
+        .cmd(tool!("who-did"))
+        .args(["--json", "-f", "kind,key,user,what", "--input"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for ((name, kind), key) in expected.iter().zip(&keys) {
+        let fired: Vec<&serde_json::Value> = events
+            .iter()
+            .filter(|e| {
+                e["key"]
+                    .as_str()
+                    .is_some_and(|k| k.split(',').any(|k| k == key))
+            })
+            .filter(|e| e["user"] == format!("#{auid}"))
+            .collect();
+        assert!(
+            fired.iter().any(|e| e["kind"] == *kind),
+            "rule {name}: no {kind} event by the person among {fired:?}"
+        );
+    }
+    // The delete names the file deleted (the bind is a bind only below 1024).
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "delete" && e["what"] == doomed.as_str()),
+        "no delete of {doomed}"
+    );
+}
