@@ -30,7 +30,8 @@ use opskit::query::facts::term::Term;
 pub type Entry = fn(&[u8]);
 
 /// The targets, by name, as `fuzz/fuzz_targets/` and `fuzz/corpus/` name them.
-pub const TARGETS: [(&str, Entry); 6] = [
+pub const TARGETS: [(&str, Entry); 7] = [
+    ("audit_logs", audit_logs),
     ("scan_output", scan_output),
     ("packages", packages),
     ("known_hosts", known_hosts),
@@ -294,4 +295,88 @@ pub fn snmp_values(data: &[u8]) {
         .map(|c| c.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)))
         .collect();
     opskit::collect::switches::crawl::mac_from_arcs(&arcs);
+}
+
+/// `audit_logs`: an audit log as `who-did --input` reads it (0), as the scan's read script
+/// prints it, from the start (1) or resumed from a checkpoint (2), an auth-log line (3) and a
+/// journal entry (4). Checks: every event's text is bounded, a read's checkpoint never points
+/// past what was read, and a log is grouped into no more events than it has records.
+pub fn audit_logs(data: &[u8]) {
+    use opskit::collect::audit::{self as audit, authlog, logread};
+    use opskit::model::audit::{Checkpoint, RAW_LIMIT, WHAT_LIMIT};
+    let (&selector, rest) = data.split_first().unwrap_or((&0, &[]));
+    let bounded = |e: &opskit::model::audit::Event| {
+        assert!(e.raw.len() <= RAW_LIMIT + 4, "raw {}", e.raw.len());
+        assert!(e.what.as_ref().is_none_or(|w| w.len() <= WHAT_LIMIT + 4));
+    };
+    match selector % 5 {
+        0 => {
+            let mut n = 0u64;
+            let stats = audit::read_all(
+                &mut std::io::Cursor::new(rest),
+                audit::Names::from_passwd("root:x:0:0::/:/bin/sh\n"),
+                &mut |e| {
+                    bounded(&e);
+                    n += 1;
+                },
+            )
+            .unwrap();
+            assert_eq!(n, stats.events);
+            assert!(stats.events <= stats.records);
+        }
+        1 | 2 => {
+            let marker = "OPSKIT-f";
+            let mut out = format!(
+                "\n{marker} now\n1796230800\n{marker} zone\n+0000\n{marker} source audit /l\n\
+                 {marker} stat 1 2 {len}\n{marker} file 1 2 {len} 0\n",
+                len = rest.len()
+            )
+            .into_bytes();
+            out.extend_from_slice(rest);
+            out.extend_from_slice(format!("\n{marker} end\n").as_bytes());
+            let checkpoint = (selector % 5 == 2).then(|| Checkpoint {
+                device: 1,
+                inode: 2,
+                offset: (rest.len() / 2) as u64,
+                tail: rest[..rest.len() / 2]
+                    .iter()
+                    .rev()
+                    .take(64)
+                    .rev()
+                    .copied()
+                    .collect(),
+                ..Checkpoint::default()
+            });
+            let options = logread::ReadOptions {
+                log: "/l".into(),
+                checkpoint,
+                max_bytes: 1 << 20,
+            };
+            if let logread::Parsed::Read(read) = logread::parse(marker, &out, &options) {
+                read.events.iter().for_each(bounded);
+                if let Some(c) = &read.checkpoint {
+                    assert!(
+                        c.offset <= rest.len() as u64,
+                        "{} > {}",
+                        c.offset,
+                        rest.len()
+                    );
+                }
+            }
+        }
+        3 => {
+            let clock = authlog::HostClock {
+                now: 1_796_230_800,
+                offset: i64::from(rest.first().copied().unwrap_or(0)) * 900 - 43_200,
+            };
+            if let Some(e) = authlog::parse_line(rest, clock) {
+                bounded(&e);
+            }
+        }
+        _ => {
+            if let Some((_, Some(e))) = authlog::parse_journal(rest) {
+                bounded(&e);
+            }
+        }
+    }
 }

@@ -200,6 +200,20 @@ pub const RAW_LIMIT: usize = 16 * 1024;
 /// How much of the `what` of an event is kept (a command line can be 128 KiB).
 pub const WHAT_LIMIT: usize = 4096;
 
+/// Cuts text to at most `limit` bytes on a character boundary, marking the cut with `…`.
+pub fn bound(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
+    text
+}
+
 impl Event {
     /// Seconds since the epoch.
     pub fn time(&self) -> i64 {

@@ -6,7 +6,7 @@
 //! not counted as bad input (an auth log holds cron's and systemd's lines too). An event's
 //! serial is a hash of its line, so that reading a line again gives the same event.
 
-use crate::model::audit::{Event, Kind, User};
+use crate::model::audit::{Event, Kind, User, WHAT_LIMIT, bound};
 
 /// When a syslog line was written, for the traditional format (`Dec  2 18:01:02`), which has
 /// no year and no zone: the host's clock and zone, as the read script reports them.
@@ -28,6 +28,7 @@ pub fn parse_line(line: &[u8], clock: HostClock) -> Option<Event> {
     let (tag, message) = rest.split_once(": ")?;
     let program = tag.split('[').next().unwrap_or(tag);
     let mut event = message_event(program, message)?;
+    event.what = event.what.map(|w| bound(w, WHAT_LIMIT));
     event.time_ms = time_ms;
     event.serial = fnv(line);
     event.exe = Some(program.to_string());
@@ -58,6 +59,7 @@ pub fn parse_journal(line: &[u8]) -> Option<(String, Option<Event>)> {
     let Some(mut event) = message_event(program, &message) else {
         return Some((cursor, None));
     };
+    event.what = event.what.map(|w| bound(w, WHAT_LIMIT));
     let micros: i64 = field("__REALTIME_TIMESTAMP")?.parse().ok()?;
     event.time_ms = micros / 1000;
     event.serial = fnv(cursor.as_bytes());
@@ -352,6 +354,18 @@ mod tests {
         ] {
             assert!(parse_line(skipped.as_bytes(), CLOCK).is_none(), "{skipped}");
         }
+    }
+
+    #[test]
+    fn a_long_command_is_cut() {
+        let long = format!(
+            "Dec  2 17:02:00 web-1 sudo:    alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/echo {}",
+            "é".repeat(10_000)
+        );
+        let e = parse(&long);
+        let what = e.what.unwrap();
+        assert!(what.len() <= WHAT_LIMIT + '…'.len_utf8(), "{}", what.len());
+        assert!(what.ends_with('…'));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::audit::{Event, Kind, RAW_LIMIT, User, WHAT_LIMIT};
+use crate::model::audit::{Event, Kind, RAW_LIMIT, User, WHAT_LIMIT, bound};
 
 use super::record::{Record, hex_decode};
 use super::syscalls::{self, Effect};
@@ -555,20 +555,6 @@ fn raw_text(records: &[Record<'_>]) -> String {
         }
     }
     bound(out, RAW_LIMIT)
-}
-
-/// Cuts text to at most `limit` bytes on a character boundary, marking the cut.
-fn bound(mut text: String, limit: usize) -> String {
-    if text.len() <= limit {
-        return text;
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.truncate(end);
-    text.push('…');
-    text
 }
 
 #[cfg(test)]
