@@ -1032,3 +1032,91 @@ fn who_did_streams_a_gigabyte_log_in_bounded_memory() {
         "who-did held {peak_kib} KiB reading a 1 GiB log"
     );
 }
+
+#[test]
+fn an_unreadable_or_vanished_audit_log_is_one_line_and_loses_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    require_root();
+    require("setpriv", "util-linux");
+    let env = Env::new();
+    // nobody must reach the catalog and its config, not the log.
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let log = AuditDir::new(env.dir.path().join("audit"));
+    let base = now_ms() - 60_000;
+    for s in 1..=5 {
+        log.append(exec_event(s, base + s as i64));
+    }
+    std::fs::set_permissions(log.log(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let as_nobody = |config: &Path| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(tool!("scan-hosts").path())
+            .arg("--local");
+        env.isolate(&mut cmd);
+        cmd.env("OPSKIT_CONFIG", config).output().unwrap()
+    };
+    let plain = env.dir.path().join("plain.toml");
+    std::fs::write(
+        &plain,
+        format!("[audit]\nlog = \"{}\"\n", log.log().display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = as_nobody(&plain);
+    // The rest of the host is stored, and logins, sudo and su come from the auth log or the
+    // journal instead (not a failure); the log is named, with what to do, on one line.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let line = format!("{} is not readable by nobody", log.log().display());
+    assert_eq!(err.matches(&line).count(), 1, "{err}");
+    assert!(err.contains("[audit] sudo = true"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("audit")).count(),
+        1,
+        "{err}"
+    );
+    let hosts = rusqlite::Connection::open(&env.catalog)
+        .unwrap()
+        .query_row("SELECT count(*) FROM hosts", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    assert_eq!(hosts, 1, "the host's facts and packages are stored");
+
+    // Through sudo -n, which nobody may not use: one line saying sudo refused, exit 1.
+    let with_sudo = env.dir.path().join("sudo.toml");
+    std::fs::write(
+        &with_sudo,
+        format!("[audit]\nlog = \"{}\"\nsudo = true\n", log.log().display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&with_sudo, std::fs::Permissions::from_mode(0o644)).unwrap();
+    require("sudo", "sudo");
+    let out = as_nobody(&with_sudo);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("sudo -n sh -s") && err.contains("sudo"),
+        "{err}"
+    );
+
+    // As root: read; then the log vanishes, and what was read stays.
+    let config = write_config(
+        &env,
+        &format!("[audit]\nlog = \"{}\"\n", log.log().display()),
+    );
+    let out = scan_local(&env, &config);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let host = hostname();
+    assert_eq!(
+        serials(&events(&env, &config, &[]), &host),
+        (1..=5).collect()
+    );
+    std::fs::remove_file(log.log()).unwrap();
+    let out = scan_local(&env, &config);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        serials(&events(&env, &config, &[]), &host),
+        (1..=5).collect(),
+        "events read before the log vanished are kept"
+    );
+}
