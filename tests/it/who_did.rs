@@ -1120,3 +1120,102 @@ fn an_unreadable_or_vanished_audit_log_is_one_line_and_loses_nothing() {
         "events read before the log vanished are kept"
     );
 }
+
+#[test]
+fn who_did_follows_a_host_over_ssh_through_a_dropped_connection() {
+    require("ss", "iproute2");
+    let base = now_ms() - 60_000;
+    let fleet = Fleet::start(vec![HostSpec::new("followed-1", Os::Debian12).file(
+        "/var/log/audit/audit.log",
+        exec_syscall(1, base, "bob", 1001, "old") + &exec_rest(1, base, "old"),
+    )]);
+    let host = fleet.host("followed-1");
+    let log = AuditDir {
+        dir: host.dir.join("log/audit"),
+    };
+    let env = Env::new();
+    fleet.install_client(&env.home, KnownHosts::Plain);
+    let config = write_config(
+        &env,
+        "[[alert]]\nname = \"bob ran something\"\nkind = [\"exec\"]\nuser = [\"bob\"]\n",
+    );
+    let child = env
+        .cmd(tool!("who-did"))
+        .env("OPSKIT_CONFIG", &config)
+        .args(["--follow", "--interval", "0.2", "--json", "--host"])
+        .arg(host.target())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let lines = lines_of(&mut child.0);
+    let mut err_pipe = child.0.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut err_pipe, &mut text);
+        text
+    });
+    let bob = |s: u64| {
+        let t = base + s as i64;
+        exec_syscall(s, t, "bob", 1001, "ls") + &exec_rest(s, t, "ls")
+    };
+    // Until the follower has found the end of the log, appended events are before its start.
+    let mut serial = 10;
+    let first = loop {
+        serial += 1;
+        log.append(bob(serial));
+        if let Ok(line) = lines.recv_timeout(std::time::Duration::from_millis(500)) {
+            break serde_json::from_str::<Value>(&line).unwrap();
+        }
+        assert!(serial < 200, "hang guard: the follower never alerted");
+    };
+    assert_eq!(first["host"], host.target());
+    let mut seen = vec![first["serial"].as_u64().unwrap()];
+    // The connection is cut (its TCP socket destroyed); events written meanwhile and after
+    // come once each, over a new connection.
+    let cut = Command::new("ss")
+        .args([
+            "-K",
+            "dst",
+            &host.address.to_string(),
+            "dport",
+            "=",
+            &format!(":{}", host.port),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        cut.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+    for s in 500..505 {
+        log.append(bob(s));
+    }
+    log.rotate();
+    for s in 505..510 {
+        log.append(bob(s));
+    }
+    while seen.iter().filter(|s| **s >= 500).count() < 10 {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("hang guard: no alert within a minute after the connection was cut");
+        let e: Value = serde_json::from_str(&line).unwrap();
+        seen.push(e["serial"].as_u64().unwrap());
+    }
+    assert!(
+        lines
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .is_err(),
+        "an event was alerted twice"
+    );
+    let mut after: Vec<u64> = seen.iter().copied().filter(|s| *s >= 500).collect();
+    after.sort();
+    assert_eq!(after, (500..510).collect::<Vec<_>>());
+    // The follower said it lost the connection, and that it reads again.
+    drop(child);
+    let said = errors.join().unwrap();
+    assert!(said.contains("connection lost"), "{said}");
+    assert!(said.contains("reading again"), "{said}");
+}
