@@ -359,33 +359,9 @@ fi
 if wanted "scan-hosts, 50 sshd"; then
   fleet=50
   # One port free on all 50 addresses, so the hosts file needs no per-host port.
-  port=$(python3 - "$fleet" <<'PY'
-import socket, sys
-n = int(sys.argv[1])
-for _ in range(100):
-    first = socket.socket()
-    first.bind(("127.0.1.1", 0))
-    port = first.getsockname()[1]
-    held = [first]
-    try:
-        for i in range(2, n + 1):
-            s = socket.socket()
-            s.bind(("127.0.1.%d" % i, port))
-            held.append(s)
-    except OSError:
-        continue
-    finally:
-        for s in held:
-            s.close()
-    print(port)
-    break
-PY
-)
+  port=$(fleet_port "$fleet")
   # Root's home on the hosts: Debian's stock dotfiles, not this machine's (see bench/scan.sh).
-  mkdir -p /run/sshd "$tmp/root-home"
-  chmod 700 "$tmp/root-home"
-  cp /usr/share/base-files/dot.bashrc "$tmp/root-home/.bashrc"
-  cp /usr/share/base-files/dot.profile "$tmp/root-home/.profile"
+  stock_root_home "$tmp/root-home"
   key=$HOME/.ssh/id_ed25519
   ssh-keygen -q -t ed25519 -N '' -C bench -f "$key"
   : > "$HOME/.ssh/known_hosts"

@@ -50,39 +50,16 @@ fi
 
 cargo build --release --locked -q
 bin=${CARGO_TARGET_DIR:-$PWD/target}/release
+# shellcheck source=bench/lib/sshd_fleet.sh
+. bench/lib/sshd_fleet.sh
 
 # One port free on all 50 addresses, so the inventory needs no per-host port.
-port=$(python3 - "$hosts" <<'PY'
-import socket, sys
-n = int(sys.argv[1])
-for _ in range(100):
-    first = socket.socket()
-    first.bind(("127.0.1.1", 0))
-    port = first.getsockname()[1]
-    held = [first]
-    try:
-        for i in range(2, n + 1):
-            s = socket.socket()
-            s.bind(("127.0.1.%d" % i, port))
-            held.append(s)
-    except OSError:
-        continue
-    finally:
-        for s in held:
-            s.close()
-    print(port)
-    break
-PY
-)
+port=$(fleet_port "$hosts")
 
 # The hosts: one sshd each, with its own host key, in its own UTS namespace, and root's home
 # from Debian's skeleton (base-files) in its own mount namespace.
-mkdir -p /run/sshd
 roothome=$work/root-home
-mkdir -p "$roothome"
-chmod 700 "$roothome"
-cp /usr/share/base-files/dot.bashrc "$roothome/.bashrc"
-cp /usr/share/base-files/dot.profile "$roothome/.profile"
+stock_root_home "$roothome"
 [ -n "${OPSKIT_BENCH_MACHINE_HOME:-}" ] && roothome=/root
 ssh-keygen -q -t ed25519 -N '' -C bench -f "$work/home/.ssh/id_ed25519"
 key=$work/home/.ssh/id_ed25519
@@ -98,8 +75,6 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-# shellcheck source=bench/lib/sshd_fleet.sh
-. bench/lib/sshd_fleet.sh
 sshd_fleet "$work/hosts" "$hosts" "$port" "$key" "$roothome" "$known"
 
 # What each tool is given: a hosts file, an Ansible inventory, and the same key and

@@ -7,37 +7,15 @@
 set -euo pipefail
 work=$1 runs=$2 growth=$3 bin=$4
 hosts=50
+# shellcheck source=bench/lib/sshd_fleet.sh
+. "$(dirname "$0")/sshd_fleet.sh"
 rm -rf "$work"
 mkdir -p "$work/home/.ssh" "$work/hosts"
 chmod 700 "$work/home/.ssh"
-port=$(python3 - "$hosts" <<'PY'
-import socket, sys
-n = int(sys.argv[1])
-for _ in range(100):
-    first = socket.socket()
-    first.bind(("127.0.1.1", 0))
-    port = first.getsockname()[1]
-    held = [first]
-    try:
-        for i in range(2, n + 1):
-            s = socket.socket()
-            s.bind(("127.0.1.%d" % i, port))
-            held.append(s)
-    except OSError:
-        continue
-    finally:
-        for s in held:
-            s.close()
-    print(port)
-    break
-PY
-)
-mkdir -p /run/sshd
+port=$(fleet_port "$hosts")
 roothome=$work/root-home
+stock_root_home "$roothome"
 mkdir -p "$roothome/audit"
-chmod 700 "$roothome"
-cp /usr/share/base-files/dot.bashrc "$roothome/.bashrc"
-cp /usr/share/base-files/dot.profile "$roothome/.profile"
 ssh-keygen -q -t ed25519 -N '' -C bench -f "$work/home/.ssh/id_ed25519"
 key=$work/home/.ssh/id_ed25519
 known=$work/home/.ssh/known_hosts
@@ -50,8 +28,6 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-# shellcheck source=bench/lib/sshd_fleet.sh
-. "$(dirname "$0")/sshd_fleet.sh"
 sshd_fleet "$work/hosts" "$hosts" "$port" "$key" "$roothome" "$known" >&2
 hostsfile=$work/hosts.txt
 : > "$hostsfile"

@@ -6,6 +6,41 @@
 # KEY (a private key; KEY.pub is authorized). Each host's key goes into KNOWN_HOSTS, its files
 # and log under DIR/I, its PID onto the caller's array `pids` (stop them on exit). Returns when
 # every host has sent its SSH banner; exits, with the log, when one never does.
+# `fleet_port N`: one port free on all of 127.0.1.1 … 127.0.1.N, so that a hosts file needs no
+# per-host port.
+fleet_port() {
+  python3 - "$1" <<'PY'
+import socket, sys
+n = int(sys.argv[1])
+for _ in range(100):
+    first = socket.socket()
+    first.bind(("127.0.1.1", 0))
+    port = first.getsockname()[1]
+    held = [first]
+    try:
+        for i in range(2, n + 1):
+            s = socket.socket()
+            s.bind(("127.0.1.%d" % i, port))
+            held.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in held:
+            s.close()
+    print(port)
+    break
+PY
+}
+
+# `stock_root_home DIR`: root's home for the hosts with Debian's stock dotfiles (base-files),
+# not this machine's: bash sources ~/.bashrc for every command run over SSH.
+stock_root_home() {
+  mkdir -p /run/sshd "$1"
+  chmod 700 "$1"
+  cp /usr/share/base-files/dot.bashrc "$1/.bashrc"
+  cp /usr/share/base-files/dot.profile "$1/.profile"
+}
+
 sshd_fleet() {
   local dir=$1 count=$2 port=$3 key=$4 roothome=$5 known=$6 i d banner
   for i in $(seq 1 "$count"); do

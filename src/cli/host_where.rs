@@ -1,18 +1,15 @@
 //! `host-where`: which hosts match facts (`kernel<6.1 memory<16GiB`), how a fact's values
 //! spread across the fleet (`--count`), and where facts changed (`--changed-since`).
 
-use std::io::IsTerminal;
-
 use crate::clock;
-use crate::config::{Config, member_hostname};
-use crate::error::{Error, Outcome, Result};
-use crate::input;
+use crate::config::Config;
+use crate::error::{Outcome, Result};
 use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
 use crate::query::facts::path::Path;
 use crate::query::facts::term::Term;
 use crate::query::facts::{self, Count, FactChange, Match, Question, Scope};
 
-use super::{CommonArgs, Tool, ToolDoc, View, warn};
+use super::{CommonArgs, Tool, ToolDoc, View, found};
 
 const NAME: &str = "host-where";
 
@@ -267,34 +264,14 @@ impl Tool for Args {
         let matches = facts::matching(&catalog, &question, &columns)?;
         let records: Vec<_> = matches.iter().map(record).collect();
         printer.print(&records, Shape::Table)?;
-        Ok(found(!records.is_empty(), "no host matches"))
+        Ok(found(NAME, !records.is_empty(), "no host matches"))
     }
 }
 
 impl Args {
     /// `--hosts` as lower-case globs: groups expanded, `-` read from stdin.
     fn host_globs(&self, config: &Config) -> Result<Vec<String>> {
-        let mut globs = Vec::new();
-        for word in &self.hosts {
-            let word = word.trim();
-            if word == "-" {
-                for line in input::items(&["-".to_string()], "host names")? {
-                    if let Some(first) = line.split_whitespace().next() {
-                        globs.push(first.to_lowercase());
-                    }
-                }
-            } else if let Some(members) = config.group_members(word)? {
-                // A group with no members selects no host, not every host.
-                globs.push(String::new());
-                globs.extend(members.iter().map(|m| member_hostname(m)));
-            } else if !word.is_empty() {
-                globs.push(word.to_lowercase());
-            }
-        }
-        if !self.hosts.is_empty() && globs.is_empty() {
-            return Err(Error::usage("--hosts named no host"));
-        }
-        Ok(globs)
+        super::host_globs(config, &self.hosts, true, "--hosts")
     }
 
     fn count(&self, config: &Config, question: &Question, fact: &str) -> Result<Outcome> {
@@ -304,7 +281,7 @@ impl Args {
         let counts = facts::count(&catalog, question, &path)?;
         let records: Vec<_> = counts.iter().map(|c| count_record(&path, c)).collect();
         printer.print(&records, Shape::Table)?;
-        Ok(found(!records.is_empty(), "no host matches"))
+        Ok(found(NAME, !records.is_empty(), "no host matches"))
     }
 
     fn changes(&self, config: &Config, question: &Question, since: i64) -> Result<Outcome> {
@@ -319,20 +296,8 @@ impl Args {
         let changes = facts::changes(&catalog, question, &paths, since)?;
         let records: Vec<_> = changes.iter().map(change_record).collect();
         printer.print(&records, Shape::Table)?;
-        Ok(found(!records.is_empty(), "no fact changed"))
+        Ok(found(NAME, !records.is_empty(), "no fact changed"))
     }
-}
-
-/// Success, or nothing found: said on stderr only to a person at a terminal, so that cron,
-/// which mails any output, stays quiet when there is no news.
-fn found(any: bool, why: &str) -> Outcome {
-    if any {
-        return Outcome::Success;
-    }
-    if std::io::stderr().is_terminal() {
-        warn(NAME, why);
-    }
-    Outcome::NothingFound
 }
 
 fn record(m: &Match) -> Record<Row> {

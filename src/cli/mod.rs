@@ -233,6 +233,50 @@ pub fn warn(tool: &str, message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{}", warn_line(tool, message));
 }
 
+/// Success, or nothing found: said on stderr only to a person at a terminal, so that cron,
+/// which mails any output, stays quiet when there is no news.
+pub fn found(tool: &str, any: bool, why: &str) -> Outcome {
+    if any {
+        return Outcome::Success;
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        warn(tool, why);
+    }
+    Outcome::NothingFound
+}
+
+/// Host words as lower-case globs for a query: a `[groups]` name becomes its members'
+/// hostnames (a group with no members selects no host, not every host), `-` with
+/// `from_stdin` the first word of each stdin line, anything else a glob. `flag` names the
+/// option in the error when the words name no host.
+pub fn host_globs(
+    config: &Config,
+    words: &[String],
+    from_stdin: bool,
+    flag: &str,
+) -> Result<Vec<String>> {
+    let mut globs = Vec::new();
+    for word in words {
+        let word = word.trim();
+        if word == "-" && from_stdin {
+            for line in crate::input::items(&["-".to_string()], "host names")? {
+                if let Some(first) = line.split_whitespace().next() {
+                    globs.push(first.to_lowercase());
+                }
+            }
+        } else if let Some(members) = config.group_members(word)? {
+            globs.push(String::new());
+            globs.extend(members.iter().map(|m| config::member_hostname(m)));
+        } else if !word.is_empty() {
+            globs.push(word.to_lowercase());
+        }
+    }
+    if !words.is_empty() && globs.is_empty() {
+        return Err(Error::usage(format!("{flag} named no host")));
+    }
+    Ok(globs)
+}
+
 /// The line [`warn`] prints, for printing through a progress bar.
 pub fn warn_line(tool: &str, message: impl std::fmt::Display) -> String {
     crate::output::warning(tool, message)

@@ -2,17 +2,17 @@
 //! scan-hosts reads from each host's audit log into the catalog, or from logs given directly
 //! (`--input`); counted (`--summary`) and reported for cron (`--report`).
 
-use std::io::{BufReader, IsTerminal};
+use std::io::BufReader;
 
 use crate::clock;
 use crate::collect::audit::{self, Names};
-use crate::config::{Config, member_hostname};
+use crate::config::Config;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::model::audit::{Event, Filter, Kind};
 use crate::output::{OutputArgs, Printer, Record, Schema, Shape};
 use crate::query::audit::{self as q, HostEvent, ReportRow, Summary, SummaryRow};
 
-use super::{CommonArgs, Tool, ToolDoc, View, warn};
+use super::{CommonArgs, Tool, ToolDoc, View, found, warn};
 
 const NAME: &str = "who-did";
 
@@ -326,7 +326,7 @@ impl Tool for Args {
             })?;
             let records: Vec<_> = summary.rows().iter().map(summary_record).collect();
             printer.print(&records, Shape::Table)?;
-            return Ok(found(!records.is_empty(), "no event matches"));
+            return Ok(found(NAME, !records.is_empty(), "no event matches"));
         }
         let mut printer = Printer::new::<Row>(&self.output)?;
         let mut records = Vec::new();
@@ -335,7 +335,7 @@ impl Tool for Args {
             Ok(())
         })?;
         printer.print(&records, Shape::Table)?;
-        Ok(found(!records.is_empty(), "no event matches"))
+        Ok(found(NAME, !records.is_empty(), "no event matches"))
     }
 }
 
@@ -364,20 +364,7 @@ impl Args {
 
     /// `--host` as lower-case globs, groups expanded.
     fn host_globs(&self, config: &Config) -> Result<Vec<String>> {
-        let mut globs = Vec::new();
-        for word in &self.hosts {
-            let word = word.trim();
-            if let Some(members) = config.group_members(word)? {
-                globs.push(String::new());
-                globs.extend(members.iter().map(|m| member_hostname(m)));
-            } else if !word.is_empty() {
-                globs.push(word.to_lowercase());
-            }
-        }
-        if !self.hosts.is_empty() && globs.is_empty() {
-            return Err(Error::usage("--host named no host"));
-        }
-        Ok(globs)
+        super::host_globs(config, &self.hosts, false, "--host")
     }
 
     /// Events from logs given on the command line, streamed: a 1 GB log is read in constant
@@ -448,7 +435,7 @@ impl Args {
                 .print(&records, Shape::Table)?;
             !records.is_empty()
         };
-        Ok(found(any, "no event matches"))
+        Ok(found(NAME, any, "no event matches"))
     }
 
     fn report(&self, config: &Config, hosts: &[String], period: &str, now: i64) -> Result<Outcome> {
@@ -458,7 +445,7 @@ impl Args {
         let mut printer = Printer::new::<ReportFields>(&self.output)?;
         let records: Vec<_> = rows.iter().map(report_record).collect();
         printer.print(&records, Shape::Table)?;
-        Ok(found(!records.is_empty(), "nothing to report"))
+        Ok(found(NAME, !records.is_empty(), "nothing to report"))
     }
 }
 
@@ -499,17 +486,6 @@ pub fn period_bounds(period: &str, now: i64) -> Result<(i64, i64)> {
             .as_second())
     };
     Ok((secs(start)?, secs(end)?))
-}
-
-/// Success, or nothing found: said on stderr only to a person at a terminal.
-fn found(any: bool, why: &str) -> Outcome {
-    if any {
-        return Outcome::Success;
-    }
-    if std::io::stderr().is_terminal() {
-        warn(NAME, why);
-    }
-    Outcome::NothingFound
 }
 
 /// A time with milliseconds, RFC 3339 UTC.
