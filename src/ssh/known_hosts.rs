@@ -617,6 +617,8 @@ mod tests {
         assert!(!wildcard(b"*ab", b"aba"));
         assert!(wildcard(b"10.0.*.1", b"10.0.200.1"));
         assert!(!wildcard(b"10.0.*.1", b"10.0.200.12"));
+        // After a backtrack the `*` is not a literal for a `*` in the text.
+        assert!(wildcard(b"*?b", b"x*b"));
     }
 
     #[test]
