@@ -5,7 +5,7 @@
 # tests that exercise that module; a mutant the tests still pass on is a "survivor".
 #
 #   scripts/mutants.sh                 every module below, smallest first
-#   scripts/mutants.sh version known_hosts
+#   scripts/mutants.sh version known_hosts   those modules, in that order
 #   scripts/mutants.sh --list          the modules and how each is run
 #
 # Per module it prints mutants tried / caught / survived / unviable / timeout and the share of
@@ -65,13 +65,29 @@ where=(-j "${MUTANTS_JOBS:-1}")
 if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=(--in-place); fi
 mkdir -p "$out"
 
-wanted=("$@")
+# The modules named as arguments, in that order; else all of them.
+selected=()
+if (($#)); then
+  for want in "$@"; do
+    found=
+    for m in "${MODULES[@]}"; do
+      if [ "${m%%|*}" = "$want" ]; then
+        selected+=("$m")
+        found=1
+      fi
+    done
+    if [ -z "$found" ]; then
+      echo "unknown module $want (see --list)" >&2
+      exit 2
+    fi
+  done
+else
+  selected=("${MODULES[@]}")
+fi
+
 summary=()
-for m in "${MODULES[@]}"; do
+for m in "${selected[@]}"; do
   IFS='|' read -r name files cargo_args <<<"$m"
-  if ((${#wanted[@]})) && ! printf '%s\n' "${wanted[@]}" | grep -qx "$name"; then
-    continue
-  fi
   file_args=()
   for f in $files; do file_args+=(--file "$f"); done
   c_args=()
