@@ -194,3 +194,220 @@ impl Table {
         Ok(counts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    const T: Table = Table {
+        name: "things",
+        scope: "src",
+        key: &["name", "ver"],
+        extra: &["size", "note"],
+    };
+
+    /// One row as stored: (name, ver, size, note, first_seen, last_seen, last_scan_id, current).
+    type Row = (String, Option<i64>, i64, Option<String>, i64, i64, i64, i64);
+
+    fn db() -> Connection {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE things (id INTEGER PRIMARY KEY, src INTEGER NOT NULL, name TEXT NOT NULL,
+                ver INTEGER, size INTEGER, note TEXT, first_seen INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL, last_scan_id INTEGER NOT NULL, current INTEGER NOT NULL)",
+        )
+        .unwrap();
+        db
+    }
+
+    fn obs(name: &str, ver: Option<i64>, size: i64, note: Option<&str>) -> Observed {
+        Observed {
+            key: vec![name.into(), ver.into()],
+            extra: vec![size.into(), note.into()],
+        }
+    }
+
+    fn sync(
+        db: &mut Connection,
+        src: i64,
+        items: Vec<Observed>,
+        keep: impl Fn(&[Cell]) -> bool,
+        now: i64,
+        scan_id: i64,
+    ) -> SyncCounts {
+        let tx = db.transaction().unwrap();
+        let counts = T
+            .sync(&tx, src, items, keep, Stamp { now, scan_id })
+            .unwrap();
+        tx.commit().unwrap();
+        counts
+    }
+
+    fn rows(db: &Connection, src: i64) -> Vec<Row> {
+        let mut st = db
+            .prepare(
+                "SELECT name, ver, size, note, first_seen, last_seen, last_scan_id, current
+                 FROM things WHERE src = ?1 ORDER BY id",
+            )
+            .unwrap();
+        st.query_map([src], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    fn row(
+        name: &str,
+        ver: Option<i64>,
+        size: i64,
+        note: Option<&str>,
+        seen: (i64, i64, i64),
+        current: i64,
+    ) -> Row {
+        let note = note.map(str::to_string);
+        (
+            name.into(),
+            ver,
+            size,
+            note,
+            seen.0,
+            seen.1,
+            seen.2,
+            current,
+        )
+    }
+
+    #[test]
+    fn keeps_adds_retires_and_never_deletes() {
+        let mut db = db();
+        let never = |_: &[Cell]| false;
+        let first = vec![
+            obs("a", Some(1), 10, Some("x")),
+            obs("b", None, 20, None),
+            obs("c", Some(3), 30, None),
+        ];
+        let counts = sync(&mut db, 7, first, never, 100, 1);
+        assert_eq!(
+            counts,
+            SyncCounts {
+                added: 3,
+                kept: 0,
+                retired: 0
+            }
+        );
+        // Another source's rows are its own: syncing source 8 neither sees nor retires them.
+        let counts = sync(&mut db, 8, vec![obs("a", Some(1), 99, None)], never, 150, 2);
+        assert_eq!((counts.added, counts.kept, counts.retired), (1, 0, 0));
+
+        // a is still there with new attributes; b (a NULL key column) is still there; c is
+        // gone; d is new; a second report of d in one snapshot counts once.
+        let second = vec![
+            obs("a", Some(1), 11, None),
+            obs("b", None, 21, Some("y")),
+            obs("d", Some(4), 40, None),
+            obs("d", Some(4), 41, None),
+        ];
+        let counts = sync(&mut db, 7, second, never, 200, 3);
+        assert_eq!(
+            counts,
+            SyncCounts {
+                added: 1,
+                kept: 2,
+                retired: 1
+            }
+        );
+        assert_eq!(
+            rows(&db, 7),
+            [
+                row("a", Some(1), 11, None, (100, 200, 3), 1),
+                row("b", None, 21, Some("y"), (100, 200, 3), 1),
+                row("c", Some(3), 30, None, (100, 100, 1), 0),
+                row("d", Some(4), 40, None, (200, 200, 3), 1),
+            ]
+        );
+        assert_eq!(
+            rows(&db, 8),
+            [row("a", Some(1), 99, None, (150, 150, 2), 1)]
+        );
+
+        // c comes back: a new row (its history is the old one plus this), the old stays retired.
+        let third = vec![
+            obs("a", Some(1), 11, None),
+            obs("b", None, 21, Some("y")),
+            obs("c", Some(3), 31, None),
+            obs("d", Some(4), 40, None),
+        ];
+        let counts = sync(&mut db, 7, third, never, 300, 4);
+        assert_eq!((counts.added, counts.kept, counts.retired), (1, 3, 0));
+        let got = rows(&db, 7);
+        assert_eq!(got.len(), 5);
+        assert_eq!(got[2], row("c", Some(3), 30, None, (100, 100, 1), 0));
+        assert_eq!(got[4], row("c", Some(3), 31, None, (300, 300, 4), 1));
+    }
+
+    #[test]
+    fn keep_spares_what_the_snapshot_could_not_see() {
+        let mut db = db();
+        let never = |_: &[Cell]| false;
+        let items = vec![obs("a", Some(1), 1, None), obs("b", Some(2), 2, None)];
+        sync(&mut db, 1, items, never, 10, 1);
+        // Nothing observed, but b's kind could not be read this time: only a is retired.
+        let keep_b = |key: &[Cell]| key[0] == Cell::from("b");
+        let counts = sync(&mut db, 1, vec![], keep_b, 20, 2);
+        assert_eq!(
+            counts,
+            SyncCounts {
+                added: 0,
+                kept: 0,
+                retired: 1
+            }
+        );
+        assert_eq!(
+            rows(&db, 1),
+            [
+                row("a", Some(1), 1, None, (10, 10, 1), 0),
+                row("b", Some(2), 2, None, (10, 10, 1), 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn cells_round_trip_through_sqlite() {
+        let db = Connection::open_in_memory().unwrap();
+        for cell in [
+            Cell::Null,
+            Cell::Int(-5),
+            Cell::Int(1 << 40),
+            Cell::Text("é x".into()),
+        ] {
+            let back = db
+                .query_row("SELECT ?1", [&cell], |r| r.get_ref(0).map(cell_from))
+                .unwrap();
+            assert_eq!(back, cell);
+        }
+        assert_eq!(Cell::from(Some(3i64)), Cell::Int(3));
+        assert_eq!(Cell::from(None::<i64>), Cell::Null);
+        assert_eq!(Cell::from(String::from("s")), Cell::Text("s".into()));
+        let blob = db
+            .query_row("SELECT x'6869'", [], |r| r.get_ref(0).map(cell_from))
+            .unwrap();
+        assert_eq!(blob, Cell::Text("hi".into()));
+        let real = db
+            .query_row("SELECT 1.5", [], |r| r.get_ref(0).map(cell_from))
+            .unwrap();
+        assert_eq!(real, Cell::Text("1.5".into()));
+    }
+}

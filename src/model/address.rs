@@ -440,7 +440,8 @@ mod tests {
     fn check(cases: &[(&str, &str, bool, &str)]) {
         for &(addr, want_kind, want_global, fragment) in cases {
             let got = kind(addr);
-            assert_eq!(got.kind, want_kind, "{addr}: {got:?}");
+            // By name, not through `Kind == &str`, which has a test of its own below.
+            assert_eq!(got.kind.name(), want_kind, "{addr}: {got:?}");
             assert_eq!(got.global, want_global, "{addr}: {got:?}");
             assert!(
                 got.description.contains(fragment),
@@ -714,6 +715,14 @@ mod tests {
             ("ff02::1", "multicast", false, "link-local scope, all nodes"),
             ("ff02::2", "multicast", false, "all routers"),
             ("ff02::1:ff12:3456", "multicast", false, "solicited-node"),
+            // ff02::1:ff00:0/104 only: a neighbour of it is an ordinary link-local group.
+            (
+                "ff02::1:fe12:3456",
+                "multicast",
+                false,
+                "link-local scope (RFC 4291",
+            ),
+            ("ff02::3", "multicast", false, "link-local scope (RFC 4291"),
             ("ff03::1", "multicast", false, "realm-local scope"),
             ("ff04::1", "multicast", false, "admin-local scope"),
             ("ff05::1:3", "multicast", false, "site-local scope"),
@@ -780,5 +789,44 @@ mod tests {
             let want: IpAddr = want.parse().unwrap();
             assert_eq!(canonical(addr.parse().unwrap()), want, "{addr}");
         }
+    }
+
+    #[test]
+    fn kinds_compare_with_and_print_as_their_names() {
+        assert!(Kind::Private == "private");
+        assert!(Kind::Private != "public");
+        assert!(Kind::LinkLocal != "link_local");
+        assert_eq!(Kind::LinkLocal.to_string(), "link-local");
+        assert_eq!(format!("{}", Kind::SixToFour), "6to4");
+        for k in Kind::ALL {
+            assert!(k == k.name());
+            assert_eq!(k.to_string(), k.name());
+        }
+        // Every name is distinct, so a name says which kind it is.
+        let names: std::collections::HashSet<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), Kind::ALL.len());
+    }
+
+    #[test]
+    fn special_prefixes_name_the_documented_ranges() {
+        let all: Vec<IpNet> = special_prefixes().collect();
+        for documented in [
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "192.168.0.0/16",
+            "169.254.0.0/16",
+            "198.18.0.0/15",
+            "224.0.0.0/4",
+            "2001:db8::/32",
+            "2002::/16",
+            "64:ff9b::/96",
+            "fe80::/10",
+            "ff00::/8",
+        ] {
+            let net: IpNet = documented.parse().unwrap();
+            assert!(all.contains(&net), "{documented} missing");
+        }
+        // Special ranges only: never the whole space of either family.
+        assert!(all.iter().all(|n| n.prefix_len() > 0), "{all:?}");
     }
 }

@@ -1050,6 +1050,12 @@ mod tests {
                 ("1.0-1", "1.0-2", Less),
                 ("1..0", "1.0", Greater),
                 ("1.0.0", "1.0", Greater),
+                // An epoch of 0, written or empty, is no epoch; the colon is not part of the
+                // version (libalpm's parseEVR), which matters here where separators count.
+                ("0:1.0", "1.0", Equal),
+                (":1.0", "1.0", Equal),
+                ("0:1.0-1", "1.0-1", Equal),
+                ("0:1.0-1", "1.0-2", Less),
             ],
         );
     }
@@ -1143,5 +1149,29 @@ mod tests {
         );
         // dpkg is exact: 1.0 is not 1.0-1.
         assert!(!c.matches(Manager::Dpkg, "3.0.7-1"));
+    }
+
+    /// rpm's `rpmdsCompareEVR` compares releases only when both are non-empty, so a wanted
+    /// version with a trailing hyphen (an empty release) wants every release of that version.
+    #[test]
+    fn rpm_an_empty_wanted_release_matches_any_release() {
+        for (wanted, installed) in [("=1.0-", "1.0-5"), ("=1:1.0-", "1:1.0-5.el9")] {
+            let c = Constraint::parse(wanted).unwrap();
+            assert!(c.matches(Manager::Rpm, installed), "{wanted} {installed}");
+        }
+        let c = Constraint::parse("=1.0-").unwrap();
+        assert!(!c.matches(Manager::Rpm, "1.1-5"));
+        assert_eq!(c.verdict(Manager::Rpm, "0.9-5"), Verdict::Behind);
+        // An installed version with an empty release matches any wanted release, too.
+        assert!(
+            Constraint::parse("=1.0-3")
+                .unwrap()
+                .matches(Manager::Rpm, "1.0-")
+        );
+        assert!(
+            !Constraint::parse("=1.0-3")
+                .unwrap()
+                .matches(Manager::Rpm, "1.0-2")
+        );
     }
 }

@@ -311,4 +311,90 @@ mod tests {
             assert!(msg.contains("e.toml"), "{msg}");
         }
     }
+
+    #[test]
+    fn status_words_are_the_documented_ones() {
+        let words: Vec<&str> = [
+            DriftStatus::Behind,
+            DriftStatus::Ahead,
+            DriftStatus::Missing,
+            DriftStatus::Unexpected,
+            DriftStatus::Extra,
+        ]
+        .iter()
+        .map(|s| s.name())
+        .collect();
+        assert_eq!(words, ["behind", "ahead", "missing", "unexpected", "extra"]);
+    }
+
+    #[test]
+    fn judging_every_verdict() {
+        let text = "[[expect]]\npackage = \"a\"\nversion = \">=1.0,<2.0\"\n\n\
+                    [[expect]]\npackage = \"b\"\nversion = \"!=1.5\"\n\n\
+                    [[expect]]\npackage = \"c\"\n";
+        let e = parse(text, Path::new("e.toml"), &groups()).unwrap();
+        let d = Manager::Dpkg;
+        assert_eq!(e[0].judge(d, Some("1.5")), None);
+        assert_eq!(e[0].judge(d, Some("0.9")), Some(DriftStatus::Behind));
+        assert_eq!(e[0].judge(d, Some("2.0")), Some(DriftStatus::Ahead));
+        assert_eq!(e[1].judge(d, Some("1.5")), Some(DriftStatus::Unexpected));
+        assert_eq!(e[1].judge(d, Some("1.6")), None);
+        // Any version will do; none will not.
+        assert_eq!(e[2].judge(d, Some("0~anything")), None);
+        assert_eq!(e[2].judge(d, None), Some(DriftStatus::Missing));
+    }
+
+    #[test]
+    fn manager_and_empty_groups_narrow_the_hosts() {
+        let text = "[[expect]]\npackage = \"a\"\nmanager = \"rpm\"\n\n\
+                    [[expect]]\npackage = \"b\"\ngroups = [\"empty\"]\n";
+        let mut g = groups();
+        g.insert("empty".into(), vec![]);
+        let e = parse(text, Path::new("e.toml"), &g).unwrap();
+        assert_eq!(e[0].manager, Some(Manager::Rpm));
+        assert!(e[0].covers("web-1", &[Manager::Dpkg, Manager::Rpm]));
+        assert!(!e[0].covers("web-1", &[Manager::Dpkg]));
+        assert!(!e[0].covers("web-1", &[]));
+        // Groups that are all empty select no host, not every host.
+        assert!(!e[1].covers("web-1", &[Manager::Dpkg]));
+        let err = parse(
+            "[[expect]]\npackage = \"a\"\nmanager = \"brew\"\n",
+            Path::new("e.toml"),
+            &g,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown manager \"brew\""),
+            "{err}"
+        );
+        let err = parse("[[expect]]\npackage = \" \"\n", Path::new("e.toml"), &g).unwrap_err();
+        assert!(
+            err.to_string().contains("line 1: package is empty"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn files_are_read_from_the_flag_then_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let flag = dir.path().join("flag.toml");
+        let configured = dir.path().join("configured.toml");
+        std::fs::write(&flag, "[[expect]]\npackage = \"from-flag\"\n").unwrap();
+        std::fs::write(&configured, "[[expect]]\npackage = \"from-config\"\n").unwrap();
+        let mut config = Config::default();
+        config.packages.expectations = Some(configured.clone());
+        let got = load_configured(Some(&flag), &config).unwrap();
+        assert_eq!(got[0].package, "from-flag");
+        assert_eq!(got[0].source, format!("{}:1", flag.display()));
+        let got = load_configured(None, &config).unwrap();
+        assert_eq!(got[0].package, "from-config");
+        let missing = dir.path().join("missing.toml");
+        let err = load(&missing, &BTreeMap::new()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().contains("missing.toml"), "{err}");
+        // The default lives in the user's configuration directory.
+        if let Some(base) = crate::config::xdg_dir("XDG_CONFIG_HOME", ".config") {
+            assert_eq!(default_path(), Some(base.join("opskit/expected.toml")));
+        }
+    }
 }

@@ -469,4 +469,207 @@ mod tests {
         assert!(wildcard(b"a*b*c", b"aXXbYYc"));
         assert!(!wildcard(b"a*b", b"aXXc"));
     }
+
+    fn hosts(text: &str) -> KnownHosts {
+        KnownHosts {
+            path: PathBuf::from("/dev/null"),
+            entries: entries(text),
+            accept_new: false,
+            added: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A key blob of `key_type` (the type string, then some key bytes).
+    fn typed_blob(key_type: &str) -> Vec<u8> {
+        let mut b = (key_type.len() as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(key_type.as_bytes());
+        b.extend_from_slice(&[9; 32]);
+        b
+    }
+
+    #[test]
+    fn preferences_follow_openssh_order_after_the_known_types() {
+        let rsa = STANDARD.encode(typed_blob("ssh-rsa"));
+        let p256 = STANDARD.encode(typed_blob("ecdsa-sha2-nistp256"));
+        let kh = hosts(&format!(
+            "web-1 ssh-rsa {rsa}\nweb-1,web-2 ecdsa-sha2-nistp256 {p256}\n\
+             @revoked web-3 ssh-ed25519 {KEY_A}\nweb-4 ssh-ed25519 {KEY_A}\n"
+        ));
+        assert_eq!(
+            kh.host_key_preferences("web-1", 22).as_deref(),
+            Some(
+                "rsa-sha2-512,rsa-sha2-256,ssh-rsa,ecdsa-sha2-nistp256,\
+                 ssh-ed25519,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521"
+            )
+        );
+        assert_eq!(
+            kh.host_key_preferences("WEB-2", 22).as_deref(),
+            Some(
+                "ecdsa-sha2-nistp256,ssh-ed25519,ecdsa-sha2-nistp384,\
+                 ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa"
+            )
+        );
+        // A revoked key says nothing of what the host has.
+        assert_eq!(kh.host_key_preferences("web-3", 22), None);
+        assert_eq!(kh.host_key_preferences("web-2", 2222), None);
+        assert_eq!(kh.path(), Path::new("/dev/null"));
+    }
+
+    #[test]
+    fn every_key_type_offers_its_algorithms() {
+        for alg in ["ssh-ed25519", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"] {
+            assert_eq!(algorithms_for(alg), [alg]);
+        }
+        assert_eq!(
+            algorithms_for("ecdsa-sha2-nistp256"),
+            ["ecdsa-sha2-nistp256"]
+        );
+        assert_eq!(
+            algorithms_for("ssh-rsa"),
+            ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+        );
+        assert!(algorithms_for("ssh-dss").is_empty());
+        assert_eq!(key_type_of(&blob(KEY_A)).as_deref(), Some("ssh-ed25519"));
+        assert_eq!(
+            key_type_of(&typed_blob("ssh-rsa")).as_deref(),
+            Some("ssh-rsa")
+        );
+        // Too short for its length prefix, or for the name it announces.
+        assert_eq!(key_type_of(&[0, 0, 0]), None);
+        assert_eq!(key_type_of(&[0, 0, 0, 9, b's', b's', b'h']), None);
+        assert_eq!(key_type_of(&[0, 0, 0, 0]).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn lines_that_are_not_entries() {
+        let good = format!("web-1 ssh-ed25519 {KEY_A}");
+        assert!(parse_line(&good).is_some());
+        let revoked = parse_line(&format!("  @revoked web-1 ssh-ed25519 {KEY_A} c ")).unwrap();
+        assert!(revoked.revoked);
+        assert_eq!(revoked.patterns, "web-1");
+        assert_eq!(revoked.key, blob(KEY_A));
+        assert!(!parse_line(&good).unwrap().revoked);
+        for bad in [
+            String::new(),
+            "   ".to_string(),
+            format!("#{good}"),
+            format!("  # {good}"),
+            format!("@cert-authority {good}"),
+            "@revoked".to_string(),
+            "web-1".to_string(),
+            "web-1 ssh-ed25519".to_string(),
+            "web-1 ssh-ed25519 !!notbase64!!".to_string(),
+            format!("web-1 ecdsa-sha2-nistp256 {KEY_A}"),
+        ] {
+            assert!(parse_line(&bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_revoked_key_is_refused_for_every_host_and_first() {
+        // Revoked for another host's pattern: still refused for web-1.
+        let e = entries(&format!(
+            "web-1 ssh-ed25519 {KEY_A}\n@revoked db-9 ssh-ed25519 {KEY_A}\n"
+        ));
+        assert_eq!(verdict(e.iter(), "web-1", &blob(KEY_A)), Verdict::Revoked);
+        // A revoked other key does not make the host changed, nor known.
+        let e = entries(&format!("@revoked web-1 ssh-ed25519 {KEY_B}\n"));
+        assert_eq!(verdict(e.iter(), "web-1", &blob(KEY_A)), Verdict::Unknown);
+        // Known by this key and by another one: known (OpenSSH accepts any listed key).
+        let e = entries(&format!(
+            "web-1 ssh-ed25519 {KEY_B}\nweb-1 ssh-ed25519 {KEY_A}\n"
+        ));
+        assert_eq!(verdict(e.iter(), "web-1", &blob(KEY_A)), Verdict::Known);
+        // Another host's key is not a change for this one.
+        let e = entries(&format!("web-2 ssh-ed25519 {KEY_B}\n"));
+        assert_eq!(verdict(e.iter(), "web-1", &blob(KEY_A)), Verdict::Unknown);
+    }
+
+    #[test]
+    fn negation_and_case() {
+        assert!(host_matches("WEB-1", "web-1"));
+        assert!(!host_matches("!web-1", "web-1"));
+        assert!(
+            !host_matches("!web-2", "web-1"),
+            "negation alone matches nothing"
+        );
+        assert!(!host_matches("web-*,!WEB-1", "web-1"));
+        assert!(host_matches("web-*,!web-1", "web-2"));
+        assert!(!host_matches("web-2", "web-1"));
+        assert!(!host_matches("|1|c2FsdA==", "x"));
+        assert!(!host_matches("|1|!!|!!", "x"));
+    }
+
+    #[test]
+    fn more_wildcards() {
+        assert!(wildcard(b"", b""));
+        assert!(!wildcard(b"", b"a"));
+        assert!(!wildcard(b"a", b""));
+        assert!(wildcard(b"**", b""));
+        assert!(wildcard(b"a*", b"a"));
+        assert!(!wildcard(b"a?", b"a"));
+        assert!(wildcard(b"?", b"x"));
+        assert!(!wildcard(b"?", b"xy"));
+        assert!(wildcard(b"*.example.com", b"a.b.example.com"));
+        assert!(!wildcard(b"*.example.com", b"example.com"));
+        assert!(wildcard(b"*a*a", b"aaa"));
+        assert!(wildcard(b"*ab", b"aab"));
+        assert!(!wildcard(b"*ab", b"aba"));
+        assert!(wildcard(b"10.0.*.1", b"10.0.200.1"));
+        assert!(!wildcard(b"10.0.*.1", b"10.0.200.12"));
+        // After a backtrack the `*` is not a literal for a `*` in the text.
+        assert!(wildcard(b"*?b", b"x*b"));
+    }
+
+    #[test]
+    fn load_reads_a_file_and_append_writes_one_openssh_reads() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/.ssh/known_hosts");
+        // Missing: empty, every host unknown.
+        let kh = KnownHosts::load(&path, true).unwrap();
+        assert!(kh.entries.is_empty());
+        assert_eq!(kh.path(), path);
+        let entry = Entry {
+            revoked: false,
+            patterns: "[h]:2222".into(),
+            key_type: "ssh-ed25519".into(),
+            key: blob(KEY_A),
+        };
+        kh.append(&entry).unwrap();
+        let second = Entry {
+            patterns: "h2".into(),
+            key: blob(KEY_B),
+            ..entry
+        };
+        kh.append(&second).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            format!("[h]:2222 ssh-ed25519 {KEY_A}\nh2 ssh-ed25519 {KEY_B}\n")
+        );
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        let back = KnownHosts::load(&path, false).unwrap();
+        assert_eq!(back.entries.len(), 2);
+        assert_eq!(
+            verdict(back.entries.iter(), "[h]:2222", &blob(KEY_A)),
+            Verdict::Known
+        );
+        assert_eq!(
+            verdict(back.entries.iter(), "h2", &blob(KEY_A)),
+            Verdict::Changed
+        );
+        // Not readable (a directory): an error naming the file, not an empty list.
+        let err = KnownHosts::load(dir.path(), false).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().contains(&dir.path().display().to_string()));
+        // Cannot be written: an error, not a silent success.
+        let blocked = KnownHosts {
+            path: path.join("under-a-file"),
+            ..back
+        };
+        assert!(blocked.append(&second).is_err());
+    }
 }

@@ -339,4 +339,165 @@ mod tests {
         let r = Record::parse(b"type=X msg=audit(1.000:1): lonely c=3").unwrap();
         assert_eq!(r.text("c").as_deref(), Some("3"));
     }
+
+    #[test]
+    fn numbers_ids_and_the_line_as_text() {
+        let r = Record::parse(
+            b"type=SYSCALL msg=audit(1796232965.518:6): exit=-13 a1=\"241\" uid=\"1000\" auid=-1 \
+              gid=5000000000 big=99999999999999999999 word=abc\x1dUID=\"root\"",
+        )
+        .unwrap();
+        assert_eq!(r.number("exit"), Some(-13));
+        assert_eq!(r.number("a1"), Some(241));
+        assert_eq!(r.number("word"), None);
+        assert_eq!(r.number("big"), None);
+        assert_eq!(r.number("nope"), None);
+        assert_eq!(r.id("uid"), Some(1000));
+        assert_eq!(r.id("auid"), None, "-1 is unset");
+        assert_eq!(r.id("gid"), None, "not a 32-bit id");
+        assert_eq!(r.id("word"), None);
+        assert_eq!(r.hex_number("a1"), Some(0x241));
+        assert_eq!(r.hex_number("word"), Some(0xabc));
+        assert_eq!(r.hex_number("exit"), None);
+        assert_eq!(
+            r.line_text(),
+            "type=SYSCALL msg=audit(1796232965.518:6): exit=-13 a1=\"241\" uid=\"1000\" auid=-1 \
+             gid=5000000000 big=99999999999999999999 word=abc UID=\"root\""
+        );
+        // No enrichment: enriched fields are absent, the raw ones are all there is.
+        assert_eq!(r.enriched("UID"), Some(&b"root"[..]));
+        let plain = Record::parse(b"type=SYSCALL msg=audit(1.000:1): uid=0").unwrap();
+        assert_eq!(plain.enriched("UID"), None);
+        assert_eq!(plain.rtype(), "SYSCALL");
+        let odd = Record::parse(b"type=\xff msg=audit(1.000:1): uid=0").unwrap();
+        assert_eq!(odd.rtype(), "?");
+    }
+
+    #[test]
+    fn stamps_read_any_fraction_as_milliseconds() {
+        let ms = |stamp: &str| {
+            let line = format!("type=X msg=audit({stamp}): a=b");
+            Record::parse(line.as_bytes()).map(|r| (r.time_ms, r.serial))
+        };
+        assert_eq!(ms("12.5:3"), Some((12_500, 3)));
+        assert_eq!(ms("12.05:3"), Some((12_050, 3)));
+        assert_eq!(ms("12.123456789:3"), Some((12_123, 3)));
+        assert_eq!(ms("12:3"), Some((12_000, 3)));
+        assert_eq!(ms("12.1234567890:3"), None, "ten digits");
+        assert_eq!(ms("12.:3"), None);
+        assert_eq!(ms("12.1a:3"), None);
+        assert_eq!(ms("12.+5:3"), None);
+        assert_eq!(ms("9223372036854775.807:1"), Some((i64::MAX, 1)));
+        assert_eq!(ms("9223372036854775.808:1"), None, "past i64 milliseconds");
+        assert_eq!(ms("9223372036854776.000:1"), None);
+        // Without the ": " after the stamp the fields still start right after it.
+        let r = Record::parse(b"type=X msg=audit(1.000:1)a=b").unwrap();
+        assert_eq!(r.text("a").as_deref(), Some("b"));
+        let r = Record::parse(b"type=X msg=audit(1.000:1):a=b").unwrap();
+        assert_eq!(r.text("a").as_deref(), Some("b"));
+        let r = Record::parse(b"node=n1 type=X msg=audit(1.000:1): a=b").unwrap();
+        assert_eq!((r.node, r.rtype), (Some(&b"n1"[..]), &b"X"[..]));
+    }
+
+    #[test]
+    fn fields_are_found_at_boundaries_only() {
+        let r = Record::parse(
+            b"type=X msg=audit(1.000:1): xuid=1 uid=2  name=\"a b\" ses=3 msg='op=x uid=9 res=ok' last=",
+        )
+        .unwrap();
+        assert_eq!(r.text("uid").as_deref(), Some("2"));
+        assert_eq!(r.text("xuid").as_deref(), Some("1"));
+        assert_eq!(r.text("id"), None);
+        assert_eq!(r.text("name").as_deref(), Some("a b"));
+        assert_eq!(r.text("ses").as_deref(), Some("3"));
+        // Nested fields are found when the outer record lacks them.
+        assert_eq!(r.text("op").as_deref(), Some("x"));
+        assert_eq!(r.text("res").as_deref(), Some("ok"));
+        assert_eq!(r.raw("msg"), Some(&b"'op=x uid=9 res=ok'"[..]));
+        assert_eq!(r.raw("last"), Some(&b""[..]));
+        assert_eq!(r.text("last"), None);
+        // A msg that is not quoted is not searched.
+        let r = Record::parse(b"type=X msg=audit(1.000:1): msg=op=x").unwrap();
+        assert_eq!(r.text("op"), None);
+        // Enriched fields are not raw fields, and raw ones not enriched.
+        let r =
+            Record::parse(b"type=X msg=audit(1.000:1): uid=0\x1dAUID=\"alice\" UID=root").unwrap();
+        assert_eq!(r.raw("AUID"), None);
+        assert_eq!(r.enriched("uid"), None);
+        assert_eq!(r.enriched("AUID"), Some(&b"alice"[..]));
+        assert_eq!(r.enriched("UID"), Some(&b"root"[..]));
+    }
+
+    #[test]
+    fn values_decode_as_auditd_encodes_them() {
+        let r = Record::parse(
+            b"type=X msg=audit(1.000:1): exe=2F62696E2F7368 uid=41 a1=4142 a1_len=4142 \
+              a2[1]=4344 path=(null) cwd=\"?\" comm=ABC name=(none) data=00 acct=\"root\" \
+              dir=2f746d70 a=41",
+        )
+        .unwrap();
+        assert_eq!(r.text("exe").as_deref(), Some("/bin/sh"));
+        assert_eq!(r.text("uid").as_deref(), Some("41"), "not an encoded field");
+        assert_eq!(r.text("a1").as_deref(), Some("AB"));
+        assert_eq!(r.text("a1_len").as_deref(), Some("4142"));
+        assert_eq!(r.text("a2[1]").as_deref(), Some("CD"));
+        assert_eq!(r.text("a").as_deref(), Some("41"), "a alone is no argument");
+        assert_eq!(r.text("path"), None);
+        assert_eq!(r.text("cwd"), None);
+        assert_eq!(r.text("name"), None);
+        assert_eq!(
+            r.text("comm").as_deref(),
+            Some("ABC"),
+            "odd length: not hex"
+        );
+        assert_eq!(r.text("data").as_deref(), Some(""), "a lone NUL is dropped");
+        assert_eq!(r.text("acct").as_deref(), Some("root"));
+        assert_eq!(r.text("dir").as_deref(), Some("/tmp"), "lower-case hex");
+        for field in [
+            "exe",
+            "comm",
+            "name",
+            "cwd",
+            "proctitle",
+            "cmd",
+            "acct",
+            "key",
+            "path",
+            "old",
+            "new",
+            "data",
+            "watch",
+            "dir",
+            "file",
+            "grp",
+            "new_group",
+            "a0",
+            "a12",
+            "a3[1]",
+        ] {
+            assert!(is_encoded_field(field), "{field}");
+        }
+        for field in ["uid", "a", "a0_len", "ab", "a1b", "exit", "res", "", "a[1]"] {
+            assert!(!is_encoded_field(field), "{field}");
+        }
+        assert_eq!(hex_decode(b"00ff7Fa0"), Some(vec![0, 255, 127, 160]));
+        assert_eq!(hex_decode(b""), None);
+        assert_eq!(hex_decode(b"abc"), None);
+        assert_eq!(hex_decode(b"0g"), None);
+        assert_eq!(hex_decode(b"g0"), None);
+        // Each byte just outside a hex digit range.
+        for bad in [b"/0", b"0:", b"@0", b"0G", b"`0", b"0g"] {
+            assert_eq!(hex_decode(bad), None, "{bad:?}");
+        }
+        assert_eq!(hex_decode(b"09afAF"), Some(vec![0x09, 0xaf, 0xaf]));
+        // A NUL between arguments is a space; 0x01 is a comma in keys only.
+        assert_eq!(bytes_to_text(b"a\0b\x01c\0", true), "a b,c");
+        assert_eq!(bytes_to_text(b"a\0b\x01c\0", false), "a b\u{1}c");
+        assert_eq!(bytes_to_text(b"a\0\0", false), "a ");
+        assert_eq!(unquote(b"\"x\""), b"x");
+        assert_eq!(unquote(b"'x'"), b"x");
+        assert_eq!(unquote(b"\"x"), b"x");
+        assert_eq!(unquote(b"\"x'"), b"x'");
+        assert_eq!(unquote(b"x\""), b"x\"");
+    }
 }

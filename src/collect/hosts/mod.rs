@@ -217,4 +217,158 @@ mod tests {
         // (or, in a release build, a wrapped-around size).
         assert_eq!(parse_mem_total("MemTotal: 18014398509481984 kB\n"), None);
     }
+
+    fn sources() -> SystemSources {
+        SystemSources {
+            os_release: Some("NAME=\"Rocky Linux\"\nID=rocky\nVERSION_ID=\"9.4\"\n".into()),
+            kernel_release: Some(" 6.1.0-18-amd64\n".into()),
+            kernel_build: Some("#1 SMP Debian 6.1.76-1\n".into()),
+            arch: Some("x86_64\n".into()),
+            cpuinfo: Some("processor\t: 0\nmodel name\t: Xeon\nflags\t: fpu\n".into()),
+            online_cpus: Some(8),
+            meminfo: Some("MemTotal: 2048 kB\n".into()),
+            proc_stat: Some("cpu 1\nbtime 1700000001\n".into()),
+            dmi: vec![
+                ("sys_vendor".into(), "QEMU".into()),
+                ("product_name".into(), "Standard PC".into()),
+                ("product_serial".into(), String::new()),
+                ("board_serial".into(), "B-1".into()),
+                ("bios_version".into(), "1.16".into()),
+            ],
+            machine_id: Some("  \n".into()),
+            container: false,
+        }
+    }
+
+    #[test]
+    fn system_facts_from_every_source() {
+        let f = system_facts(&sources());
+        assert_eq!(
+            f,
+            SystemFacts {
+                // No PRETTY_NAME: NAME stands in.
+                os: Some("Rocky Linux".into()),
+                os_id: Some("rocky".into()),
+                os_version: Some("9.4".into()),
+                kernel: Some("6.1.0-18-amd64".into()),
+                kernel_build: Some("#1 SMP Debian 6.1.76-1".into()),
+                arch: Some("x86_64".into()),
+                cpu_model: Some("Xeon".into()),
+                // cpuinfo's count wins over the online CPUs when it has one.
+                cpu_count: Some(1),
+                memory_bytes: Some(2048 * 1024),
+                hw_vendor: Some("QEMU".into()),
+                hw_product: Some("Standard PC".into()),
+                // An empty DMI file says nothing; a blank machine-id neither.
+                hw_serial: None,
+                board_serial: Some("B-1".into()),
+                bios_version: Some("1.16".into()),
+                boot_time: Some(1_700_000_001),
+                machine_id: None,
+                virtualization: None,
+            }
+        );
+        let pretty = SystemSources {
+            os_release: Some("NAME=Debian\nPRETTY_NAME=\"Debian 12\"\n".into()),
+            ..sources()
+        };
+        assert_eq!(system_facts(&pretty).os.as_deref(), Some("Debian 12"));
+    }
+
+    #[test]
+    fn system_facts_fallbacks_and_virtualization() {
+        // No processor lines (some ARM kernels): the online CPU count stands in.
+        let arm = SystemSources {
+            cpuinfo: Some("Hardware\t: BCM2835\nflags : hypervisor\n".into()),
+            ..sources()
+        };
+        let f = system_facts(&arm);
+        assert_eq!(f.cpu_count, Some(8));
+        assert_eq!(f.cpu_model.as_deref(), Some("BCM2835"));
+        assert_eq!(f.virtualization, Some(Virtualization::Vm));
+        // A container marker wins over the hypervisor flag: the container is what runs it.
+        let boxed = SystemSources {
+            container: true,
+            ..arm
+        };
+        assert_eq!(
+            system_facts(&boxed).virtualization,
+            Some(Virtualization::Container)
+        );
+        let bare = SystemSources {
+            cpuinfo: None,
+            online_cpus: None,
+            ..sources()
+        };
+        let f = system_facts(&bare);
+        assert_eq!((f.cpu_count, f.cpu_model), (None, None));
+        assert_eq!(
+            system_facts(&SystemSources::default()),
+            SystemFacts::default()
+        );
+    }
+
+    #[test]
+    fn custom_fact_values_by_format() {
+        let fact = |format: Option<&str>| FactConfig {
+            name: "rack".into(),
+            command: vec!["cat".into()],
+            format: format.map(str::to_string),
+        };
+        assert_eq!(
+            custom_fact_value(&fact(None), "  r12 \n").unwrap(),
+            Value::from("r12")
+        );
+        assert_eq!(
+            custom_fact_value(&fact(Some("text")), "{\"a\": 1}\n").unwrap(),
+            Value::from("{\"a\": 1}")
+        );
+        assert_eq!(
+            custom_fact_value(&fact(Some("json")), "{\"a\": [1, 2]}\n").unwrap(),
+            serde_json::json!({"a": [1, 2]})
+        );
+        let err = custom_fact_value(&fact(Some("json")), "r12").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Source, "{err}");
+        let err = custom_fact_value(&fact(Some("yaml")), "a: 1").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+        assert!(err.to_string().contains("\"rack\""), "{err}");
+        assert!(err.to_string().contains("\"yaml\""), "{err}");
+    }
+
+    #[test]
+    fn os_release_comments_blanks_and_escapes() {
+        let kv = parse_os_release(
+            "  # NAME=commented\n\nNAME = \"Say \\\"hi\\\"\"\nVERSION_CODENAME=\nID='alpine'\nBAD\"quote=\"x\n",
+        );
+        assert_eq!(
+            kv,
+            [
+                ("NAME".to_string(), "Say \"hi\"".to_string()),
+                ("VERSION_CODENAME".to_string(), String::new()),
+                ("ID".to_string(), "alpine".to_string()),
+                ("BAD\"quote".to_string(), "\"x".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn cpuinfo_models_by_architecture_and_flags() {
+        assert_eq!(
+            parse_cpuinfo("processor : 0\ncpu model : R4000\n"),
+            (Some("R4000".to_string()), 1)
+        );
+        assert_eq!(
+            parse_cpuinfo("cpu : POWER9\nprocessor : 0\nprocessor : 1\nprocessor : 2\n"),
+            (Some("POWER9".to_string()), 3)
+        );
+        // An empty model is no model; a line that merely mentions "processor" is no CPU.
+        assert_eq!(parse_cpuinfo("model name :\nprocessors : 4\n"), (None, 0));
+        assert!(!cpuinfo_has_hypervisor_flag("flags : fpu vme\n"));
+        assert!(!cpuinfo_has_hypervisor_flag(
+            "bugs : hypervisor_x\nflags : fpu\n"
+        ));
+        assert!(!cpuinfo_has_hypervisor_flag("model : hypervisor\n"));
+        assert_eq!(parse_boot_time("btime x\n"), None);
+        assert_eq!(parse_mem_total("MemTotal: 7 kB\n"), Some(7168));
+    }
 }
