@@ -239,7 +239,8 @@ pub fn report(
         }
         Ok(())
     })?;
-    let known: BTreeSet<String> = catalog.audit_actors_before(since_ms)?;
+    let actors: BTreeSet<String> = people.keys().cloned().collect();
+    let known = catalog.audit_actors_before(&actors, since_ms)?;
     for (person, (host, t)) in people {
         if !known.contains(&person) {
             add((Section::NewPerson, host, Some(person), None), t);

@@ -1219,3 +1219,72 @@ fn who_did_follows_a_host_over_ssh_through_a_dropped_connection() {
     assert!(said.contains("connection lost"), "{said}");
     assert!(said.contains("reading again"), "{said}");
 }
+
+#[test]
+fn who_did_report_daily_lists_yesterdays_news_and_nothing_else() {
+    let env = Env::new();
+    let log = AuditDir::new(env.dir.path().join("audit"));
+    let config = write_config(
+        &env,
+        &format!("[audit]\nlog = \"{}\"\n", log.log().display()),
+    );
+    // Yesterday noon UTC, and the day before.
+    let today = now_ms() / 86_400_000 * 86_400_000;
+    let yesterday = today - 43_200_000;
+    let before = today - 86_400_000 - 43_200_000;
+    // alice was seen the day before; mallory is new; a root login from an address; a failed
+    // login as root; a sudo by alice; a write to a watched file.
+    log.append(exec_syscall(1, before, "alice", 1000, "ls") + &exec_rest(1, before, "ls"));
+    log.append(exec_syscall(2, yesterday, "mallory", 1666, "nc") + &exec_rest(2, yesterday, "nc"));
+    let s = |t: i64, n: u64| stamp(t, n);
+    log.append(format!(
+        "type=USER_START msg=audit({}): pid=7 uid=0 auid=0 ses=9 msg='op=PAM:session_open acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=192.0.2.9 addr=192.0.2.9 terminal=ssh res=success'{GS}UID=\"root\" AUID=\"root\"\n\
+         type=USER_LOGIN msg=audit({}): pid=8 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=203.0.113.7 terminal=ssh res=failed'{GS}UID=\"root\" AUID=\"unset\"\n\
+         type=USER_CMD msg=audit({}): pid=9 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd={} exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'{GS}UID=\"alice\" AUID=\"alice\"\n\
+         type=USER_START msg=audit({}): pid=9 uid=0 auid=1000 ses=3 msg='op=PAM:session_open acct=\"root\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=success'{GS}UID=\"root\" AUID=\"alice\"\n",
+        s(yesterday + 1000, 3),
+        s(yesterday + 2000, 4),
+        s(yesterday + 3000, 5),
+        hex("systemctl stop auditd"),
+        s(yesterday + 3001, 6),
+    ));
+    let out = scan_local(&env, &config);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = env
+        .cmd(tool!("who-did"))
+        .env("OPSKIT_CONFIG", &config)
+        .args(["--report", "daily", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: Vec<(String, String, String)> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let f = |k: &str| v[k].as_str().unwrap_or("-").to_string();
+            (f("section"), f("who"), f("what"))
+        })
+        .filter(|(section, ..)| section != "unreadable-log")
+        .collect();
+    let want = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        rows,
+        [
+            want("root-login", "root", "192.0.2.9"),
+            want("failed-login", "203.0.113.7", "root"),
+            want("sudo", "alice", "systemctl stop auditd"),
+            // First seen yesterday: mallory, and root, who logged in as itself.
+            want("new-person", "mallory", "-"),
+            want("new-person", "root", "-"),
+        ],
+        "{}",
+        stdout(&out)
+    );
+    // alice's exec of the day before is in no section; a catalog with nothing to report
+    // prints nothing and exits 1, so cron mails nothing.
+    assert!(!stdout(&out).contains("\"ls"), "{}", stdout(&out));
+    let quiet = Env::new();
+    let out = quiet.run(tool!("who-did"), &["--report", "daily"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
