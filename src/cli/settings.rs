@@ -142,12 +142,27 @@ pub fn ssh(config: &Config, flags: SshFlags<'_>) -> Result<Ssh> {
     })
 }
 
-/// SNMP settings that apply to every device of a run: the command line's, which win over each
-/// `[[switch]]`'s and the `[snmp]` defaults (merged per device by the crawl), and how many
-/// devices are crawled at once (flag, then `[snmp] concurrency`, then 32).
-/// How scan-hosts reads audit logs: `--no-audit`, then `[audit]`, then the defaults (read
-/// /var/log/audit/audit.log, 16 MiB per host and scan, no sudo), with each host's checkpoint
-/// from the catalog.
+/// How audit logs are read, from `[audit]` or the defaults (read /var/log/audit/audit.log,
+/// 16 MiB per host and read, no sudo), with no checkpoints (`who-did --follow` keeps its own).
+pub fn audit_options(config: &Config) -> AuditOptions {
+    let mib = config
+        .audit
+        .max_read_mib
+        .unwrap_or(logread::DEFAULT_MAX_MIB) as u64;
+    AuditOptions {
+        log: config
+            .audit
+            .log
+            .clone()
+            .unwrap_or_else(|| logread::DEFAULT_LOG.to_string()),
+        sudo: config.audit.sudo.unwrap_or(false),
+        max_bytes: mib << 20,
+        checkpoints: Default::default(),
+    }
+}
+
+/// How scan-hosts reads audit logs: none with `--no-audit` or `[audit] enabled = false`, else
+/// [`audit_options`] with each host's checkpoint from the catalog.
 pub fn audit(
     config: &Config,
     no_audit: bool,
@@ -156,22 +171,15 @@ pub fn audit(
     if no_audit || config.audit.enabled == Some(false) {
         return Ok(None);
     }
-    let mib = config
-        .audit
-        .max_read_mib
-        .unwrap_or(logread::DEFAULT_MAX_MIB) as u64;
     Ok(Some(AuditOptions {
-        log: config
-            .audit
-            .log
-            .clone()
-            .unwrap_or_else(|| logread::DEFAULT_LOG.to_string()),
-        sudo: config.audit.sudo.unwrap_or(false),
-        max_bytes: mib << 20,
         checkpoints: std::sync::Arc::new(catalog.audit_checkpoints()?),
+        ..audit_options(config)
     }))
 }
 
+/// SNMP settings that apply to every device of a run: the command line's, which win over each
+/// `[[switch]]`'s and the `[snmp]` defaults (merged per device by the crawl), and how many
+/// devices are crawled at once (flag, then `[snmp] concurrency`, then 32).
 pub fn snmp(
     config: &Config,
     timeout: Option<f64>,

@@ -9,7 +9,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::collect::audit::follow::{self, Followed};
-use crate::collect::audit::logread::{self, AuditOptions};
 use crate::collect::hosts::targets;
 use crate::error::{Error, ErrorKind, Outcome, Result};
 use crate::model::audit::Event;
@@ -31,20 +30,7 @@ const FOLLOW_FIELDS: &[&str] = &[
 pub fn follow(args: &Args) -> Result<Outcome> {
     let config = args.common.config()?;
     let alerts = config.alerts()?;
-    let audit = AuditOptions {
-        log: config
-            .audit
-            .log
-            .clone()
-            .unwrap_or_else(|| logread::DEFAULT_LOG.to_string()),
-        sudo: config.audit.sudo.unwrap_or(false),
-        max_bytes: (config
-            .audit
-            .max_read_mib
-            .unwrap_or(logread::DEFAULT_MAX_MIB) as u64)
-            << 20,
-        checkpoints: Default::default(),
-    };
+    let audit = super::settings::audit_options(&config);
     let interval = Duration::from_secs_f64(args.interval);
     let (tx, rx) = std::sync::mpsc::channel::<Followed>();
     if args.hosts.is_empty() {
