@@ -1174,4 +1174,19 @@ mod tests {
                 .matches(Manager::Rpm, "1.0-2")
         );
     }
+
+    /// pacman constraints use libalpm's comparison: versions in order, the pkgrel compared
+    /// when both sides have one.
+    #[test]
+    fn pacman_constraint_verdicts() {
+        let verdict = |c: &str, v: &str| Constraint::parse(c).unwrap().verdict(Manager::Pacman, v);
+        assert_eq!(verdict(">=2.0", "1.9-1"), Verdict::Behind);
+        assert_eq!(verdict(">=2.0", "2.0.1-1"), Verdict::Satisfied);
+        assert_eq!(verdict("<2.0", "2.1-1"), Verdict::Ahead);
+        assert_eq!(verdict("=1.0-2", "1.0-3"), Verdict::Ahead);
+        assert_eq!(verdict("=1.0-2", "1.0-1"), Verdict::Behind);
+        assert_eq!(verdict("=1.0-2", "1.0-2"), Verdict::Satisfied);
+        assert_eq!(verdict("!=1:1.0", "1:1.0-7"), Verdict::Excluded);
+        assert_eq!(verdict("!=1:1.0", "1.0-7"), Verdict::Satisfied);
+    }
 }
