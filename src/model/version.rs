@@ -1075,6 +1075,13 @@ mod tests {
                 ("1.0.1", "1.0_rc1", Greater),
                 ("1.01", "1.1", Less),
                 ("1.0", "1.0", Equal),
+                // Numbers after a letter and after a suffix are numbers, not bytes.
+                ("1.0a10", "1.0a9", Greater),
+                ("1.0_rc10", "1.0_rc9", Greater),
+                // A suffix without a number sorts before the same suffix with one.
+                ("1.0_p-r1", "1.0_p0-r1", Less),
+                // `-` not followed by `r` is unparsable: plain byte order.
+                ("1.0-x10", "1.0-x9", Less),
                 (
                     "1.123456789012345678901234567890",
                     "1.123456789012345678901234567891",
