@@ -1082,6 +1082,15 @@ mod tests {
                 ("1.0_p-r1", "1.0_p0-r1", Less),
                 // `-` not followed by `r` is unparsable: plain byte order.
                 ("1.0-x10", "1.0-x9", Less),
+                // So are a dot after a letter, a suffix number or a revision, and a suffix
+                // after a revision: apk's tokens only go one way.
+                ("1.0a.10", "1.0a.9", Less),
+                ("1.0_rc1.10", "1.0_rc1.9", Less),
+                ("1.0-r1_p10", "1.0-r1_p9", Less),
+                // More leading zeros after a dot: a smaller fraction.
+                ("1.001", "1.01", Less),
+                // An unknown suffix sorts after every pre-release suffix.
+                ("1.0_alpha", "1.0_xyz", Less),
                 (
                     "1.123456789012345678901234567890",
                     "1.123456789012345678901234567891",
