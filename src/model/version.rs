@@ -1091,6 +1091,8 @@ mod tests {
                 ("1.001", "1.01", Less),
                 // An unknown suffix sorts after every pre-release suffix.
                 ("1.0_alpha", "1.0_xyz", Less),
+                // An unknown suffix against `rc` then something unparsable: byte order.
+                ("1.0_a", "1.0_rc!", Less),
                 (
                     "1.123456789012345678901234567890",
                     "1.123456789012345678901234567891",
