@@ -93,13 +93,13 @@ for m in "${selected[@]}"; do
   c_args=()
   for a in $cargo_args; do c_args+=("--cargo-arg=$a"); done
   echo "== $name: $files" >&2
-  # A mutant that makes a loop endless is cut off: tests get at least 60 s (and the usual
+  # A mutant that makes a loop endless is cut off: tests get at least 20 s (and the usual
   # multiple of the clean run's time), a build at most 10 minutes.
   # Exit status 2 is "some mutants survived", 3 "some timed out": both are results.
   rc=0
   # shellcheck disable=SC2086
   nice -n 19 cargo mutants --no-shuffle "${where[@]}" -o "$out/$name" "${file_args[@]}" \
-    "${c_args[@]}" --minimum-test-timeout 60 --build-timeout 600 ${MUTANTS_ARGS:-} || rc=$?
+    "${c_args[@]}" --minimum-test-timeout 20 --build-timeout 600 ${MUTANTS_ARGS:-} || rc=$?
   case $rc in
   0 | 2 | 3) ;;
   *)

@@ -1075,6 +1075,24 @@ mod tests {
                 ("1.0.1", "1.0_rc1", Greater),
                 ("1.01", "1.1", Less),
                 ("1.0", "1.0", Equal),
+                // Numbers after a letter and after a suffix are numbers, not bytes.
+                ("1.0a10", "1.0a9", Greater),
+                ("1.0_rc10", "1.0_rc9", Greater),
+                // A suffix without a number sorts before the same suffix with one.
+                ("1.0_p-r1", "1.0_p0-r1", Less),
+                // `-` not followed by `r` is unparsable: plain byte order.
+                ("1.0-x10", "1.0-x9", Less),
+                // So are a dot after a letter, a suffix number or a revision, and a suffix
+                // after a revision: apk's tokens only go one way.
+                ("1.0a.10", "1.0a.9", Less),
+                ("1.0_rc1.10", "1.0_rc1.9", Less),
+                ("1.0-r1_p10", "1.0-r1_p9", Less),
+                // More leading zeros after a dot: a smaller fraction.
+                ("1.001", "1.01", Less),
+                // An unknown suffix sorts after every pre-release suffix.
+                ("1.0_alpha", "1.0_xyz", Less),
+                // An unknown suffix against `rc` then something unparsable: byte order.
+                ("1.0_a", "1.0_rc!", Less),
                 (
                     "1.123456789012345678901234567890",
                     "1.123456789012345678901234567891",
@@ -1173,5 +1191,20 @@ mod tests {
                 .unwrap()
                 .matches(Manager::Rpm, "1.0-2")
         );
+    }
+
+    /// pacman constraints use libalpm's comparison: versions in order, the pkgrel compared
+    /// when both sides have one.
+    #[test]
+    fn pacman_constraint_verdicts() {
+        let verdict = |c: &str, v: &str| Constraint::parse(c).unwrap().verdict(Manager::Pacman, v);
+        assert_eq!(verdict(">=2.0", "1.9-1"), Verdict::Behind);
+        assert_eq!(verdict(">=2.0", "2.0.1-1"), Verdict::Satisfied);
+        assert_eq!(verdict("<2.0", "2.1-1"), Verdict::Ahead);
+        assert_eq!(verdict("=1.0-2", "1.0-3"), Verdict::Ahead);
+        assert_eq!(verdict("=1.0-2", "1.0-1"), Verdict::Behind);
+        assert_eq!(verdict("=1.0-2", "1.0-2"), Verdict::Satisfied);
+        assert_eq!(verdict("!=1:1.0", "1:1.0-7"), Verdict::Excluded);
+        assert_eq!(verdict("!=1:1.0", "1.0-7"), Verdict::Satisfied);
     }
 }
