@@ -66,15 +66,7 @@ key=$work/home/.ssh/id_ed25519
 known=$work/home/.ssh/known_hosts
 : > "$known"
 pids=()
-cleanup() {
-  local pid
-  # Each connection's sshd is a child of the listener, and outlives it (Ansible's
-  # ControlPersist keeps connections open for 60 s): end those first, by parent.
-  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
-  ((${#pids[@]})) && kill "${pids[@]}" 2>/dev/null
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
+trap stop_fleet EXIT
 sshd_fleet "$work/hosts" "$hosts" "$port" "$key" "$roothome" "$known"
 
 # What each tool is given: a hosts file, an Ansible inventory, and the same key and

@@ -21,13 +21,7 @@ key=$work/home/.ssh/id_ed25519
 known=$work/home/.ssh/known_hosts
 : > "$known"
 pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
-  ((${#pids[@]})) && kill "${pids[@]}" 2>/dev/null
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
+trap stop_fleet EXIT
 sshd_fleet "$work/hosts" "$hosts" "$port" "$key" "$roothome" "$known" >&2
 hostsfile=$work/hosts.txt
 : > "$hostsfile"

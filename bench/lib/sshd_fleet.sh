@@ -41,6 +41,16 @@ stock_root_home() {
   cp /usr/share/base-files/dot.profile "$1/.profile"
 }
 
+# `stop_fleet`: ends the hosts whose PIDs are in `pids`. Each connection's sshd is a child of
+# the listener and can outlive it (Ansible's ControlPersist keeps connections open for 60 s):
+# those are ended first, by parent. For `trap stop_fleet EXIT`.
+stop_fleet() {
+  local pid
+  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
+  ((${#pids[@]})) && kill "${pids[@]}" 2>/dev/null
+  wait 2>/dev/null || true
+}
+
 sshd_fleet() {
   local dir=$1 count=$2 port=$3 key=$4 roothome=$5 known=$6 i d banner
   for i in $(seq 1 "$count"); do

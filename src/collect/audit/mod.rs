@@ -148,7 +148,7 @@ impl Reader {
         while let Some(done) = self.open.pop_front() {
             self.complete(done, out);
         }
-        self.drain(usize::MAX, out);
+        self.drain(true, out);
     }
 
     /// Ends an incremental read at `now_ms` (the host's clock): events whose last record is
@@ -165,7 +165,7 @@ impl Reader {
                 held.push_back(o);
             }
         }
-        self.drain(usize::MAX, out);
+        self.drain(true, out);
         let resume = held.iter().map(|o| o.first_offset).min();
         self.open.clear();
         resume
@@ -204,14 +204,14 @@ impl Reader {
             pid: n.pid,
             waiting,
         });
-        self.drain(0, out);
+        self.drain(false, out);
     }
 
-    /// Emits queued events from the front while they wait for nothing (or, with `force`
-    /// above zero, regardless).
-    fn drain(&mut self, force: usize, out: &mut impl FnMut(Event)) {
+    /// Emits queued events from the front while they wait for nothing (with `all`, every one:
+    /// the input ended, nothing more will name a sudo's target).
+    fn drain(&mut self, all: bool, out: &mut impl FnMut(Event)) {
         while let Some(front) = self.queue.front() {
-            if front.waiting > 0 && force == 0 {
+            if front.waiting > 0 && !all {
                 break;
             }
             let q = self.queue.pop_front().expect("front exists");
