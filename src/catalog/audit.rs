@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
 use crate::error::Result;
 use crate::model::audit::{AuditRead, Checkpoint, Event, Filter, Kind, User};
 
-use super::{Catalog, sql_error};
+use super::Catalog;
+use super::db::{Db, Param, Row, Tx, Value, params};
 
 /// How a host's audit log was last read, for the report's "could not read" section.
 #[derive(Debug, Clone)]
@@ -34,7 +33,7 @@ pub struct AuditWrite {
 /// reaches another machine) may have skipped events, so the next read starts over and the
 /// event keys absorb what is read twice.
 pub(super) fn store(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     host_id: i64,
     scan_id: i64,
     now: i64,
@@ -42,23 +41,16 @@ pub(super) fn store(
 ) -> Result<AuditWrite> {
     let mut write = AuditWrite::default();
     {
-        let mut insert = tx
-            .prepare_cached(
+        for e in &read.events {
+            let serial = i64::try_from(e.serial).unwrap_or(i64::MAX);
+            let inserted: Option<i64> = tx.query_opt(
                 "INSERT INTO audit_events (host_id, time_ms, serial, node, kind, actor, actor_uid, \
                    acting_as, acting_as_uid, what, exe, addr, terminal, session, success, key, \
                    record_types, scan_id, uid, uid_name) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
                    ?17, ?18, ?19, ?20) \
-                 ON CONFLICT(host_id, time_ms, serial, node) DO NOTHING",
-            )
-            .map_err(sql_error)?;
-        let mut raw = tx
-            .prepare_cached("INSERT INTO audit_raw (event_id, raw) VALUES (?1, ?2)")
-            .map_err(sql_error)?;
-        for e in &read.events {
-            let serial = i64::try_from(e.serial).unwrap_or(i64::MAX);
-            let n = insert
-                .execute(params![
+                 ON CONFLICT(host_id, time_ms, serial, node) DO NOTHING RETURNING id",
+                params![
                     host_id,
                     e.time_ms,
                     serial,
@@ -79,11 +71,14 @@ pub(super) fn store(
                     scan_id,
                     e.uid.uid,
                     e.uid.name,
-                ])
-                .map_err(sql_error)?;
-            if n == 1 {
-                raw.execute(params![tx.last_insert_rowid(), e.raw])
-                    .map_err(sql_error)?;
+                ],
+                |r| r.get(0),
+            )?;
+            if let Some(id) = inserted {
+                tx.execute(
+                    "INSERT INTO audit_raw (event_id, raw) VALUES (?1, ?2)",
+                    params![id, e.raw],
+                )?;
                 write.added += 1;
             } else {
                 write.known += 1;
@@ -99,11 +94,11 @@ pub(super) fn store(
     };
     let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     tx.execute(
-        "INSERT INTO audit_checkpoints (host_id, log, device, inode, offset, last_time_ms, \
+        "INSERT INTO audit_checkpoints (host_id, log, device, inode, \"offset\", last_time_ms, \
            last_serial, read_at, unread_bytes, problem, tail, cursor) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
          ON CONFLICT(host_id) DO UPDATE SET log = excluded.log, device = excluded.device, \
-           inode = excluded.inode, offset = excluded.offset, \
+           inode = excluded.inode, \"offset\" = excluded.\"offset\", \
            last_time_ms = excluded.last_time_ms, last_serial = excluded.last_serial, \
            read_at = excluded.read_at, unread_bytes = excluded.unread_bytes, \
            problem = excluded.problem, tail = excluded.tail, cursor = excluded.cursor",
@@ -121,50 +116,41 @@ pub(super) fn store(
             next.as_ref().map(|c| c.tail.clone()),
             next.as_ref().and_then(|c| c.cursor.clone()),
         ],
-    )
-    .map_err(sql_error)?;
+    )?;
     Ok(write)
 }
 
-fn checkpoint_of(tx: &rusqlite::Connection, host_id: i64) -> Result<Option<Checkpoint>> {
-    tx.query_row(
-        "SELECT device, inode, offset, last_time_ms, last_serial, tail, cursor \
+fn checkpoint_of(db: &Db, host_id: i64) -> Result<Option<Checkpoint>> {
+    db.query_opt(
+        "SELECT device, inode, \"offset\", last_time_ms, last_serial, tail, cursor \
          FROM audit_checkpoints \
          WHERE host_id = ?1 AND inode IS NOT NULL",
-        [host_id],
+        params![host_id],
         |r| {
             Ok(Checkpoint {
-                device: r.get::<_, i64>(0)? as u64,
-                inode: r.get::<_, i64>(1)? as u64,
-                offset: r.get::<_, i64>(2)? as u64,
+                device: r.get::<i64>(0)? as u64,
+                inode: r.get::<i64>(1)? as u64,
+                offset: r.get::<i64>(2)? as u64,
                 last_time_ms: r.get(3)?,
-                last_serial: r.get::<_, Option<i64>>(4)?.map(|s| s as u64),
-                tail: r.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
+                last_serial: r.get::<Option<i64>>(4)?.map(|s| s as u64),
+                tail: r.get::<Option<Vec<u8>>>(5)?.unwrap_or_default(),
                 cursor: r.get(6)?,
             })
         },
     )
-    .optional()
-    .map_err(sql_error)
 }
 
 impl Catalog {
     /// Each host's audit checkpoint by hostname, for the next scan to resume from.
     pub fn audit_checkpoints(&self) -> Result<HashMap<String, Checkpoint>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT h.name, c.host_id FROM audit_checkpoints c JOIN hosts h ON h.id = c.host_id",
-            )
-            .map_err(sql_error)?;
-        let ids = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
+        let ids = self.db.query_map(
+            "SELECT h.name, c.host_id FROM audit_checkpoints c JOIN hosts h ON h.id = c.host_id",
+            params![],
+            |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+        )?;
         let mut out = HashMap::new();
         for (name, id) in ids {
-            if let Some(c) = checkpoint_of(&self.conn, id)? {
+            if let Some(c) = checkpoint_of(&self.db, id)? {
                 out.insert(name, c);
             }
         }
@@ -182,36 +168,31 @@ impl Catalog {
             "SELECT h.name, e.time_ms, e.serial, e.node, e.kind, e.actor, e.actor_uid, \
                e.acting_as, e.acting_as_uid, e.what, e.exe, e.addr, e.terminal, e.session, \
                e.success, e.key, e.record_types, e.uid, e.uid_name \
-             FROM audit_events e JOIN hosts h ON h.id = e.host_id WHERE 1",
+             FROM audit_events e JOIN hosts h ON h.id = e.host_id WHERE 1 = 1",
         );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut args: Vec<Value<'_>> = Vec::new();
         if let Some(s) = filter.since_ms {
-            args.push(s.into());
+            args.push(Value::Int(s));
             sql.push_str(&format!(" AND e.time_ms >= ?{}", args.len()));
         }
         if let Some(u) = filter.until_ms {
-            args.push(u.into());
+            args.push(Value::Int(u));
             sql.push_str(&format!(" AND e.time_ms < ?{}", args.len()));
         }
         if !filter.kinds.is_empty() {
             let mut marks = Vec::new();
             for k in &filter.kinds {
-                args.push(k.name().to_string().into());
+                args.push(Value::Text(k.name()));
                 marks.push(format!("?{}", args.len()));
             }
             sql.push_str(&format!(" AND e.kind IN ({})", marks.join(",")));
         }
         sql.push_str(" ORDER BY e.time_ms, h.name, e.serial");
-        let mut stmt = self.conn.prepare(&sql).map_err(sql_error)?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
-            .map_err(sql_error)?;
-        while let Some(r) = rows.next().map_err(sql_error)? {
-            let host: String = r.get(0).map_err(sql_error)?;
-            let event = event_row(r).map_err(sql_error)?;
-            each(&host, event)?;
-        }
-        Ok(())
+        let args: Vec<&dyn Param> = args.iter().map(|a| a as &dyn Param).collect();
+        self.db.query_each(&sql, &args, |r| {
+            let host: String = r.get(0)?;
+            each(&host, event_row(r)?)
+        })
     }
 
     /// Which of `actors` (actor labels) have an event before `before_ms`: one probe of the
@@ -222,17 +203,13 @@ impl Catalog {
         actors: &BTreeSet<String>,
         before_ms: i64,
     ) -> Result<BTreeSet<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM audit_events WHERE actor = ?1 AND time_ms < ?2)",
-            )
-            .map_err(sql_error)?;
         let mut known = BTreeSet::new();
         for actor in actors {
-            let seen: bool = stmt
-                .query_row(params![actor, before_ms], |r| r.get(0))
-                .map_err(sql_error)?;
+            let seen: bool = self.db.query_one(
+                "SELECT EXISTS (SELECT 1 FROM audit_events WHERE actor = ?1 AND time_ms < ?2)",
+                params![actor, before_ms],
+                |r| r.get(0),
+            )?;
             if seen {
                 known.insert(actor.clone());
             }
@@ -242,40 +219,30 @@ impl Catalog {
 
     /// How each host's audit log was last read.
     pub fn audit_log_status(&self) -> Result<Vec<AuditLogStatus>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT h.name, c.read_at, c.problem, c.unread_bytes FROM audit_checkpoints c \
-                 JOIN hosts h ON h.id = c.host_id ORDER BY h.name",
-            )
-            .map_err(sql_error)?;
-        let rows = stmt
-            .query_map([], |r| {
+        self.db.query_map(
+            "SELECT h.name, c.read_at, c.problem, c.unread_bytes FROM audit_checkpoints c \
+             JOIN hosts h ON h.id = c.host_id ORDER BY h.name",
+            params![],
+            |r| {
                 Ok(AuditLogStatus {
                     host: r.get(0)?,
                     when: r.get(1)?,
                     problem: r.get(2)?,
-                    unread_bytes: r.get::<_, i64>(3)?.max(0) as u64,
+                    unread_bytes: r.get::<i64>(3)?.max(0) as u64,
                 })
-            })
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
-        Ok(rows)
+            },
+        )
     }
 
     /// The raw records of an event.
     pub fn audit_raw(&self, host: &str, time_ms: i64, serial: u64) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT r.raw FROM audit_events e JOIN hosts h ON h.id = e.host_id \
+        self.db.query_opt(
+            "SELECT r.raw FROM audit_events e JOIN hosts h ON h.id = e.host_id \
                  JOIN audit_raw r ON r.event_id = e.id \
                  WHERE h.name = ?1 AND e.time_ms = ?2 AND e.serial = ?3 LIMIT 1",
-                params![host, time_ms, i64::try_from(serial).unwrap_or(i64::MAX)],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_error)
+            params![host, time_ms, i64::try_from(serial).unwrap_or(i64::MAX)],
+            |r| r.get(0),
+        )
     }
 }
 
@@ -285,13 +252,13 @@ fn stored_user(label: Option<String>, uid: Option<u32>) -> User {
     User { uid, name }
 }
 
-fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+fn event_row(r: &Row<'_>) -> Result<Event> {
     let kind: String = r.get(4)?;
     let node: String = r.get(3)?;
     let types: String = r.get(16)?;
     Ok(Event {
         time_ms: r.get(1)?,
-        serial: r.get::<_, i64>(2)?.max(0) as u64,
+        serial: r.get::<i64>(2)?.max(0) as u64,
         node: Some(node).filter(|n| !n.is_empty()),
         kind: kind.parse::<Kind>().unwrap_or(Kind::Other),
         actor: stored_user(r.get(5)?, r.get(6)?),

@@ -1,14 +1,13 @@
 //! Switches and routers in the catalog: writing one crawl of one device, and the lookups
 //! which-switch needs (where a MAC is seen, which MACs an address had, what each device is).
 
-use rusqlite::{OptionalExtension, params, params_from_iter};
-
 use crate::error::Result;
 use crate::model::Mac;
 use crate::model::device::DeviceSnapshot;
 
+use super::Catalog;
+use super::db::{Param, params};
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
-use super::{Catalog, sql_error};
 
 const PORTS: Table = Table {
     name: "device_ports",
@@ -144,13 +143,10 @@ impl Catalog {
         role: &str,
         snap: &DeviceSnapshot,
     ) -> Result<DeviceWrite> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql_error)?;
+        let tx = self.db.begin_write()?;
+        tx.lock_source("device", address)?;
         let stamp = Stamp { now, scan_id };
-        let device_id: i64 = tx
-            .query_row(
+        let device_id: i64 = tx.query_one(
                 "INSERT INTO devices (address, sys_name, sys_descr, sys_object_id, sys_location, \
                    sys_uptime, base_mac, lldp_chassis_id, role, first_seen, last_seen, last_scan_id) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) \
@@ -175,8 +171,7 @@ impl Catalog {
                     scan_id
                 ],
                 |r| r.get(0),
-            )
-            .map_err(sql_error)?;
+            )?;
         let ports = PORTS.sync(
             &tx,
             device_id,
@@ -250,7 +245,7 @@ impl Catalog {
             |_| false,
             stamp,
         )?;
-        tx.commit().map_err(sql_error)?;
+        tx.commit()?;
         Ok(DeviceWrite {
             device_id,
             ports,
@@ -262,26 +257,22 @@ impl Catalog {
 
     /// Every device in the catalog.
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, address, sys_name, base_mac, lldp_chassis_id, role, last_seen \
-                 FROM devices ORDER BY id",
-            )
-            .map_err(sql_error)?;
-        stmt.query_map([], |r| {
-            Ok(DeviceRow {
-                id: r.get(0)?,
-                address: r.get(1)?,
-                sys_name: r.get(2)?,
-                base_mac: r.get(3)?,
-                lldp_chassis_id: r.get(4)?,
-                role: r.get(5)?,
-                last_seen: r.get(6)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(sql_error)
+        self.db.query_map(
+            "SELECT id, address, sys_name, base_mac, lldp_chassis_id, role, last_seen \
+             FROM devices ORDER BY id",
+            params![],
+            |r| {
+                Ok(DeviceRow {
+                    id: r.get(0)?,
+                    address: r.get(1)?,
+                    sys_name: r.get(2)?,
+                    base_mac: r.get(3)?,
+                    lldp_chassis_id: r.get(4)?,
+                    role: r.get(5)?,
+                    last_seen: r.get(6)?,
+                })
+            },
+        )
     }
 
     /// Every place `mac` (aa:bb:cc:dd:ee:ff) is seen now, or ever with `history`, newest first.
@@ -291,7 +282,7 @@ impl Catalog {
                 "f.mac = ?1 {}",
                 if history { "" } else { "AND f.current = 1" }
             ),
-            &[&mac],
+            params![mac.to_string()],
         )
     }
 
@@ -301,11 +292,11 @@ impl Catalog {
         self.query_sightings(
             // The address with any port: a prefix compared as text, not a LIKE pattern, in
             // which a `%` or `_` the user typed would match other switches.
-            "(lower(d.sys_name) = lower(?1) OR d.address = ?1 \
-               OR substr(d.address, 1, length(?1) + 1) = ?1 || ':') \
+            "(lower(d.sys_name) = lower(CAST(?1 AS TEXT)) OR d.address = ?1 \
+               OR substr(d.address, 1, length(CAST(?1 AS TEXT)) + 1) = CAST(?1 AS TEXT) || ':') \
              AND (p.name = ?2 OR p.descr = ?2 OR p.alias = ?2 OR CAST(p.if_index AS TEXT) = ?2 \
                   OR lag.name = ?2)",
-            &[&switch, &port],
+            params![switch, port],
         )
     }
 
@@ -315,16 +306,17 @@ impl Catalog {
         let new = self.query_sightings(
             "f.current = 1 AND f.first_seen >= ?1 AND f.status = 'learned' AND EXISTS ( \
                SELECT 1 FROM fdb_entries o WHERE o.device_id = f.device_id AND o.mac = f.mac \
-               AND o.current = 0 AND o.if_index IS NOT f.if_index AND o.last_seen <= f.first_seen)",
-            &[&since],
+               AND o.current = 0 AND o.if_index IS DISTINCT FROM f.if_index \
+               AND o.last_seen <= f.first_seen)",
+            params![since],
         )?;
         let mut moves = Vec::new();
         for n in new {
             let before = self
                 .query_sightings(
-                    "f.device_id = ?1 AND f.mac = ?2 AND f.current = 0 AND f.if_index IS NOT ?3 \
-                     AND f.last_seen <= ?4",
-                    &[&n.device_id, &n.mac, &n.if_index, &n.first_seen],
+                    "f.device_id = ?1 AND f.mac = ?2 AND f.current = 0 \
+                     AND f.if_index IS DISTINCT FROM ?3 AND f.last_seen <= ?4",
+                    params![n.device_id, n.mac.to_string(), n.if_index, n.first_seen],
                 )?
                 .into_iter()
                 .next();
@@ -335,11 +327,7 @@ impl Catalog {
         Ok(moves)
     }
 
-    fn query_sightings(
-        &self,
-        condition: &str,
-        params: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<Sighting>> {
+    fn query_sightings(&self, condition: &str, params: &[&dyn Param]) -> Result<Vec<Sighting>> {
         let sql = format!(
             "SELECT f.device_id, d.address, d.sys_name, f.mac, f.vlan, f.if_index, f.bridge_port, \
                     f.status, p.name, p.alias, p.descr, p.oper_status, p.speed_mbps, \
@@ -353,10 +341,9 @@ impl Catalog {
              LEFT JOIN device_ports lag ON lag.device_id = f.device_id \
                   AND lag.if_index = p.lag_if_index AND lag.current = 1 \
              WHERE {condition} \
-             ORDER BY f.current DESC, f.last_seen DESC, f.first_seen DESC"
+             ORDER BY f.current DESC, f.last_seen DESC, f.first_seen DESC, f.id"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_error)?;
-        stmt.query_map(params, |r| {
+        self.db.query_map(&sql, params, |r| {
             Ok(Sighting {
                 device_id: r.get(0)?,
                 device_address: r.get(1)?,
@@ -375,12 +362,10 @@ impl Catalog {
                 lag_name: r.get(14)?,
                 first_seen: r.get(15)?,
                 last_seen: r.get(16)?,
-                current: r.get::<_, i64>(17)? == 1,
+                current: r.get::<i64>(17)? == 1,
                 macs_on_port: r.get(18)?,
             })
         })
-        .and_then(|rows| rows.collect())
-        .map_err(sql_error)
     }
 
     /// The neighbours currently seen on the given devices' ports.
@@ -388,32 +373,34 @@ impl Catalog {
         if device_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; device_ids.len()].join(",");
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        let marks = (1..=device_ids.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let params: Vec<&dyn Param> = device_ids.iter().map(|d| d as &dyn Param).collect();
+        self.db.query_map(
+            &format!(
                 "SELECT n.device_id, n.local_if_index, p.lag_if_index, n.protocol, n.chassis_id, \
                         n.port_id, n.sys_name, n.mgmt_address \
                  FROM neighbors n \
                  LEFT JOIN device_ports p ON p.device_id = n.device_id \
                       AND p.if_index = n.local_if_index AND p.current = 1 \
-                 WHERE n.current = 1 AND n.device_id IN ({marks})"
-            ))
-            .map_err(sql_error)?;
-        stmt.query_map(params_from_iter(device_ids), |r| {
-            Ok(NeighborRow {
-                device_id: r.get(0)?,
-                local_if_index: r.get(1)?,
-                local_lag_if_index: r.get(2)?,
-                protocol: r.get(3)?,
-                chassis_id: r.get(4)?,
-                port_id: r.get(5)?,
-                sys_name: r.get(6)?,
-                mgmt_address: r.get(7)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(sql_error)
+                 WHERE n.current = 1 AND n.device_id IN ({marks}) ORDER BY n.device_id, n.id"
+            ),
+            &params,
+            |r| {
+                Ok(NeighborRow {
+                    device_id: r.get(0)?,
+                    local_if_index: r.get(1)?,
+                    local_lag_if_index: r.get(2)?,
+                    protocol: r.get(3)?,
+                    chassis_id: r.get(4)?,
+                    port_id: r.get(5)?,
+                    sys_name: r.get(6)?,
+                    mgmt_address: r.get(7)?,
+                })
+            },
+        )
     }
 
     /// Which of the given ports (device id, ifIndex) currently learn another crawled device's
@@ -421,9 +408,7 @@ impl Catalog {
     pub fn ports_learning_devices(&self, ports: &[(i64, i64)]) -> Result<Vec<(i64, i64, i64)>> {
         // One indexed query per port: a sighting list touches a handful of ports, and a join
         // against a VALUES list made SQLite scan the whole forwarding table.
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        let sql =
                 // The port's MACs are read once (each is a seek into the table: the index
                 // has no MAC) and kept for both halves. CROSS JOIN keeps them as the outer
                 // loop: with many ports that have no MAC, the planner otherwise scans every
@@ -436,15 +421,13 @@ impl Catalog {
                  UNION \
                  SELECT p.device_id FROM f CROSS JOIN device_ports p \
                       ON p.mac = f.mac AND p.current = 1 \
-                 WHERE p.device_id != ?1",
-            )
-            .map_err(sql_error)?;
+                 WHERE p.device_id != ?1 \
+                 ORDER BY 1";
         let mut found = Vec::new();
         for &(device, if_index) in ports {
-            let others: Vec<i64> = stmt
-                .query_map([device, if_index], |r| r.get(0))
-                .and_then(|rows| rows.collect())
-                .map_err(sql_error)?;
+            let others: Vec<i64> = self
+                .db
+                .query_map(sql, params![device, if_index], |r| r.get(0))?;
             found.extend(others.into_iter().map(|o| (device, if_index, o)));
         }
         Ok(found)
@@ -452,25 +435,20 @@ impl Catalog {
 
     /// The crawled device that owns `mac` (as its bridge address or an interface MAC), if any.
     pub fn mac_owner(&self, mac: Mac) -> Result<Option<i64>> {
-        self.conn
-            .query_row(
-                "SELECT id FROM devices WHERE base_mac = ?1 \
-                 UNION ALL SELECT device_id FROM device_ports WHERE mac = ?1 AND current = 1 \
-                 LIMIT 1",
-                [mac],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_error)
+        self.db.query_opt(
+            "SELECT id FROM devices WHERE base_mac = ?1 \
+             UNION ALL SELECT device_id FROM device_ports WHERE mac = ?1 AND current = 1 \
+             LIMIT 1",
+            params![mac.to_string()],
+            |r| r.get(0),
+        )
     }
 
     /// The MACs an IP address was bound to: routers' ARP/neighbour entries and hosts' own
     /// interfaces, current ones first.
     pub fn macs_of_address(&self, address: &str) -> Result<Vec<AddressBinding>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT a.mac, 'arp', coalesce(d.sys_name, d.address), a.last_seen, a.current \
+        self.db.query_map(
+            "SELECT a.mac, 'arp', coalesce(d.sys_name, d.address), a.last_seen, a.current \
                  FROM arp_entries a JOIN devices d ON d.id = a.device_id WHERE a.address = ?1 \
                  UNION ALL \
                  SELECT i.mac, 'host', h.name, ad.last_seen, ad.current \
@@ -479,32 +457,26 @@ impl Catalog {
                       AND i.current = 1 AND i.mac IS NOT NULL \
                  WHERE ad.address = ?1 \
                  ORDER BY 5 DESC, 4 DESC",
-            )
-            .map_err(sql_error)?;
-        stmt.query_map([address], |r| {
-            Ok(AddressBinding {
-                mac: r.get(0)?,
-                source: r.get(1)?,
-                seen_by: r.get(2)?,
-                last_seen: r.get(3)?,
-                current: r.get::<_, i64>(4)? == 1,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(sql_error)
+            params![address],
+            |r| {
+                Ok(AddressBinding {
+                    mac: r.get(0)?,
+                    source: r.get(1)?,
+                    seen_by: r.get(2)?,
+                    last_seen: r.get(3)?,
+                    current: r.get::<i64>(4)? == 1,
+                })
+            },
+        )
     }
 
     /// The MACs of a host's current interfaces.
     pub fn host_macs(&self, host_id: i64) -> Result<Vec<(String, Mac)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT name, mac FROM host_interfaces \
-                 WHERE host_id = ?1 AND current = 1 AND mac IS NOT NULL ORDER BY name",
-            )
-            .map_err(sql_error)?;
-        stmt.query_map([host_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(sql_error)
+        self.db.query_map(
+            "SELECT name, mac FROM host_interfaces \
+             WHERE host_id = ?1 AND current = 1 AND mac IS NOT NULL ORDER BY name",
+            params![host_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 }

@@ -10,13 +10,12 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{OptionalExtension, params};
-
 use crate::error::Result;
 use crate::model::ec2::{Asg, Instance, InstanceState};
 
+use super::Catalog;
+use super::db::params;
 use super::observations::{Cell, Observed, Stamp, Table};
-use super::{Catalog, sql_error};
 
 const STATES: Table = Table {
     name: "ec2_instance_states",
@@ -97,10 +96,8 @@ impl Catalog {
         instances: &[Instance],
         groups: &[Asg],
     ) -> Result<Ec2Write> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql_error)?;
+        let tx = self.db.begin_write()?;
+        tx.lock_source("ec2", source)?;
         let stamp = Stamp { now, scan_id };
         let mut write = Ec2Write::default();
         let mut seen: HashSet<&str> = HashSet::new();
@@ -108,17 +105,15 @@ impl Catalog {
             if !seen.insert(&i.id) {
                 continue;
             }
-            let id: i64 = tx
-                .query_row(
-                    "INSERT INTO ec2_instances (instance_id, region, first_seen, last_seen, current) \
+            let id: i64 = tx.query_one(
+                "INSERT INTO ec2_instances (instance_id, region, first_seen, last_seen, current) \
                      VALUES (?1, ?2, ?3, ?3, 1) \
                      ON CONFLICT(instance_id) DO UPDATE SET region = excluded.region, \
                        last_seen = excluded.last_seen, current = 1 \
                      RETURNING id",
-                    params![i.id, region, now],
-                    |r| r.get(0),
-                )
-                .map_err(sql_error)?;
+                params![i.id, region, now],
+                |r| r.get(0),
+            )?;
             let observed = Observed {
                 key: vec![
                     i.name.clone().into(),
@@ -144,31 +139,26 @@ impl Catalog {
         }
 
         // Instances this source reported before and not now: gone (terminated long ago).
-        let gone: Vec<(i64, String)> = {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT i.id, i.instance_id FROM ec2_instances i \
-                     JOIN ec2_instance_states s ON s.instance_id = i.id AND s.current = 1 \
-                     JOIN scans sc ON sc.id = s.last_scan_id \
-                     WHERE i.current = 1 AND i.region = ?1 AND sc.target = ?2",
-                )
-                .map_err(sql_error)?;
-            stmt.query_map(params![region, source], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(sql_error)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(sql_error)?
-        };
+        let gone: Vec<(i64, String)> = tx.query_map(
+            "SELECT i.id, i.instance_id FROM ec2_instances i \
+             JOIN ec2_instance_states s ON s.instance_id = i.id AND s.current = 1 \
+             JOIN scans sc ON sc.id = s.last_scan_id \
+             WHERE i.current = 1 AND i.region = ?1 AND sc.target = ?2 ORDER BY i.id",
+            params![region, source],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         for (id, instance_id) in gone {
             if seen.contains(instance_id.as_str()) {
                 continue;
             }
-            tx.execute("UPDATE ec2_instances SET current = 0 WHERE id = ?1", [id])
-                .map_err(sql_error)?;
+            tx.execute(
+                "UPDATE ec2_instances SET current = 0 WHERE id = ?1",
+                params![id],
+            )?;
             tx.execute(
                 "UPDATE ec2_instance_states SET current = 0 WHERE instance_id = ?1 AND current = 1",
-                [id],
-            )
-            .map_err(sql_error)?;
+                params![id],
+            )?;
             write.retired_instances += 1;
         }
 
@@ -180,21 +170,18 @@ impl Catalog {
             let mut members = g.members.clone();
             members.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
             let members = serde_json::to_string(&members).unwrap_or_default();
-            let existing: Option<(i64, GroupAttrs)> = tx
-                .query_row(
-                    "SELECT id, created_at, desired, min_size, max_size, members FROM ec2_asgs \
+            let existing: Option<(i64, GroupAttrs)> = tx.query_opt(
+                "SELECT id, created_at, desired, min_size, max_size, members FROM ec2_asgs \
                      WHERE name = ?1 AND region = ?2 AND current = 1 \
-                     ORDER BY last_seen DESC LIMIT 1",
-                    params![g.name, region],
-                    |r| {
-                        Ok((
-                            r.get(0)?,
-                            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(sql_error)?;
+                     ORDER BY last_seen DESC, id DESC LIMIT 1",
+                params![g.name, region],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+                    ))
+                },
+            )?;
             let now_row = (
                 g.created_at,
                 g.desired.map(i64::from),
@@ -207,13 +194,11 @@ impl Catalog {
                     tx.execute(
                         "UPDATE ec2_asgs SET last_seen = ?2, last_scan_id = ?3 WHERE id = ?1",
                         params![id, now, scan_id],
-                    )
-                    .map_err(sql_error)?;
+                    )?;
                 }
                 other => {
                     if let Some((id, ..)) = other {
-                        tx.execute("UPDATE ec2_asgs SET current = 0 WHERE id = ?1", [id])
-                            .map_err(sql_error)?;
+                        tx.execute("UPDATE ec2_asgs SET current = 0 WHERE id = ?1", params![id])?;
                     }
                     // Two changes within one second would collide on (name, region,
                     // first_seen): the later one simply replaces the earlier.
@@ -237,32 +222,24 @@ impl Catalog {
                             now,
                             scan_id
                         ],
-                    )
-                    .map_err(sql_error)?;
+                    )?;
                 }
             }
             write.groups += 1;
         }
-        let gone: Vec<(i64, String)> = {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT a.id, a.name FROM ec2_asgs a JOIN scans sc ON sc.id = a.last_scan_id \
-                     WHERE a.current = 1 AND a.region = ?1 AND sc.target = ?2",
-                )
-                .map_err(sql_error)?;
-            stmt.query_map(params![region, source], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(sql_error)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(sql_error)?
-        };
+        let gone: Vec<(i64, String)> = tx.query_map(
+            "SELECT a.id, a.name FROM ec2_asgs a JOIN scans sc ON sc.id = a.last_scan_id \
+             WHERE a.current = 1 AND a.region = ?1 AND sc.target = ?2 ORDER BY a.id",
+            params![region, source],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         for (id, name) in gone {
             if !seen_groups.contains(name.as_str()) {
-                tx.execute("UPDATE ec2_asgs SET current = 0 WHERE id = ?1", [id])
-                    .map_err(sql_error)?;
+                tx.execute("UPDATE ec2_asgs SET current = 0 WHERE id = ?1", params![id])?;
                 write.retired_groups += 1;
             }
         }
-        tx.commit().map_err(sql_error)?;
+        tx.commit()?;
         Ok(write)
     }
 
@@ -271,10 +248,11 @@ impl Catalog {
     pub fn ec2_instances_by_address(&self, address: &str) -> Result<Vec<Ec2InstanceRow>> {
         // IPv4 lookups use the two indexes; only IPv6 needs to look inside the JSON arrays.
         if address.contains(':') {
-            self.ec2_query(
-                "s.ipv6 IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(s.ipv6) WHERE value = ?1)",
-                address,
-            )
+            let condition = format!(
+                "s.ipv6 IS NOT NULL AND EXISTS (SELECT 1 FROM {} WHERE j.value = ?1)",
+                self.db.dialect().json_array("s.ipv6", "j")
+            );
+            self.ec2_query(&condition, address)
         } else {
             self.ec2_query("s.private_ip = ?1 OR s.public_ip = ?1", address)
         }
@@ -286,23 +264,20 @@ impl Catalog {
     }
 
     fn ec2_query(&self, condition: &str, value: &str) -> Result<Vec<Ec2InstanceRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT i.instance_id, i.region, s.name, s.state, s.instance_type, s.az, \
-                   s.private_ip, s.public_ip, s.asg_name, s.current AND i.current, \
-                   s.first_seen, s.last_seen, s.tags \
-                 FROM ec2_instance_states s JOIN ec2_instances i ON i.id = s.instance_id \
-                 WHERE {condition} ORDER BY s.last_seen DESC, i.instance_id"
-            ))
-            .map_err(sql_error)?;
-        stmt.query_map([value], |r| {
+        let sql = format!(
+            "SELECT i.instance_id, i.region, s.name, s.state, s.instance_type, s.az, \
+               s.private_ip, s.public_ip, s.asg_name, (s.current = 1 AND i.current = 1), \
+               s.first_seen, s.last_seen, s.tags \
+             FROM ec2_instance_states s JOIN ec2_instances i ON i.id = s.instance_id \
+             WHERE {condition} ORDER BY s.last_seen DESC, i.instance_id, s.id"
+        );
+        self.db.query_map(&sql, params![value], |r| {
             Ok(Ec2InstanceRow {
                 instance_id: r.get(0)?,
                 region: r.get(1)?,
                 name: r.get(2)?,
                 state: r
-                    .get::<_, Option<String>>(3)?
+                    .get::<Option<String>>(3)?
                     .as_deref()
                     .map(InstanceState::parse),
                 instance_type: r.get(4)?,
@@ -314,13 +289,10 @@ impl Catalog {
                 first_seen: r.get(10)?,
                 last_seen: r.get(11)?,
                 tags: r
-                    .get::<_, Option<String>>(12)?
+                    .get::<Option<String>>(12)?
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or(serde_json::Value::Null),
             })
         })
-        .map_err(sql_error)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(sql_error)
     }
 }

@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 
-use rusqlite::params;
 use serde_json::Value;
 
 use crate::error::Result;
 
-use super::{Catalog, sql_error};
+use super::Catalog;
+use super::db::params;
 
 /// Where a fact comes from: the system facts every scan gathers, or a `[[fact]]` of the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,50 +74,43 @@ fn json(text: String) -> Value {
 impl Catalog {
     /// Every host, by name, with its current facts named in `names`.
     pub fn fact_hosts(&self, names: &[String]) -> Result<Vec<FactHost>> {
-        let mut hosts: Vec<FactHost> = self
-            .conn
-            .prepare_cached(
-                "SELECT h.id, h.name, h.fqdn, h.first_seen, h.last_seen, \
+        let mut hosts: Vec<FactHost> = self.db.query_map(
+            "SELECT h.id, h.name, h.fqdn, h.first_seen, h.last_seen, \
                    CASE WHEN s.method = 'ssh' THEN s.target END \
                  FROM hosts h LEFT JOIN scans s ON s.id = h.last_scan_id ORDER BY h.name, h.id",
-            )
-            .and_then(|mut s| {
-                s.query_map([], |r| {
-                    Ok(FactHost {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        fqdn: r.get(2)?,
-                        first_seen: r.get(3)?,
-                        last_seen: r.get(4)?,
-                        target: r.get(5)?,
-                        facts: Vec::new(),
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(sql_error)?;
+            params![],
+            |r| {
+                Ok(FactHost {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    fqdn: r.get(2)?,
+                    first_seen: r.get(3)?,
+                    last_seen: r.get(4)?,
+                    target: r.get(5)?,
+                    facts: Vec::new(),
+                })
+            },
+        )?;
         let index: HashMap<i64, usize> = hosts.iter().enumerate().map(|(i, h)| (h.id, i)).collect();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        for name in names {
+            self.db.query_each(
                 "SELECT host_id, kind, value FROM host_facts \
                  WHERE name = ?1 AND current = 1 ORDER BY host_id, id",
-            )
-            .map_err(sql_error)?;
-        for name in names {
-            let mut rows = stmt.query([name]).map_err(sql_error)?;
-            while let Some(r) = rows.next().map_err(sql_error)? {
-                let host_id: i64 = r.get(0).map_err(sql_error)?;
-                let kind: String = r.get(1).map_err(sql_error)?;
-                let value: String = r.get(2).map_err(sql_error)?;
-                if let Some(&i) = index.get(&host_id) {
-                    hosts[i].facts.push(StoredFact {
-                        source: FactSource::from_column(&kind),
-                        name: name.clone(),
-                        value: json(value),
-                    });
-                }
-            }
+                params![name],
+                |r| {
+                    let host_id: i64 = r.get(0)?;
+                    let kind: String = r.get(1)?;
+                    let value: String = r.get(2)?;
+                    if let Some(&i) = index.get(&host_id) {
+                        hosts[i].facts.push(StoredFact {
+                            source: FactSource::from_column(&kind),
+                            name: name.clone(),
+                            value: json(value),
+                        });
+                    }
+                    Ok(())
+                },
+            )?;
         }
         Ok(hosts)
     }
@@ -126,15 +119,12 @@ impl Catalog {
     pub fn fact_names(&self) -> Result<Vec<String>> {
         // A skip-scan of the name index: one probe per distinct name, not one per row.
         let mut names = Vec::new();
-        let mut next = self
-            .conn
-            .prepare_cached("SELECT min(name) FROM host_facts WHERE name > ?1")
-            .map_err(sql_error)?;
         let mut after = String::new();
-        while let Some(name) = next
-            .query_row([&after], |r| r.get::<_, Option<String>>(0))
-            .map_err(sql_error)?
-        {
+        while let Some(name) = self.db.query_one(
+            "SELECT min(name) FROM host_facts WHERE name > ?1",
+            params![after],
+            |r| r.get::<Option<String>>(0),
+        )? {
             names.push(name.clone());
             after = name;
         }
@@ -144,29 +134,25 @@ impl Catalog {
     /// The whole history of fact `name` on every host where it changed (got a new value, or was
     /// retired) at or after `since`, ordered by host and then by when each value was first seen.
     pub fn fact_history(&self, name: &str, since: i64) -> Result<Vec<FactHistoryRow>> {
-        self.conn
-            .prepare_cached(
-                "SELECT host_id, kind, value, first_seen, last_seen, current FROM host_facts \
+        self.db.query_map(
+            "SELECT host_id, kind, value, first_seen, last_seen, current FROM host_facts \
                  WHERE name = ?1 AND host_id IN ( \
                    SELECT host_id FROM host_facts WHERE name = ?1 \
                      AND (first_seen >= ?2 OR (current = 0 AND last_seen >= ?2))) \
                  ORDER BY host_id, first_seen, id",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![name, since], |r| {
-                    let kind: String = r.get(1)?;
-                    Ok(FactHistoryRow {
-                        host_id: r.get(0)?,
-                        source: FactSource::from_column(&kind),
-                        name: name.to_string(),
-                        value: json(r.get(2)?),
-                        first_seen: r.get(3)?,
-                        last_seen: r.get(4)?,
-                        current: r.get::<_, i64>(5)? != 0,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(sql_error)
+            params![name, since],
+            |r| {
+                let kind: String = r.get(1)?;
+                Ok(FactHistoryRow {
+                    host_id: r.get(0)?,
+                    source: FactSource::from_column(&kind),
+                    name: name.to_string(),
+                    value: json(r.get(2)?),
+                    first_seen: r.get(3)?,
+                    last_seen: r.get(4)?,
+                    current: r.get::<i64>(5)? != 0,
+                })
+            },
+        )
     }
 }

@@ -2,16 +2,16 @@
 
 use std::net::IpAddr;
 
-use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Mac;
 use crate::model::host::{HostSnapshot, SystemFacts};
 
+use super::Catalog;
 use super::addresses::ip_column;
+use super::db::{Row, params};
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
-use super::{Catalog, sql_error};
 
 const FACTS: Table = Table {
     name: "host_facts",
@@ -129,21 +129,16 @@ impl Catalog {
         snap: &HostSnapshot,
         new_identity: bool,
     ) -> Result<HostWrite> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql_error)?;
+        let tx = self.db.begin_write()?;
+        tx.lock_source("host", &snap.hostname)?;
         let machine_id = snap.facts.machine_id.as_deref();
         let host_key = snap.host_key.as_deref();
         if !new_identity {
-            let on_file: Option<(Option<String>, Option<String>)> = tx
-                .query_row(
-                    "SELECT machine_id, host_key FROM hosts WHERE name = ?1",
-                    [&snap.hostname],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(sql_error)?;
+            let on_file: Option<(Option<String>, Option<String>)> = tx.query_opt(
+                "SELECT machine_id, host_key FROM hosts WHERE name = ?1",
+                params![snap.hostname],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             if let Some((old_id, old_key)) = on_file {
                 let mut differs = Vec::new();
                 if let (Some(was), Some(now)) = (old_id.as_deref(), machine_id)
@@ -179,28 +174,26 @@ impl Catalog {
             .next()
             .unwrap_or(&snap.hostname)
             .to_lowercase();
-        let host_id: i64 = tx
-            .query_row(
-                "INSERT INTO hosts (name, short_name, fqdn, first_seen, last_seen, last_scan_id, \
+        let host_id: i64 = tx.query_one(
+            "INSERT INTO hosts (name, short_name, fqdn, first_seen, last_seen, last_scan_id, \
                    machine_id, host_key) \
                  VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7) \
                  ON CONFLICT(name) DO UPDATE SET fqdn = excluded.fqdn, \
                    last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id, \
-                   machine_id = coalesce(excluded.machine_id, machine_id), \
-                   host_key = coalesce(excluded.host_key, host_key) \
+                   machine_id = coalesce(excluded.machine_id, hosts.machine_id), \
+                   host_key = coalesce(excluded.host_key, hosts.host_key) \
                  RETURNING id",
-                params![
-                    snap.hostname,
-                    short,
-                    snap.fqdn,
-                    now,
-                    scan_id,
-                    machine_id,
-                    host_key
-                ],
-                |r| r.get(0),
-            )
-            .map_err(sql_error)?;
+            params![
+                snap.hostname,
+                short,
+                snap.fqdn,
+                now,
+                scan_id,
+                machine_id,
+                host_key
+            ],
+            |r| r.get(0),
+        )?;
 
         let fact = |kind: &str, name: &str, value: &Value| Observed {
             key: vec![kind.into(), name.into(), value.to_string().into()],
@@ -261,17 +254,24 @@ impl Catalog {
 
         let mut observed = Vec::new();
         {
-            let mut intern = tx
-                .prepare_cached(
-                    "INSERT INTO package_names (name) VALUES (?1) \
-                     ON CONFLICT(name) DO UPDATE SET name = name RETURNING id",
-                )
-                .map_err(sql_error)?;
             for inv in &snap.inventories {
                 for p in &inv.packages {
-                    let name_id: i64 = intern
-                        .query_row([&p.name], |r| r.get(0))
-                        .map_err(sql_error)?;
+                    // Look first: names repeat across the fleet, and an upsert would lock the
+                    // name's row against every other collector until this host commits.
+                    let known: Option<i64> = tx.query_opt(
+                        "SELECT id FROM package_names WHERE name = ?1",
+                        params![p.name],
+                        |r| r.get(0),
+                    )?;
+                    let name_id: i64 = match known {
+                        Some(id) => id,
+                        None => tx.query_one(
+                            "INSERT INTO package_names (name) VALUES (?1) \
+                             ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
+                            params![p.name],
+                            |r| r.get(0),
+                        )?,
+                    };
                     observed.push(Observed {
                         key: vec![
                             inv.manager.name().into(),
@@ -301,7 +301,7 @@ impl Catalog {
             .as_ref()
             .map(|read| super::audit::store(&tx, host_id, scan_id, now, read))
             .transpose()?;
-        tx.commit().map_err(sql_error)?;
+        tx.commit()?;
         Ok(HostWrite {
             host_id,
             facts,
@@ -316,120 +316,86 @@ impl Catalog {
     /// latest scan, when that was over SSH), for `scan-hosts --all`; `None` for hosts last
     /// scanned locally.
     pub fn host_targets(&self) -> Result<Vec<(String, Option<String>)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT h.name, CASE WHEN s.method = 'ssh' THEN s.target END \
-                 FROM hosts h LEFT JOIN scans s ON s.id = h.last_scan_id ORDER BY h.name",
-            )
-            .map_err(sql_error)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
-        Ok(rows)
+        self.db.query_map(
+            "SELECT h.name, CASE WHEN s.method = 'ssh' THEN s.target END \
+             FROM hosts h LEFT JOIN scans s ON s.id = h.last_scan_id ORDER BY h.name",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Hosts matching `query` by hostname, FQDN or short name (case-insensitively), best first.
     pub fn find_hosts(&self, query: &str) -> Result<Vec<HostRow>> {
         let lower = query.trim_end_matches('.').to_lowercase();
         let short = lower.split('.').next().unwrap_or(&lower).to_string();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.db.query_map(
                 "SELECT id, name, fqdn, first_seen, last_seen, last_scan_id, \
                    CASE WHEN lower(name) = ?1 THEN 0 WHEN lower(fqdn) = ?1 THEN 1 ELSE 2 END AS rank \
                  FROM hosts \
                  WHERE lower(name) = ?1 OR lower(fqdn) = ?1 OR short_name = ?1 \
-                    OR (short_name = ?2 AND instr(name, '.') = 0 AND fqdn IS NULL) \
+                    OR (short_name = ?2 AND name NOT LIKE '%.%' AND fqdn IS NULL) \
                  ORDER BY rank, name",
-            )
-            .map_err(sql_error)?;
-        let rows = stmt
-            .query_map(params![lower, short], host_row)
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
-        Ok(rows)
+            params![lower, short],
+            host_row,
+        )
     }
 
     /// What the catalog currently holds about a host.
     pub fn host_details(&self, host: HostRow) -> Result<HostDetails> {
         let id = host.id;
-        let facts: Vec<FactRow> = self
-            .conn
-            .prepare_cached(
-                "SELECT kind, name, value, first_seen FROM host_facts \
+        let facts: Vec<FactRow> = self.db.query_map(
+            "SELECT kind, name, value, first_seen FROM host_facts \
                  WHERE host_id = ?1 AND current = 1 ORDER BY kind DESC, id",
-            )
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
-                    let text: String = r.get(2)?;
-                    Ok(FactRow {
-                        kind: r.get(0)?,
-                        name: r.get(1)?,
-                        value: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                        first_seen: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(sql_error)?;
-        let addresses = self
-            .conn
-            .prepare_cached(
-                "SELECT interface, address, family, prefix_len FROM host_addresses \
+            params![id],
+            |r| {
+                let text: String = r.get(2)?;
+                Ok(FactRow {
+                    kind: r.get(0)?,
+                    name: r.get(1)?,
+                    value: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                    first_seen: r.get(3)?,
+                })
+            },
+        )?;
+        let addresses = self.db.query_map(
+            "SELECT interface, address, family, prefix_len FROM host_addresses \
                  WHERE host_id = ?1 AND current = 1 ORDER BY interface, family, address",
-            )
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
-                    Ok(AddressRow {
-                        interface: r.get(0)?,
-                        address: ip_column(r, 1)?,
-                        family: r.get(2)?,
-                        prefix_len: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(sql_error)?;
-        let mut interfaces = self
-            .conn
-            .prepare_cached(
-                "SELECT name, mac, mtu, oper_state, speed_mbps FROM host_interfaces \
+            params![id],
+            |r| {
+                Ok(AddressRow {
+                    interface: r.get(0)?,
+                    address: ip_column(r, 1)?,
+                    family: r.get(2)?,
+                    prefix_len: r.get(3)?,
+                })
+            },
+        )?;
+        let mut interfaces = self.db.query_map(
+            "SELECT name, mac, mtu, oper_state, speed_mbps FROM host_interfaces \
                  WHERE host_id = ?1 AND current = 1 ORDER BY name",
-            )
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
-                    Ok(InterfaceRow {
-                        name: r.get(0)?,
-                        mac: r.get(1)?,
-                        mtu: r.get(2)?,
-                        oper_state: r.get(3)?,
-                        speed_mbps: r.get(4)?,
-                        addresses: Vec::new(),
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(sql_error)?;
+            params![id],
+            |r| {
+                Ok(InterfaceRow {
+                    name: r.get(0)?,
+                    mac: r.get(1)?,
+                    mtu: r.get(2)?,
+                    oper_state: r.get(3)?,
+                    speed_mbps: r.get(4)?,
+                    addresses: Vec::new(),
+                })
+            },
+        )?;
         for a in addresses {
             if let Some(iface) = interfaces.iter_mut().find(|i| i.name == a.interface) {
                 iface.addresses.push(a);
             }
         }
-        let package_counts = self
-            .conn
-            .prepare_cached(
-                "SELECT manager, count(*) FROM host_packages \
-                 WHERE host_id = ?1 AND current = 1 GROUP BY manager ORDER BY manager",
-            )
-            .and_then(|mut s| {
-                s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(sql_error)?;
+        let package_counts = self.db.query_map(
+            "SELECT manager, count(*) FROM host_packages \
+             WHERE host_id = ?1 AND current = 1 GROUP BY manager ORDER BY manager",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let last_scan = match host.last_scan_id {
             Some(scan) => self.scan(scan)?,
             None => None,
@@ -451,7 +417,7 @@ impl Catalog {
     }
 }
 
-fn host_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HostRow> {
+fn host_row(r: &Row<'_>) -> Result<HostRow> {
     Ok(HostRow {
         id: r.get(0)?,
         name: r.get(1)?,

@@ -1,19 +1,23 @@
-//! The catalog: one SQLite file that every collector writes and every question is answered from.
+//! The catalog: one database that every collector writes and every question is answered from,
+//! a SQLite file by default or a PostgreSQL database that a team shares.
 //!
-//! All SQL in opskit lives under this module, so that another backend (PostgreSQL for teams
-//! sharing one catalog) can be added without touching the tools. The file is opened in WAL mode
+//! All SQL in opskit lives under this module; `db` is where the two backends differ, and
+//! nothing else here knows which one it talks to. A SQLite file is opened in WAL mode
 //! with a busy timeout, so readers never block on a collector that is writing, and each source
 //! (one host, one switch) is written in one transaction: a crawl that dies half-way leaves the
 //! previous data intact.
 
 mod addresses;
 mod audit;
+mod copy;
+mod db;
 mod devices;
 mod ec2;
 mod facts;
 mod hosts;
 mod observations;
 mod packages;
+mod pgconn;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,9 +25,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, ErrorKind, Result};
+use db::{Db, Dialect, params, sql_error};
 
 pub use addresses::{AddressHolder, ArpObservation};
 pub use audit::{AuditLogStatus, AuditWrite};
+pub use copy::TableCount;
 pub use devices::{AddressBinding, DeviceRow, DeviceWrite, NeighborRow, Sighting};
 pub use ec2::{Ec2InstanceRow, Ec2Write};
 pub use facts::{FactHistoryRow, FactHost, FactSource, StoredFact};
@@ -59,8 +65,42 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An open catalog.
 pub struct Catalog {
-    conn: Connection,
-    path: PathBuf,
+    db: Db,
+    location: Location,
+}
+
+/// Where a catalog lives.
+enum Location {
+    Sqlite(PathBuf),
+    /// The server and database, as shown in messages (no password).
+    Postgres(String),
+}
+
+/// A catalog as named by `--catalog`, `$OPSKIT_CATALOG` or the config's `[catalog]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogSpec {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database: a `postgres://`/`postgresql://` URL or libpq's `key=value` form.
+    Postgres(String),
+}
+
+impl CatalogSpec {
+    /// Reads a `--catalog` value: a PostgreSQL connection string when it is one, else a path.
+    pub fn parse(value: &std::ffi::OsStr) -> CatalogSpec {
+        match value.to_str() {
+            Some(s) if pgconn::is_postgres_spec(s) => CatalogSpec::Postgres(s.to_string()),
+            _ => CatalogSpec::Sqlite(PathBuf::from(value)),
+        }
+    }
+
+    /// Whether the spec itself carries a password (which must not come from argv).
+    pub fn has_password(&self) -> bool {
+        match self {
+            CatalogSpec::Sqlite(_) => false,
+            CatalogSpec::Postgres(s) => pgconn::spec_has_password(s),
+        }
+    }
 }
 
 /// The default catalog path: `$XDG_DATA_HOME/opskit/catalog.db` (`~/.local/share/opskit/…`).
@@ -105,6 +145,29 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 impl Catalog {
+    /// Opens the catalog `spec` names: a SQLite file (see [`Catalog::open_sqlite`]) or a
+    /// PostgreSQL database (a `postgres://` URL or libpq's `key=value` form).
+    pub fn open_spec(spec: &CatalogSpec) -> Result<Catalog> {
+        match spec {
+            CatalogSpec::Sqlite(path) => Catalog::open(path),
+            CatalogSpec::Postgres(conninfo) => Catalog::open_postgres(conninfo),
+        }
+    }
+
+    /// Opens the PostgreSQL catalog `conninfo` names, creating its tables on first use and
+    /// migrating an older schema; a database holding other tables is refused untouched.
+    pub fn open_postgres(conninfo: &str) -> Result<Catalog> {
+        let (client, shown) = pgconn::connect_catalog(conninfo)?;
+        let mut catalog = Catalog {
+            db: Db::Postgres(db::Pg::new(client)),
+            location: Location::Postgres(shown.clone()),
+        };
+        catalog
+            .migrate()
+            .map_err(|e| e.context(format!("catalog {shown}")))?;
+        Ok(catalog)
+    }
+
     /// Opens the catalog at `path`, creating it (and its directory) on first use and migrating an
     /// older schema in place. A file that is not an opskit catalog is refused and left untouched.
     pub fn open(path: &Path) -> Result<Catalog> {
@@ -175,8 +238,8 @@ impl Catalog {
             .optional()
             .map_err(wrap)?;
         let mut catalog = Catalog {
-            conn,
-            path: path.to_path_buf(),
+            db: Db::Sqlite(conn),
+            location: Location::Sqlite(path.to_path_buf()),
         };
         catalog
             .migrate()
@@ -184,126 +247,198 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// The file this catalog lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where this catalog lives, for messages: the file, or the server and database (never a
+    /// password).
+    pub fn location(&self) -> String {
+        match &self.location {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(shown) => shown.clone(),
+        }
     }
 
-    /// The schema version of the open file.
+    /// The file local state that goes with the catalog is kept beside (the SNMP DES salt
+    /// epoch): the catalog file itself, or for a server catalog the default file's place.
+    pub fn local_anchor(&self) -> PathBuf {
+        match &self.location {
+            Location::Sqlite(path) => path.clone(),
+            Location::Postgres(_) => {
+                default_path().unwrap_or_else(|| PathBuf::from("/var/tmp/opskit/catalog.db"))
+            }
+        }
+    }
+
+    /// Which backend this catalog is on.
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The schema version of the open catalog (0 for an empty one).
     pub fn schema_version(&self) -> Result<usize> {
-        let v: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(sql_error)?;
+        let v: i64 = match &self.db {
+            Db::Sqlite(conn) => conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(sql_error)?,
+            Db::Postgres(_) => {
+                let exists = self.db.query_one(
+                    "SELECT count(*) FROM pg_catalog.pg_tables \
+                     WHERE schemaname = current_schema() AND tablename = 'opskit_meta'",
+                    params![],
+                    |r| r.get::<i64>(0),
+                )?;
+                if exists == 0 {
+                    0
+                } else {
+                    self.db
+                        .query_opt(
+                            "SELECT CAST(value AS BIGINT) FROM opskit_meta \
+                             WHERE key = 'schema_version'",
+                            params![],
+                            |r| r.get(0),
+                        )?
+                        .unwrap_or(0)
+                }
+            }
+        };
         Ok(v as usize)
     }
 
-    /// Brings the schema up to date. Runs under an immediate transaction, so two commands
-    /// starting on an old catalog at once migrate it once.
+    /// Brings the schema up to date, under a lock so that two commands starting on an old
+    /// catalog at once migrate it once: SQLite's write lock (an immediate transaction), or
+    /// on PostgreSQL an advisory lock held by the migrating transaction (DDL is
+    /// transactional there, so a migration that fails leaves nothing behind).
     fn migrate(&mut self) -> Result<()> {
         let current = self.schema_version()?;
         if current == MIGRATIONS.len() {
             return Ok(());
         }
         if current > MIGRATIONS.len() {
-            return Err(Error::new(
-                ErrorKind::Catalog,
-                format!(
-                    "written by a newer opskit (schema {current}; this one knows up to {})",
-                    MIGRATIONS.len()
-                ),
-            ));
+            return Err(newer(current));
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql_error)?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(sql_error)?;
-        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(sql).map_err(|e| {
-                Error::with_source(
+        let tx = self.db.begin_write()?;
+        if let Db::Postgres(_) = &*tx {
+            tx.query_one(
+                "SELECT 1 FROM (SELECT pg_advisory_xact_lock(?1)) l",
+                params![i64::from(APPLICATION_ID)],
+                |_| Ok(()),
+            )?;
+        }
+        let version = self.schema_version()?;
+        if version > MIGRATIONS.len() {
+            return Err(newer(version));
+        }
+        if version == 0 && self.db.dialect() == Dialect::Postgres {
+            // Nothing of ours yet: the schema must hold nothing of anyone else's either.
+            let foreign: i64 = tx.query_one(
+                "SELECT count(*) FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
+                params![],
+                |r| r.get(0),
+            )?;
+            if foreign > 0 {
+                return Err(Error::new(
                     ErrorKind::Catalog,
-                    format!("migrating to schema {} ({name})", i + 1),
-                    e,
-                )
-            })?;
+                    "not an opskit catalog (the database's schema holds other tables)",
+                ));
+            }
+            tx.batch(
+                "CREATE TABLE opskit_meta (key TEXT COLLATE \"C\" PRIMARY KEY, value TEXT NOT NULL); \
+                 INSERT INTO opskit_meta VALUES ('application', 'opskit'), ('schema_version', '0')",
+            )?;
         }
-        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)
-            .map_err(sql_error)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .map_err(sql_error)?;
-        tx.commit().map_err(sql_error)
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version) {
+            let ddl = match self.db.dialect() {
+                Dialect::Sqlite => sql.to_string(),
+                Dialect::Postgres => db::postgres_ddl(sql),
+            };
+            tx.batch(&ddl)
+                .map_err(|e| e.context(format!("migrating to schema {} ({name})", i + 1)))?;
+        }
+        match self.db.dialect() {
+            Dialect::Sqlite => tx.batch(&format!(
+                "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
+                MIGRATIONS.len()
+            ))?,
+            Dialect::Postgres => {
+                tx.execute(
+                    "UPDATE opskit_meta SET value = ?1 WHERE key = 'schema_version'",
+                    params![MIGRATIONS.len().to_string()],
+                )?;
+            }
+        }
+        tx.commit()
     }
 
     /// Starts a read transaction: until the returned guard is dropped, every query sees the
     /// catalog as it was at the first one, even while a collector commits alongside (WAL keeps
-    /// the old pages for us). A question answered from several queries (an address's holders,
-    /// its ARP entries, its instance) is then answered from one state of the catalog, not
-    /// from a host half before and half after a rescan. It also takes SQLite's read lock once
-    /// for the lot instead of once per statement. Only for reading: a write inside it would
-    /// have to upgrade a possibly stale snapshot, and may be refused as busy.
+    /// the old pages for us; PostgreSQL's repeatable read does the same). A question answered
+    /// from several queries (an address's holders, its ARP entries, its instance) is then
+    /// answered from one state of the catalog, not from a host half before and half after a
+    /// rescan. It also takes SQLite's read lock once for the lot instead of once per statement.
+    /// Only for reading.
     pub fn read_snapshot(&self) -> Result<ReadSnapshot<'_>> {
-        // BEGIN DEFERRED: the snapshot is taken by the first read, and nothing is locked yet.
-        let tx = self.conn.unchecked_transaction().map_err(sql_error)?;
-        Ok(ReadSnapshot { _tx: tx })
+        Ok(ReadSnapshot {
+            _tx: self.db.begin_read()?,
+        })
     }
 
     /// Records the start of a collector's run against one source; returns the scan id.
     pub fn begin_scan(&self, collector: &str, method: &str, target: &str, now: i64) -> Result<i64> {
-        self.conn
-            .query_row(
-                "INSERT INTO scans (collector, method, target, started_at) VALUES (?1, ?2, ?3, ?4) \
-                 RETURNING id",
-                rusqlite::params![collector, method, target, now],
-                |r| r.get(0),
-            )
-            .map_err(sql_error)
+        self.db.query_one(
+            "INSERT INTO scans (collector, method, target, started_at) VALUES (?1, ?2, ?3, ?4) \
+             RETURNING id",
+            params![collector, method, target, now],
+            |r| r.get(0),
+        )
     }
 
     /// Records how a scan ended: `error` is `None` when it succeeded.
     pub fn finish_scan(&self, scan_id: i64, now: i64, error: Option<&str>) -> Result<()> {
-        self.conn
+        self.db
             .execute(
                 "UPDATE scans SET finished_at = ?2, error = ?3 WHERE id = ?1",
-                rusqlite::params![scan_id, now, error],
+                params![scan_id, now, error],
             )
             .map(drop)
-            .map_err(sql_error)
     }
 
     /// The scan with this id, if any.
     pub fn scan(&self, scan_id: i64) -> Result<Option<ScanRow>> {
-        self.conn
-            .query_row(
-                "SELECT id, collector, method, target, started_at, finished_at, error \
+        self.db.query_opt(
+            "SELECT id, collector, method, target, started_at, finished_at, error \
                  FROM scans WHERE id = ?1",
-                [scan_id],
-                |r| {
-                    Ok(ScanRow {
-                        id: r.get(0)?,
-                        collector: r.get(1)?,
-                        method: r.get(2)?,
-                        target: r.get(3)?,
-                        started_at: r.get(4)?,
-                        finished_at: r.get(5)?,
-                        error: r.get(6)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(sql_error)
+            params![scan_id],
+            |r| {
+                Ok(ScanRow {
+                    id: r.get(0)?,
+                    collector: r.get(1)?,
+                    method: r.get(2)?,
+                    target: r.get(3)?,
+                    started_at: r.get(4)?,
+                    finished_at: r.get(5)?,
+                    error: r.get(6)?,
+                })
+            },
+        )
     }
 }
 
 /// A read transaction on the catalog, from [`Catalog::read_snapshot`]; ended (rolled back,
 /// as nothing was written) when dropped.
 pub struct ReadSnapshot<'a> {
-    _tx: rusqlite::Transaction<'a>,
+    _tx: db::Tx<'a>,
 }
 
-/// Wraps a SQLite failure as a catalog error.
-fn sql_error(e: rusqlite::Error) -> Error {
-    Error::with_source(ErrorKind::Catalog, "catalog query failed", e)
+/// The error for a catalog whose schema is newer than this opskit's.
+fn newer(version: usize) -> Error {
+    Error::new(
+        ErrorKind::Catalog,
+        format!(
+            "written by a newer opskit (schema {version}; this one knows up to {})",
+            MIGRATIONS.len()
+        ),
+    )
 }

@@ -8,15 +8,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{ToSql, Transaction};
-
 use crate::error::Result;
 
-use super::sql_error;
+use super::db::{Param, Row, Tx, Value};
 
 /// A value of a key or extra column. Only integers, text and NULL are ever keys, so unlike
-/// SQLite's own value type this one can be hashed.
+/// a bound value this one owns its text and can be hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Cell {
     Null,
@@ -24,13 +21,13 @@ pub(crate) enum Cell {
     Text(String),
 }
 
-impl ToSql for Cell {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self {
-            Cell::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Cell::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Cell::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-        })
+impl Param for Cell {
+    fn value(&self) -> Value<'_> {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Int(i) => Value::Int(*i),
+            Cell::Text(s) => Value::Text(s),
+        }
     }
 }
 
@@ -55,15 +52,13 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
     }
 }
 
-fn cell_from(v: ValueRef<'_>) -> Cell {
-    match v {
-        ValueRef::Integer(i) => Cell::Int(i),
-        ValueRef::Text(t) | ValueRef::Blob(t) => {
-            Cell::Text(String::from_utf8_lossy(t).into_owned())
-        }
-        ValueRef::Real(f) => Cell::Text(f.to_string()),
-        ValueRef::Null => Cell::Null,
-    }
+fn cell_from(r: &Row<'_>, i: usize) -> Result<Cell> {
+    Ok(match r.value(i)? {
+        Value::Int(i) => Cell::Int(i),
+        Value::Text(t) => Cell::Text(t.to_string()),
+        Value::Blob(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+        Value::Null => Cell::Null,
+    })
 }
 
 /// One observed thing: its identity and the attributes that may change without a new identity.
@@ -103,7 +98,7 @@ impl Table {
     /// failed this time: their absence from the snapshot says nothing).
     pub(crate) fn sync(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Tx<'_>,
         scope_id: i64,
         observed: impl IntoIterator<Item = Observed>,
         keep: impl Fn(&[Cell]) -> bool,
@@ -111,23 +106,21 @@ impl Table {
     ) -> Result<SyncCounts> {
         let key_list = self.key.join(", ");
         let mut current: HashMap<Vec<Cell>, i64> = HashMap::new();
-        {
-            let mut select = tx
-                .prepare_cached(&format!(
-                    "SELECT id, {key_list} FROM {} WHERE {} = ?1 AND current = 1",
-                    self.name, self.scope
-                ))
-                .map_err(sql_error)?;
-            let mut rows = select.query([scope_id]).map_err(sql_error)?;
-            while let Some(row) = rows.next().map_err(sql_error)? {
-                let id: i64 = row.get(0).map_err(sql_error)?;
+        tx.query_each(
+            &format!(
+                "SELECT id, {key_list} FROM {} WHERE {} = ?1 AND current = 1",
+                self.name, self.scope
+            ),
+            &[&scope_id],
+            |row| {
+                let id: i64 = row.get(0)?;
                 let key = (1..=self.key.len())
-                    .map(|i| row.get_ref(i).map(cell_from))
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(sql_error)?;
+                    .map(|i| cell_from(row, i))
+                    .collect::<Result<Vec<_>>>()?;
                 current.insert(key, id);
-            }
-        }
+                Ok(())
+            },
+        )?;
 
         let extra_set: String = self
             .extra
@@ -135,12 +128,10 @@ impl Table {
             .enumerate()
             .map(|(i, c)| format!(", {c} = ?{}", i + 4))
             .collect();
-        let mut touch = tx
-            .prepare_cached(&format!(
-                "UPDATE {} SET last_seen = ?2, last_scan_id = ?3{extra_set} WHERE id = ?1",
-                self.name
-            ))
-            .map_err(sql_error)?;
+        let touch = format!(
+            "UPDATE {} SET last_seen = ?2, last_scan_id = ?3{extra_set} WHERE id = ?1",
+            self.name
+        );
         let columns: Vec<&str> = std::iter::once(self.scope)
             .chain(self.key.iter().copied())
             .chain(self.extra.iter().copied())
@@ -149,14 +140,12 @@ impl Table {
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut insert = tx
-            .prepare_cached(&format!(
-                "INSERT INTO {} ({}, first_seen, last_seen, last_scan_id, current) \
-                 VALUES ({placeholders}, 1)",
-                self.name,
-                columns.join(", ")
-            ))
-            .map_err(sql_error)?;
+        let insert = format!(
+            "INSERT INTO {} ({}, first_seen, last_seen, last_scan_id, current) \
+             VALUES ({placeholders}, 1)",
+            self.name,
+            columns.join(", ")
+        );
 
         let mut counts = SyncCounts::default();
         let mut seen: HashSet<Vec<Cell>> = HashSet::new();
@@ -165,29 +154,24 @@ impl Table {
                 continue; // the same thing reported twice in one snapshot
             }
             if let Some(id) = current.remove(&item.key) {
-                let mut params: Vec<&dyn ToSql> = vec![&id, &stamp.now, &stamp.scan_id];
-                params.extend(item.extra.iter().map(|c| c as &dyn ToSql));
-                touch.execute(params.as_slice()).map_err(sql_error)?;
+                let mut params: Vec<&dyn Param> = vec![&id, &stamp.now, &stamp.scan_id];
+                params.extend(item.extra.iter().map(|c| c as &dyn Param));
+                tx.execute(&touch, &params)?;
                 counts.kept += 1;
             } else {
-                let mut params: Vec<&dyn ToSql> = vec![&scope_id];
-                params.extend(item.key.iter().map(|c| c as &dyn ToSql));
-                params.extend(item.extra.iter().map(|c| c as &dyn ToSql));
-                params.extend([&stamp.now as &dyn ToSql, &stamp.now, &stamp.scan_id]);
-                insert.execute(params.as_slice()).map_err(sql_error)?;
+                let mut params: Vec<&dyn Param> = vec![&scope_id];
+                params.extend(item.key.iter().map(|c| c as &dyn Param));
+                params.extend(item.extra.iter().map(|c| c as &dyn Param));
+                params.extend([&stamp.now as &dyn Param, &stamp.now, &stamp.scan_id]);
+                tx.execute(&insert, &params)?;
                 counts.added += 1;
             }
         }
 
-        let mut retire = tx
-            .prepare_cached(&format!(
-                "UPDATE {} SET current = 0 WHERE id = ?1",
-                self.name
-            ))
-            .map_err(sql_error)?;
+        let retire = format!("UPDATE {} SET current = 0 WHERE id = ?1", self.name);
         for (key, id) in current {
             if !keep(&key) {
-                retire.execute([id]).map_err(sql_error)?;
+                tx.execute(&retire, &[&id])?;
                 counts.retired += 1;
             }
         }
@@ -198,6 +182,8 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;
+
+    use crate::catalog::db::{Db, params};
 
     use super::*;
 
@@ -211,7 +197,7 @@ mod tests {
     /// One row as stored: (name, ver, size, note, first_seen, last_seen, last_scan_id, current).
     type Row = (String, Option<i64>, i64, Option<String>, i64, i64, i64, i64);
 
-    fn db() -> Connection {
+    fn db() -> Db {
         let db = Connection::open_in_memory().unwrap();
         db.execute_batch(
             "CREATE TABLE things (id INTEGER PRIMARY KEY, src INTEGER NOT NULL, name TEXT NOT NULL,
@@ -219,7 +205,7 @@ mod tests {
                 last_seen INTEGER NOT NULL, last_scan_id INTEGER NOT NULL, current INTEGER NOT NULL)",
         )
         .unwrap();
-        db
+        Db::Sqlite(db)
     }
 
     fn obs(name: &str, ver: Option<i64>, size: i64, note: Option<&str>) -> Observed {
@@ -230,14 +216,14 @@ mod tests {
     }
 
     fn sync(
-        db: &mut Connection,
+        db: &mut Db,
         src: i64,
         items: Vec<Observed>,
         keep: impl Fn(&[Cell]) -> bool,
         now: i64,
         scan_id: i64,
     ) -> SyncCounts {
-        let tx = db.transaction().unwrap();
+        let tx = db.begin_write().unwrap();
         let counts = T
             .sync(&tx, src, items, keep, Stamp { now, scan_id })
             .unwrap();
@@ -245,7 +231,8 @@ mod tests {
         counts
     }
 
-    fn rows(db: &Connection, src: i64) -> Vec<Row> {
+    fn rows(db: &Db, src: i64) -> Vec<Row> {
+        let Db::Sqlite(db) = db else { unreachable!() };
         let mut st = db
             .prepare(
                 "SELECT name, ver, size, note, first_seen, last_seen, last_scan_id, current
@@ -386,28 +373,22 @@ mod tests {
 
     #[test]
     fn cells_round_trip_through_sqlite() {
-        let db = Connection::open_in_memory().unwrap();
+        let db = db();
+        let one = |sql: &str, cell: &Cell| db.query_one(sql, params![cell], |r| cell_from(r, 0));
         for cell in [
             Cell::Null,
             Cell::Int(-5),
             Cell::Int(1 << 40),
             Cell::Text("é x".into()),
         ] {
-            let back = db
-                .query_row("SELECT ?1", [&cell], |r| r.get_ref(0).map(cell_from))
-                .unwrap();
-            assert_eq!(back, cell);
+            assert_eq!(one("SELECT ?1", &cell).unwrap(), cell);
         }
         assert_eq!(Cell::from(Some(3i64)), Cell::Int(3));
         assert_eq!(Cell::from(None::<i64>), Cell::Null);
         assert_eq!(Cell::from(String::from("s")), Cell::Text("s".into()));
-        let blob = db
-            .query_row("SELECT x'6869'", [], |r| r.get_ref(0).map(cell_from))
-            .unwrap();
+        let blob = one("SELECT x'6869' WHERE ?1 IS NULL", &Cell::Null).unwrap();
         assert_eq!(blob, Cell::Text("hi".into()));
-        let real = db
-            .query_row("SELECT 1.5", [], |r| r.get_ref(0).map(cell_from))
-            .unwrap();
-        assert_eq!(real, Cell::Text("1.5".into()));
+        // The catalog stores no real numbers: one showing up is an error, not a guess.
+        assert!(one("SELECT 1.5 WHERE ?1 IS NULL", &Cell::Null).is_err());
     }
 }

@@ -4,21 +4,23 @@
 
 use std::collections::HashMap;
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
-use rusqlite::{OptionalExtension, params};
-
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::Manager;
 
-use super::{Catalog, sql_error};
+use super::Catalog;
+use super::db::{FromCol, Row, params};
 
 /// The catalog stores a manager by name; a name opskit does not know can only come from a
 /// damaged or foreign catalog, and is reported rather than guessed at.
-impl FromSql for Manager {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let name = value.as_str()?;
-        Manager::from_name(name)
-            .ok_or_else(|| FromSqlError::Other(format!("unknown package manager {name:?}").into()))
+impl FromCol<'_> for Manager {
+    fn from_col(row: &Row<'_>, i: usize) -> Result<Self> {
+        let name: String = row.get(i)?;
+        Manager::from_name(&name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Catalog,
+                format!("catalog query failed: unknown package manager {name:?}"),
+            )
+        })
     }
 }
 
@@ -58,36 +60,35 @@ impl Catalog {
     pub fn package_locations(&self, pattern: &str) -> Result<Vec<PackageLocation>> {
         // The name table is small (thousands of names for the whole fleet), so matching a glob
         // there first and then following the (name_id, current) index stays fast on big fleets.
-        let op = if is_glob(pattern) { "GLOB" } else { "=" };
+        let dialect = self.db.dialect();
+        let (condition, bound) = if is_glob(pattern) {
+            (dialect.glob("n.name", 1), dialect.glob_param(pattern))
+        } else {
+            ("n.name = ?1".to_string(), pattern.to_string())
+        };
         let sql = format!(
             "SELECT h.name, n.name, p.manager, p.epoch, p.version, p.release, p.arch, \
                     p.install_time, p.first_seen, p.last_seen \
              FROM package_names n \
              JOIN host_packages p ON p.name_id = n.id AND p.current = 1 \
              JOIN hosts h ON h.id = p.host_id \
-             WHERE n.name {op} ?1 \
-             ORDER BY n.name, h.name, p.arch"
+             WHERE {condition} \
+             ORDER BY n.name, h.name, p.arch, p.id"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_error)?;
-        let rows = stmt
-            .query_map(params![pattern], |r| {
-                Ok(PackageLocation {
-                    host: r.get(0)?,
-                    package: r.get(1)?,
-                    manager: r.get(2)?,
-                    epoch: r.get(3)?,
-                    version: r.get(4)?,
-                    release: r.get(5)?,
-                    arch: r.get(6)?,
-                    install_time: r.get(7)?,
-                    first_seen: r.get(8)?,
-                    last_seen: r.get(9)?,
-                })
+        self.db.query_map(&sql, params![bound], |r| {
+            Ok(PackageLocation {
+                host: r.get(0)?,
+                package: r.get(1)?,
+                manager: r.get(2)?,
+                epoch: r.get(3)?,
+                version: r.get(4)?,
+                release: r.get(5)?,
+                arch: r.get(6)?,
+                install_time: r.get(7)?,
+                first_seen: r.get(8)?,
+                last_seen: r.get(9)?,
             })
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
-        Ok(rows)
+        })
     }
 }
 
@@ -130,16 +131,8 @@ pub struct Differences {
 }
 
 /// Column `i` of `r` as the bytes SQLite holds, without copying them (NULL reads as empty).
-fn text_at<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a [u8]> {
-    match r.get_ref(i).map_err(sql_error)? {
-        rusqlite::types::ValueRef::Text(t) => Ok(t),
-        rusqlite::types::ValueRef::Null => Ok(b""),
-        _ => Err(sql_error(rusqlite::Error::InvalidColumnType(
-            i,
-            "package field".into(),
-            rusqlite::types::Type::Text,
-        ))),
-    }
+fn text_at<'a>(r: &'a Row<'_>, i: usize) -> Result<&'a [u8]> {
+    Ok(r.bytes(i)?.unwrap_or(b""))
 }
 
 /// One of the golden host's packages, as `differences_from` compares against it.
@@ -171,31 +164,29 @@ impl Catalog {
     pub fn inventory_hosts(&self) -> Result<Vec<InventoryHost>> {
         // One EXISTS probe per host and manager on the (host_id, current, manager) index: a few
         // tens of thousands of index seeks, instead of reading every package row for DISTINCT.
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT h.id, h.name, h.last_seen, m.column1 \
+        let mut hosts: Vec<InventoryHost> = Vec::new();
+        self.db.query_each(
+            "SELECT h.id, h.name, h.last_seen, m.column1 \
                  FROM hosts h, (VALUES ('dpkg'), ('rpm'), ('apk'), ('pacman')) m \
                  WHERE EXISTS (SELECT 1 FROM host_packages p \
                                WHERE p.host_id = h.id AND p.current = 1 AND p.manager = m.column1) \
                  ORDER BY h.name, h.id",
-            )
-            .map_err(sql_error)?;
-        let mut rows = stmt.query([]).map_err(sql_error)?;
-        let mut hosts: Vec<InventoryHost> = Vec::new();
-        while let Some(r) = rows.next().map_err(sql_error)? {
-            let id: i64 = r.get(0).map_err(sql_error)?;
-            let manager: Manager = r.get(3).map_err(sql_error)?;
-            match hosts.last_mut() {
-                Some(h) if h.id == id => h.managers.push(manager),
-                _ => hosts.push(InventoryHost {
-                    id,
-                    name: r.get(1).map_err(sql_error)?,
-                    managers: vec![manager],
-                    last_seen: r.get(2).map_err(sql_error)?,
-                }),
-            }
-        }
+            params![],
+            |r| {
+                let id: i64 = r.get(0)?;
+                let manager: Manager = r.get(3)?;
+                match hosts.last_mut() {
+                    Some(h) if h.id == id => h.managers.push(manager),
+                    _ => hosts.push(InventoryHost {
+                        id,
+                        name: r.get(1)?,
+                        managers: vec![manager],
+                        last_seen: r.get(2)?,
+                    }),
+                }
+                Ok(())
+            },
+        )?;
         for h in &mut hosts {
             h.managers.sort();
         }
@@ -204,26 +195,19 @@ impl Catalog {
 
     /// The current packages of one host (by exact name, case-insensitively), with their ids.
     pub fn host_packages(&self, host: &str) -> Result<Option<HostPackages>> {
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM hosts WHERE lower(name) = lower(?1) ORDER BY name = ?1 DESC LIMIT 1",
-                [host],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_error)?;
+        let id: Option<i64> = self.db.query_opt(
+            "SELECT id FROM hosts WHERE lower(name) = lower(CAST(?1 AS TEXT)) \
+             ORDER BY name = ?1 DESC, name LIMIT 1",
+            params![host],
+            |r| r.get(0),
+        )?;
         let Some(id) = id else { return Ok(None) };
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT n.name, p.name_id, p.manager, p.epoch, p.version, p.release, p.arch \
+        let rows = self.db.query_map(
+            "SELECT n.name, p.name_id, p.manager, p.epoch, p.version, p.release, p.arch \
                  FROM host_packages p JOIN package_names n ON n.id = p.name_id \
-                 WHERE p.host_id = ?1 AND p.current = 1 ORDER BY n.name, p.arch",
-            )
-            .map_err(sql_error)?;
-        let rows = stmt
-            .query_map([id], |r| {
+                 WHERE p.host_id = ?1 AND p.current = 1 ORDER BY n.name, p.arch, p.id",
+            params![id],
+            |r| {
                 Ok((
                     r.get(0)?,
                     PackageRow {
@@ -236,10 +220,8 @@ impl Catalog {
                         arch: r.get(6)?,
                     },
                 ))
-            })
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
+            },
+        )?;
         Ok(Some((id, rows)))
     }
 
@@ -253,41 +235,34 @@ impl Catalog {
     /// buffers; on a homogeneous fleet that is a few rows out of millions.
     pub fn differences_from(&self, golden: i64, manager: Manager) -> Result<Differences> {
         let m = manager.name();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT name_id, arch, epoch, version, release FROM host_packages \
-                 WHERE host_id = ?1 AND current = 1 AND manager = ?2",
-            )
-            .map_err(sql_error)?;
         // One entry per (name_id, arch), with every version the golden host has of it (rpm
         // hosts keep several kernels installed at once).
         let mut reference: Vec<GoldenPackage> = Vec::new();
         // name_id → indexes into `reference`: one per arch the golden host has it for.
         let mut by_name: HashMap<i64, Vec<usize>> = HashMap::new();
-        let mut rows = stmt.query(params![golden, m]).map_err(sql_error)?;
-        while let Some(r) = rows.next().map_err(sql_error)? {
-            let name_id: i64 = r.get(0).map_err(sql_error)?;
-            let arch: String = r.get(1).map_err(sql_error)?;
-            let version = (
-                r.get(2).map_err(sql_error)?,
-                r.get(3).map_err(sql_error)?,
-                r.get(4).map_err(sql_error)?,
-            );
-            let idxs = by_name.entry(name_id).or_default();
-            match idxs.iter().find(|&&i| reference[i].arch == arch) {
-                Some(&i) => reference[i].versions.push(version),
-                None => {
-                    idxs.push(reference.len());
-                    reference.push(GoldenPackage {
-                        name_id,
-                        arch,
-                        versions: vec![version],
-                    });
+        self.db.query_each(
+            "SELECT name_id, arch, epoch, version, release FROM host_packages \
+             WHERE host_id = ?1 AND current = 1 AND manager = ?2 ORDER BY id",
+            params![golden, m],
+            |r| {
+                let name_id: i64 = r.get(0)?;
+                let arch: String = r.get(1)?;
+                let version = (r.get(2)?, r.get(3)?, r.get(4)?);
+                let idxs = by_name.entry(name_id).or_default();
+                match idxs.iter().find(|&&i| reference[i].arch == arch) {
+                    Some(&i) => reference[i].versions.push(version),
+                    None => {
+                        idxs.push(reference.len());
+                        reference.push(GoldenPackage {
+                            name_id,
+                            arch,
+                            versions: vec![version],
+                        });
+                    }
                 }
-            }
-        }
-        drop(rows);
+                Ok(())
+            },
+        )?;
 
         let mut diff = Differences::default();
         // Per host, which of the golden packages it has been seen with: one bit per entry of
@@ -297,50 +272,58 @@ impl Catalog {
         // No ORDER BY: read in table order, SQLite scans the table front to back. Sorted by host
         // it walks the (host_id, current, manager) index and seeks into the table once per row,
         // four times slower (and a rescanned host's new rows are at the end of the table anyway).
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT host_id, name_id, arch, epoch, version, release FROM host_packages \
-                 WHERE current = 1 AND manager = ?2 AND host_id != ?1",
-            )
-            .map_err(sql_error)?;
-        let mut rows = stmt.query(params![golden, m]).map_err(sql_error)?;
         let text = text_at;
-        while let Some(r) = rows.next().map_err(sql_error)? {
-            let host: i64 = r.get(0).map_err(sql_error)?;
-            let bits = seen.entry(host).or_insert_with(|| vec![0; words]);
-            let name_id: i64 = r.get(1).map_err(sql_error)?;
-            let arch = text(r, 2)?;
-            let matching = by_name
-                .get(&name_id)
-                .and_then(|idxs| idxs.iter().find(|&&i| reference[i].arch.as_bytes() == arch));
-            let same_version = match matching {
-                Some(&i) => {
-                    bits[i / 64] |= 1 << (i % 64);
-                    let (epoch, version, release) = (text(r, 3)?, text(r, 4)?, text(r, 5)?);
-                    reference[i].versions.iter().any(|(e, v, rel)| {
-                        v.as_bytes() == version
-                            && rel.as_bytes() == release
-                            && e.as_bytes() == epoch
-                    })
-                }
-                None => false,
-            };
-            if !same_version {
-                let owned = |i: usize| -> Result<String> {
-                    Ok(String::from_utf8_lossy(text(r, i)?).into_owned())
+        self.db.query_each(
+            "SELECT host_id, name_id, arch, epoch, version, release FROM host_packages \
+             WHERE current = 1 AND manager = ?2 AND host_id != ?1",
+            params![golden, m],
+            |r| {
+                let host: i64 = r.get(0)?;
+                let bits = seen.entry(host).or_insert_with(|| vec![0; words]);
+                let name_id: i64 = r.get(1)?;
+                let arch = text(r, 2)?;
+                let matching = by_name
+                    .get(&name_id)
+                    .and_then(|idxs| idxs.iter().find(|&&i| reference[i].arch.as_bytes() == arch));
+                let same_version = match matching {
+                    Some(&i) => {
+                        bits[i / 64] |= 1 << (i % 64);
+                        let (epoch, version, release) = (text(r, 3)?, text(r, 4)?, text(r, 5)?);
+                        reference[i].versions.iter().any(|(e, v, rel)| {
+                            v.as_bytes() == version
+                                && rel.as_bytes() == release
+                                && e.as_bytes() == epoch
+                        })
+                    }
+                    None => false,
                 };
-                diff.differing.push(PackageRow {
-                    host_id: host,
-                    name_id,
-                    manager,
-                    epoch: owned(3)?,
-                    version: owned(4)?,
-                    release: owned(5)?,
-                    arch: owned(2)?,
-                });
-            }
-        }
+                if !same_version {
+                    let owned = |i: usize| -> Result<String> {
+                        Ok(String::from_utf8_lossy(text(r, i)?).into_owned())
+                    };
+                    diff.differing.push(PackageRow {
+                        host_id: host,
+                        name_id,
+                        manager,
+                        epoch: owned(3)?,
+                        version: owned(4)?,
+                        release: owned(5)?,
+                        arch: owned(2)?,
+                    });
+                }
+                Ok(())
+            },
+        )?;
+        // Table order differs between backends (and between a catalog and its copy): the
+        // differences come out in one order whatever the scan's.
+        diff.differing.sort_by(|a, b| {
+            (
+                a.host_id, a.name_id, &a.arch, &a.epoch, &a.version, &a.release,
+            )
+                .cmp(&(
+                    b.host_id, b.name_id, &b.arch, &b.epoch, &b.version, &b.release,
+                ))
+        });
         for (host, bits) in seen {
             let lacking: Vec<(i64, String)> = reference
                 .iter()
@@ -361,19 +344,16 @@ impl Catalog {
         &self,
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<HashMap<i64, String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name FROM package_names WHERE id = ?1")
-            .map_err(sql_error)?;
         let mut names = HashMap::new();
         for id in ids {
             if names.contains_key(&id) {
                 continue;
             }
-            let name: Option<String> = stmt
-                .query_row([id], |r| r.get(0))
-                .optional()
-                .map_err(sql_error)?;
+            let name: Option<String> = self.db.query_opt(
+                "SELECT name FROM package_names WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
             if let Some(n) = name {
                 names.insert(id, n);
             }
@@ -386,15 +366,18 @@ impl Catalog {
     /// gone and was retired since then. A host's first scan is its baseline, not a list of
     /// installs. `pattern` limits the answer to package names matching it (a name or a glob).
     pub fn package_changes(&self, since: i64, pattern: Option<&str>) -> Result<Vec<PackageChange>> {
-        let name_filter = match pattern {
-            Some(p) if is_glob(p) => "AND n.name GLOB ?2",
-            Some(_) => "AND n.name = ?2",
-            None => "AND ?2 IS NULL",
+        let dialect = self.db.dialect();
+        let (name_filter, bound) = match pattern {
+            Some(p) if is_glob(p) => (
+                format!("AND {}", dialect.glob("n.name", 2)),
+                Some(dialect.glob_param(p)),
+            ),
+            Some(p) => ("AND n.name = ?2".to_string(), Some(p.to_string())),
+            None => ("AND CAST(?2 AS TEXT) IS NULL".to_string(), None),
         };
-        let version =
-            |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<(String, String, String)> {
-                Ok((r.get(i)?, r.get(i + 1)?, r.get(i + 2)?))
-            };
+        let version = |r: &Row<'_>, i: usize| -> Result<(String, String, String)> {
+            Ok((r.get(i)?, r.get(i + 1)?, r.get(i + 2)?))
+        };
         // New versions, each with the row of the same package and arch it replaced: the latest
         // one retired before it appeared.
         let sql = format!(
@@ -409,28 +392,23 @@ impl Catalog {
                    AND x.manager = p.manager AND x.current = 0 AND x.last_seen < p.first_seen \
                  ORDER BY x.last_seen DESC, x.id DESC LIMIT 1) \
              WHERE p.first_seen >= ?1 AND p.first_seen > h.first_seen {name_filter} \
-             ORDER BY p.first_seen, h.name, n.name, p.arch"
+             ORDER BY p.first_seen, h.name, n.name, p.arch, p.id"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(sql_error)?;
-        let mut changes = stmt
-            .query_map(params![since, pattern], |r| {
-                let from = match r.get::<_, Option<String>>(8)? {
-                    Some(_) => Some(version(r, 8)?),
-                    None => None,
-                };
-                Ok(PackageChange {
-                    host: r.get(0)?,
-                    package: r.get(1)?,
-                    manager: r.get(2)?,
-                    arch: r.get(3)?,
-                    from,
-                    to: Some(version(r, 4)?),
-                    when: r.get(7)?,
-                })
+        let mut changes = self.db.query_map(&sql, params![since, bound], |r| {
+            let from = match r.get::<Option<String>>(8)? {
+                Some(_) => Some(version(r, 8)?),
+                None => None,
+            };
+            Ok(PackageChange {
+                host: r.get(0)?,
+                package: r.get(1)?,
+                manager: r.get(2)?,
+                arch: r.get(3)?,
+                from,
+                to: Some(version(r, 4)?),
+                when: r.get(7)?,
             })
-            .map_err(sql_error)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(sql_error)?;
+        })?;
         // Removals: retired rows with no current row of the same package and arch. When the
         // package went is not stored; the earliest later timestamp among the host's rows is
         // the first scan known to have missed it, which decides whether it falls in the window.
@@ -441,7 +419,7 @@ impl Catalog {
                           WHERE x.host_id = p.host_id AND x.first_seen > p.last_seen \
                         UNION ALL SELECT min(x.last_seen) FROM host_packages x \
                           WHERE x.host_id = p.host_id AND x.last_seen > p.last_seen \
-                        UNION ALL SELECT h.last_seen WHERE h.last_seen > p.last_seen)) AS gone \
+                        UNION ALL SELECT h.last_seen WHERE h.last_seen > p.last_seen) AS u) AS gone \
              FROM host_packages p \
              JOIN hosts h ON h.id = p.host_id \
              JOIN package_names n ON n.id = p.name_id \
@@ -452,25 +430,24 @@ impl Catalog {
                AND NOT EXISTS (SELECT 1 FROM host_packages l \
                    WHERE l.name_id = p.name_id AND l.host_id = p.host_id AND l.arch = p.arch \
                      AND l.manager = p.manager AND l.last_seen > p.last_seen) \
-             ORDER BY p.last_seen, h.name, n.name, p.arch"
+             ORDER BY p.last_seen, h.name, n.name, p.arch, p.id"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(sql_error)?;
-        let mut rows = stmt.query(params![since, pattern]).map_err(sql_error)?;
-        while let Some(r) = rows.next().map_err(sql_error)? {
-            let gone: Option<i64> = r.get(8).map_err(sql_error)?;
+        self.db.query_each(&sql, params![since, bound], |r| {
+            let gone: Option<i64> = r.get(8)?;
             if gone.is_none_or(|g| g < since) {
-                continue;
+                return Ok(());
             }
             changes.push(PackageChange {
-                host: r.get(0).map_err(sql_error)?,
-                package: r.get(1).map_err(sql_error)?,
-                manager: r.get(2).map_err(sql_error)?,
-                arch: r.get(3).map_err(sql_error)?,
-                from: Some(version(r, 4).map_err(sql_error)?),
+                host: r.get(0)?,
+                package: r.get(1)?,
+                manager: r.get(2)?,
+                arch: r.get(3)?,
+                from: Some(version(r, 4)?),
                 to: None,
-                when: r.get(7).map_err(sql_error)?,
+                when: r.get(7)?,
             });
-        }
+            Ok(())
+        })?;
         Ok(changes)
     }
 }

@@ -88,7 +88,7 @@ impl Tool for Args {
         let mut catalog = self.common.open_catalog(&config)?;
         let runtime = super::settings::runtime()?;
         let report = runtime.block_on(async {
-            let collector = Switches::new(NAME, "", &targets, catalog.path()).await?;
+            let collector = Switches::new(NAME, "", &targets, &catalog.local_anchor()).await?;
             collect::run(Arc::new(collector), &mut catalog, targets, concurrency).await
         })?;
         if std::io::stderr().is_terminal() {
@@ -96,7 +96,7 @@ impl Tool for Args {
                 "{NAME}: {} devices crawled, {} failed, into {}",
                 report.stored - report.with_problems,
                 report.failed + report.with_problems,
-                catalog.path().display()
+                catalog.location()
             );
         }
         Ok(report.outcome())

@@ -204,7 +204,7 @@ impl Args {
                 "{NAME}: {} of {total} hosts scanned, {} failed, into {}",
                 report.stored,
                 report.failed,
-                catalog.path().display()
+                catalog.location()
             );
         }
         Ok(report.outcome())
@@ -259,7 +259,7 @@ fn scan_local(
         eprintln!(
             "{NAME}: {}: {interfaces} interfaces, {packages} packages into {}",
             crate::output::escape::for_terminal(&hostname),
-            catalog.path().display()
+            catalog.location()
         );
     }
     Ok(report.outcome())

@@ -83,7 +83,7 @@ impl Tool for Args {
                 collector.instances.load(Ordering::Relaxed),
                 collector.groups.load(Ordering::Relaxed),
                 report.failed,
-                catalog.path().display()
+                catalog.location()
             );
         }
         Ok(report.outcome())

@@ -174,8 +174,9 @@ impl Tool for Args {
                 if !devices.is_empty() {
                     let (overrides, concurrency) = settings::snmp(&config, None, None, None);
                     let targets = switches::targets(&config, &devices, &overrides)?;
+                    let anchor = catalog.local_anchor();
                     runtime.block_on(async {
-                        let crawl = Switches::new(NAME, "--live: ", &targets, catalog.path());
+                        let crawl = Switches::new(NAME, "--live: ", &targets, &anchor);
                         let crawl = Arc::new(crawl.await?);
                         collect::run(crawl, &mut catalog, targets, concurrency).await
                     })?;
