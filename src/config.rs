@@ -72,6 +72,10 @@ pub struct Config {
 pub struct CatalogConfig {
     /// Path of the SQLite catalog, used when neither `--catalog` nor `$OPSKIT_CATALOG` is set.
     pub path: Option<PathBuf>,
+    /// A PostgreSQL catalog instead: a `postgres://` URL or libpq `key=value` string. A
+    /// password in it makes this file a secret (mode 0600); PGPASSWORD or ~/.pgpass are
+    /// better places.
+    pub url: Option<String>,
 }
 
 /// `[audit]` section.
@@ -638,6 +642,28 @@ pub fn check_concurrency(v: usize) -> std::result::Result<usize, String> {
     }
 }
 
+/// Whether a string value carries a password of its own: a URL with `user:password@`, or a
+/// libpq `key=value` string with `password=`. Such a value is a secret whatever its key is
+/// called.
+fn embeds_password(s: &str) -> bool {
+    if let Some((_, rest)) = s.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        return authority
+            .rsplit_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    }
+    // libpq allows spaces around '=': `password = x`.
+    let lower = s.to_ascii_lowercase();
+    lower.match_indices("password").any(|(at, word)| {
+        let starts_word = lower[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace());
+        let after = lower[at + word.len()..].trim_start();
+        starts_word && after.starts_with('=') && !after[1..].trim_start().is_empty()
+    })
+}
+
 /// The dotted path of the first secret-looking key with a non-empty value, if any.
 fn find_secret(table: &toml::Table, prefix: &str) -> Option<String> {
     for (key, value) in table {
@@ -650,6 +676,7 @@ fn find_secret(table: &toml::Table, prefix: &str) -> Option<String> {
         let secret_name = SECRET_KEYS.iter().any(|s| lower.ends_with(s));
         match value {
             toml::Value::String(s) if secret_name && !s.is_empty() => return Some(path),
+            toml::Value::String(s) if embeds_password(s) => return Some(path),
             toml::Value::Table(t) => {
                 if let Some(found) = find_secret(t, &path) {
                     return Some(found);
@@ -719,6 +746,30 @@ mod tests {
         let err = parse(text, Path::new("c.toml"), 0o644).unwrap_err();
         assert!(err.to_string().contains("switch[0].community"), "{err}");
         assert!(err.to_string().contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn a_catalog_url_with_a_password_is_a_secret() {
+        for url in [
+            "postgres://opskit:pw@db.example/opskit",
+            "postgresql://opskit:pw@[::1]:5433/x?sslmode=require",
+            "host=db user=opskit password=pw",
+            "host=db password = 'p w' user=x",
+        ] {
+            let text = format!("[catalog]\nurl = \"{url}\"\n");
+            let err = parse(&text, Path::new("c.toml"), 0o644).unwrap_err();
+            assert!(err.to_string().contains("catalog.url"), "{url}: {err}");
+            parse(&text, Path::new("c.toml"), 0o600).unwrap();
+        }
+        for url in [
+            "postgres://opskit@db.example/opskit",
+            "postgres://db/x?passfile=/etc/opskit/pgpass",
+            "host=db user=opskit passfile=/x",
+        ] {
+            let text = format!("[catalog]\nurl = \"{url}\"\n");
+            let config = parse(&text, Path::new("c.toml"), 0o644).unwrap();
+            assert_eq!(config.catalog.url.as_deref(), Some(url));
+        }
     }
 
     #[test]

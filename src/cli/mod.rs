@@ -5,6 +5,7 @@
 //! command (its `--help`, its man page, its completions) is generated from the clap definition
 //! and the [`ToolDoc`] here, so they cannot drift apart.
 
+pub mod catalog_copy;
 pub mod crawl_switches;
 pub mod host_where;
 pub mod pkg_where;
@@ -18,11 +19,12 @@ pub mod which_switch;
 pub mod who_did;
 mod who_did_follow;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::catalog::{self, Catalog};
+use crate::catalog::{self, Catalog, CatalogSpec};
 use crate::config::{self, Config};
 use crate::error::{EXIT_FATAL, Error, ErrorKind, Outcome, Result};
 use crate::output::Field;
@@ -34,14 +36,16 @@ pub struct CommonArgs {
     /// Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]
+    /// Catalog: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) or libpq
+    /// key=value string; the password comes from PGPASSWORD or ~/.pgpass, never from here
+    /// [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "FILE|URL",
         env = "OPSKIT_CATALOG",
         hide_env_values = true
     )]
-    pub catalog: Option<PathBuf>,
+    pub catalog: Option<OsString>,
 }
 
 impl CommonArgs {
@@ -50,20 +54,55 @@ impl CommonArgs {
         config::load(self.config.as_deref())
     }
 
-    /// Opens the catalog: `--catalog`/`$OPSKIT_CATALOG`, else the config's, else the default.
-    pub fn open_catalog(&self, config: &Config) -> Result<Catalog> {
-        let path = self
-            .catalog
-            .clone()
-            .or_else(|| config.catalog.path.clone())
-            .or_else(catalog::default_path)
+    /// Which catalog to open: `--catalog`/`$OPSKIT_CATALOG`, else the config's `[catalog]`,
+    /// else the default file.
+    pub fn catalog_spec(&self, config: &Config) -> Result<CatalogSpec> {
+        if let Some(value) = &self.catalog {
+            let spec = CatalogSpec::parse(value);
+            // A password on the command line is in every `ps` listing and the shell's
+            // history; the environment and the config file (0600) are the user's own.
+            let from_env = std::env::var_os("OPSKIT_CATALOG").as_ref() == Some(value);
+            if !from_env && spec.has_password() {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    "--catalog: a password on the command line is visible to every user                      (ps): put it in PGPASSWORD, ~/.pgpass or the config file (mode 0600)",
+                ));
+            }
+            return Ok(spec);
+        }
+        match (&config.catalog.url, &config.catalog.path) {
+            (Some(_), Some(_)) => {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    "[catalog]: both url and path are set; keep the one you mean",
+                ));
+            }
+            (Some(url), None) => {
+                return match CatalogSpec::parse(url.as_ref()) {
+                    spec @ CatalogSpec::Postgres(_) => Ok(spec),
+                    CatalogSpec::Sqlite(_) => Err(Error::new(
+                        ErrorKind::Config,
+                        "[catalog] url: not a postgres:// URL or libpq key=value string \
+                         (a SQLite file goes in path)",
+                    )),
+                };
+            }
+            (None, Some(path)) => return Ok(CatalogSpec::Sqlite(path.clone())),
+            (None, None) => {}
+        }
+        catalog::default_path()
+            .map(CatalogSpec::Sqlite)
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::Config,
                     "no catalog path: set --catalog, $OPSKIT_CATALOG or $HOME",
                 )
-            })?;
-        Catalog::open(&path)
+            })
+    }
+
+    /// Opens the catalog [`CommonArgs::catalog_spec`] names.
+    pub fn open_catalog(&self, config: &Config) -> Result<Catalog> {
+        Catalog::open_spec(&self.catalog_spec(config)?)
     }
 }
 
@@ -195,6 +234,7 @@ pub fn all() -> Vec<(ToolDoc, clap::Command)> {
         (sync_ec2::Args::DOC, command::<sync_ec2::Args>()),
         (sshec2::Args::DOC, command::<sshec2::Args>()),
         (who_did::Args::DOC, command::<who_did::Args>()),
+        (catalog_copy::Args::DOC, command::<catalog_copy::Args>()),
     ]
 }
 
