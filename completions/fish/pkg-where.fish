@@ -10,7 +10,7 @@ json\t'One JSON array of objects'
 jsonl\t'One JSON object per line'"
 complete -c pkg-where -s f -l fields -d 'Fields to show, comma-separated, in this order (see OUTPUT FIELDS in the manual)' -r
 complete -c pkg-where -l config -d 'Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]' -r -F
-complete -c pkg-where -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r -F
+complete -c pkg-where -l catalog -d 'Catalog: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) or libpq key=value string; the password comes from PGPASSWORD or ~/.pgpass, never from here [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r
 complete -c pkg-where -s V -d 'Print version'
 complete -c pkg-where -l missing -d 'List the hosts that lack the package: hosts with an inventory of a package manager under which the package is installed somewhere'
 complete -c pkg-where -l summary -d 'Count hosts per package, manager and version, in the manager\'s version order'

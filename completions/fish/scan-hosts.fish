@@ -8,7 +8,7 @@ complete -c scan-hosts -l concurrency -d 'Hosts scanned at once [default: 64, or
 complete -c scan-hosts -l connect-timeout -d 'Seconds to connect, shake hands and log in [default: 10, or [ssh] connect_timeout]' -r
 complete -c scan-hosts -l command-timeout -d 'Seconds one host may take once logged in [default: 120, or [ssh] command_timeout]' -r
 complete -c scan-hosts -l config -d 'Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]' -r -F
-complete -c scan-hosts -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r -F
+complete -c scan-hosts -l catalog -d 'Catalog: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) or libpq key=value string; the password comes from PGPASSWORD or ~/.pgpass, never from here [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r
 complete -c scan-hosts -l local -d 'Scan this machine, without SSH'
 complete -c scan-hosts -l all -d 'Rescan every host in the catalog (over SSH, the way each was last reached)'
 complete -c scan-hosts -l accept-new -d 'Accept and record the host key of hosts not in known_hosts (as ssh\'s StrictHostKeyChecking=accept-new); a changed key is still refused'

@@ -21,7 +21,7 @@ json\t'One JSON array of objects'
 jsonl\t'One JSON object per line'"
 complete -c sshec2 -s f -l fields -d 'Fields to show, comma-separated, in this order (see OUTPUT FIELDS in the manual)' -r
 complete -c sshec2 -l config -d 'Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]' -r -F
-complete -c sshec2 -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r -F
+complete -c sshec2 -l catalog -d 'Catalog: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) or libpq key=value string; the password comes from PGPASSWORD or ~/.pgpass, never from here [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r
 complete -c sshec2 -l list -d 'List the matching instances instead of connecting'
 complete -c sshec2 -l print -d 'Print the chosen address and exit (for scripts and ssh\'s ProxyCommand)'
 complete -c sshec2 -l print-argv -d 'Print the ssh command line, shell-quoted, and exit'

@@ -9,7 +9,7 @@ json\t'One JSON array of objects'
 jsonl\t'One JSON object per line'"
 complete -c whatis-ip -s f -l fields -d 'Fields to show, comma-separated, in this order (see OUTPUT FIELDS in the manual)' -r
 complete -c whatis-ip -l config -d 'Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]' -r -F
-complete -c whatis-ip -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r -F
+complete -c whatis-ip -l catalog -d 'Catalog: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) or libpq key=value string; the password comes from PGPASSWORD or ~/.pgpass, never from here [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r
 complete -c whatis-ip -l no-dns -d 'Do not ask DNS; answer from the catalog only'
 complete -c whatis-ip -l json -d 'One JSON object per line (shorthand for --format jsonl)'
 complete -c whatis-ip -l header -d 'Print a header line in tsv and csv output'

@@ -9,7 +9,7 @@ json\t'One JSON array of objects'
 jsonl\t'One JSON object per line'"
 complete -c which-switch -s f -l fields -d 'Fields to show, comma-separated, in this order (see OUTPUT FIELDS in the manual)' -r
 complete -c which-switch -l config -d 'Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]' -r -F
-complete -c which-switch -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r -F
+complete -c which-switch -l catalog -d 'Catalog: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) or libpq key=value string; the password comes from PGPASSWORD or ~/.pgpass, never from here [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r
 complete -c which-switch -l all -d 'List every place the MAC is seen, uplinks included, each with its role'
 complete -c which-switch -l history -d 'The timeline of every port the MAC has been seen on, current and past'
 complete -c which-switch -l moves -d 'Every MAC that moved to another port of the same switch (see --since): a cron report'

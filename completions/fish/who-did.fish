@@ -20,7 +20,7 @@ json\t'One JSON array of objects'
 jsonl\t'One JSON object per line'"
 complete -c who-did -s f -l fields -d 'Fields to show, comma-separated, in this order (see OUTPUT FIELDS in the manual)' -r
 complete -c who-did -l config -d 'Configuration file [default: $OPSKIT_CONFIG, else $XDG_CONFIG_HOME/opskit/config.toml]' -r -F
-complete -c who-did -l catalog -d 'Catalog file [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r -F
+complete -c who-did -l catalog -d 'Catalog: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) or libpq key=value string; the password comes from PGPASSWORD or ~/.pgpass, never from here [default: $XDG_DATA_HOME/opskit/catalog.db, created on first use]' -r
 complete -c who-did -l failed -d 'Only failed events'
 complete -c who-did -l succeeded -d 'Only successful events'
 complete -c who-did -l summary -d 'Count events per day, host, person and kind'
