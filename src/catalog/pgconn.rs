@@ -682,7 +682,20 @@ impl PgSpec {
             }
             cause = err.source();
         }
-        let text = e.to_string();
+        // The driver's Display names only the kind ("error performing TLS handshake"); the
+        // why is in the cause chain.
+        let mut parts = vec![e.to_string()];
+        let mut cause = std::error::Error::source(e);
+        while let Some(err) = cause {
+            parts.push(err.to_string());
+            cause = err.source();
+        }
+        let text = parts.join(": ");
+        if text.contains("password missing") {
+            return "the server asks for a password and none was found (spec, PGPASSWORD, \
+                    password file)"
+                .to_string();
+        }
         if text.contains("server does not support TLS") {
             return format!(
                 "server does not accept TLS but sslmode={}",
