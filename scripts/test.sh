@@ -20,9 +20,10 @@ cd "$(dirname "$0")/.."
 #   python3-rpm   rpm's dependency rule (rpmdsCompare), the oracle for rpm version constraints
 #   auditd sudo sshpass  a real audit daemon, and people who log in with passwords, sudo and su
 #   linux-libc-dev  the kernel's syscall numbers, which the audit normaliser's tables are checked against
+#   postgresql openssl  a real PostgreSQL server for the catalog, and a throw-away CA for its TLS
 packages=(sqlite3 mandoc zsh fish dnsmasq-base util-linux ieee-data openssh-server openssh-client
   rpm snmpd snmp libssl-dev pkg-config iproute2 pacman-package-manager python3-rpm auditd sudo
-  sshpass linux-libc-dev)
+  sshpass linux-libc-dev postgresql openssl)
 command -v python3 >/dev/null || packages+=(python3)
 
 missing=()

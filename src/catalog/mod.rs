@@ -60,6 +60,13 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("audit trail", include_str!("migrations/0005_audit.sql")),
 ];
 
+/// Connects to a PostgreSQL spec with an environment made of `env` only; says `user=… tls=…`.
+/// For the integration tests, which cannot reach the crate-internal connection code.
+#[doc(hidden)]
+pub fn pg_check_connection_with_env(spec: &str, env: &[(&str, &str)]) -> Result<String> {
+    pgconn::check_connection(spec, env)
+}
+
 /// How long a writer waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -9,6 +9,7 @@ pub mod gen_docs;
 pub mod moto;
 pub mod packages;
 pub mod peer;
+pub mod postgres;
 pub mod responder;
 pub mod snmpd;
 pub mod snmpsim;
