@@ -22,7 +22,7 @@ fn fingerprint(path: &std::path::Path) -> (Vec<u8>, Vec<String>) {
 
 #[test]
 fn the_catalog_is_created_on_first_use_at_the_xdg_default() {
-    let env = Env::new();
+    let env = Env::sqlite_only("the default catalog is a file");
     let mut cmd = env.cmd(tool!("pkg-where"));
     cmd.env_remove("OPSKIT_CATALOG").arg("bash");
     let out = cmd.output().unwrap();
@@ -41,7 +41,9 @@ fn the_catalog_is_created_on_first_use_at_the_xdg_default() {
 
 #[test]
 fn a_corrupt_catalog_is_refused_and_left_untouched() {
-    let env = Env::new();
+    let env = Env::sqlite_only(
+        "a corrupt file in the catalog's place (tests/it/pg_catalog.rs has PostgreSQL's foreign-schema case)",
+    );
     let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7919 % 251) as u8).collect();
     std::fs::write(&env.catalog, &garbage).unwrap();
     let before = fingerprint(&env.catalog);
@@ -70,7 +72,9 @@ fn a_corrupt_catalog_is_refused_and_left_untouched() {
 
 #[test]
 fn another_applications_database_is_not_migrated_into() {
-    let env = Env::new();
+    let env = Env::sqlite_only(
+        "another application's SQLite file (tests/it/pg_catalog.rs has PostgreSQL's)",
+    );
     let conn = rusqlite::Connection::open(&env.catalog).unwrap();
     conn.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me');")
         .unwrap();
@@ -88,7 +92,7 @@ fn another_applications_database_is_not_migrated_into() {
 
 #[test]
 fn an_unopenable_catalog_is_a_clear_error() {
-    let env = Env::new();
+    let env = Env::sqlite_only("file system errors of the catalog file");
     // A directory where the file should be.
     std::fs::create_dir(&env.catalog).unwrap();
     let out = env.run(tool!("pkg-where"), &["bash"]);
@@ -100,7 +104,7 @@ fn an_unopenable_catalog_is_a_clear_error() {
     );
 
     // A catalog the user may not read: as root, run the tool as nobody.
-    let env = Env::new();
+    let env = Env::sqlite_only("file permissions of the catalog file");
     assert_status(&env.run(tool!("pkg-where"), &["bash"]), 1); // creates it
     std::fs::set_permissions(&env.catalog, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -132,7 +136,9 @@ fn an_unopenable_catalog_is_a_clear_error() {
 #[test]
 fn a_catalog_from_an_older_schema_is_migrated_in_place() {
     require("sqlite3", "sqlite3");
-    let env = Env::new();
+    let env = Env::sqlite_only(
+        "builds a schema-1 file with the sqlite3 shell (tests/it/pg_catalog.rs migrates PostgreSQL)",
+    );
     // Build a schema-1 catalog with the real sqlite3 shell from the released migration, with
     // data in it, as an older opskit would have left it.
     let script = format!(
@@ -242,7 +248,9 @@ fn config_errors_name_the_line_and_readable_secrets_are_refused() {
 
 #[test]
 fn the_catalog_path_can_come_from_the_config() {
-    let env = Env::new();
+    let env = Env::sqlite_only(
+        "the config's path key names a file (tests/it/pg_catalog.rs has its url key)",
+    );
     let config = env.home.join(".config/opskit/config.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     let path = env.dir.path().join("from-config.db");
@@ -354,7 +362,9 @@ fn stored_rows(env: &Env) -> Vec<String> {
 
 #[test]
 fn sigkill_inside_the_write_transaction_leaves_the_previous_snapshot_intact() {
-    let base = Env::new();
+    let base = Env::sqlite_only(
+        "watches SQLite's own lock and WAL (tests/it/pg_catalog.rs kills collectors on PostgreSQL)",
+    );
     let small = DpkgDb::generated(500, "1.0-1");
     let big = DpkgDb::generated(60_000, "2.0-1");
     assert_status(&base.scan_as("crash-1", Some(&small)), 0);
@@ -368,7 +378,7 @@ fn sigkill_inside_the_write_transaction_leaves_the_previous_snapshot_intact() {
     // least one must have landed inside the transaction.
     let mut landed = 0;
     for attempt in 1..=3 {
-        let env = Env::new();
+        let env = Env::sqlite_only("a copy of the base catalog file");
         std::fs::copy(&base.catalog, &env.catalog).unwrap();
         let probe = LockProbe::open(&env.catalog);
         let mut child = env.scan_as_cmd("crash-1", Some(&big)).spawn().unwrap();
@@ -432,7 +442,7 @@ fn sigkill_inside_the_write_transaction_leaves_the_previous_snapshot_intact() {
 
 #[test]
 fn queries_answer_while_a_collector_writes() {
-    let env = Env::new();
+    let env = Env::sqlite_only("watches SQLite's own lock state to prove the overlap");
     let small = DpkgDb::generated(100, "1.0-1");
     let big = DpkgDb::generated(60_000, "2.0-1");
     assert_status(&env.scan_as("busy-1", Some(&small)), 0);

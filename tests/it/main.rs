@@ -15,6 +15,7 @@ mod host_where;
 mod hostile_hosts;
 mod hostile_input;
 mod layers;
+mod pg_catalog;
 mod pg_connect;
 mod pkg_where;
 mod scan_hosts;

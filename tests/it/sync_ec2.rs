@@ -30,30 +30,42 @@ fn instances_and_groups_of_two_regions_are_stored_with_history() {
         ["eu-west-1 1", "us-east-1 13"]
     );
     let w = &fleet.web7;
+    // (JSON columns are read back and parsed here: SQL's JSON functions differ between the
+    // backends the suite runs on.)
+    let state = |id: &str, column: &str| {
+        env.sql(&format!(
+            "SELECT s.{column} FROM ec2_instance_states s \
+             JOIN ec2_instances i ON i.id = s.instance_id WHERE i.instance_id = '{id}'"
+        ))
+    };
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
     assert_eq!(
         env.sql(&format!(
             "SELECT s.name || ' ' || s.state || ' ' || s.private_ip || ' ' || s.public_ip || ' ' \
-               || s.instance_type || ' ' || json_extract(s.tags, '$.role') \
+               || s.instance_type \
              FROM ec2_instance_states s JOIN ec2_instances i ON i.id = s.instance_id \
              WHERE i.instance_id = '{}'",
             w.id
         )),
         [format!(
-            "web-7 running {} {} t3.micro web",
+            "web-7 running {} {} t3.micro",
             w.private_ip,
             w.public_ip.as_deref().unwrap()
         )]
     );
+    assert_eq!(json(&state(&w.id, "tags")[0])["role"], "web");
     assert_eq!(
         env.sql(&format!(
-            "SELECT coalesce(s.public_ip, 'none') || ' ' || (s.vpc_id LIKE 'vpc-%') || ' ' \
-               || json_array_length(s.interfaces) \
+            "SELECT coalesce(s.public_ip, 'none') || ' ' \
+               || CASE WHEN s.vpc_id LIKE 'vpc-%' THEN 1 ELSE 0 END \
              FROM ec2_instance_states s JOIN ec2_instances i ON i.id = s.instance_id \
              WHERE i.instance_id = '{}'",
             fleet.db1.id
         )),
-        ["none 1 1"]
+        ["none 1"]
     );
+    let interfaces = json(&state(&fleet.db1.id, "interfaces")[0]);
+    assert_eq!(interfaces.as_array().unwrap().len(), 1, "{interfaces}");
     assert_eq!(
         env.sql(&format!(
             "SELECT s.state FROM ec2_instance_states s JOIN ec2_instances i ON i.id = s.instance_id \
@@ -71,11 +83,18 @@ fn instances_and_groups_of_two_regions_are_stored_with_history() {
         )),
         ["web-prod"]
     );
+    let groups: Vec<String> = env
+        .sql("SELECT name || ' ' || desired || ' ' || members FROM ec2_asgs WHERE current = 1 ORDER BY name")
+        .iter()
+        .map(|row| {
+            let mut parts = row.splitn(3, ' ');
+            let (name, desired) = (parts.next().unwrap(), parts.next().unwrap());
+            let members = json(parts.next().unwrap());
+            format!("{name} {desired} {}", members.as_array().unwrap().len())
+        })
+        .collect();
     assert_eq!(
-        env.sql(
-            "SELECT name || ' ' || desired || ' ' || json_array_length(members) FROM ec2_asgs \
-             WHERE current = 1 ORDER BY name"
-        ),
+        groups,
         [
             "api-blue-1 2 2",
             "api-blue-2 2 2",
@@ -83,16 +102,17 @@ fn instances_and_groups_of_two_regions_are_stored_with_history() {
             "web-prod 4 4"
         ]
     );
+    let members = json(&env.sql("SELECT members FROM ec2_asgs WHERE name = 'web-prod'")[0]);
+    let unhealthy: Vec<&serde_json::Value> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["instance_id"] == fleet.web_prod_unhealthy.as_str())
+        .map(|m| &m["health"])
+        .collect();
+    assert_eq!(unhealthy, ["Unhealthy"]);
     assert_eq!(
-        env.sql(&format!(
-            "SELECT json_extract(value, '$.health') FROM ec2_asgs, json_each(members) \
-             WHERE name = 'web-prod' AND json_extract(value, '$.instance_id') = '{}'",
-            fleet.web_prod_unhealthy
-        )),
-        ["Unhealthy"]
-    );
-    assert_eq!(
-        env.sql("SELECT target || ' ' || (error IS NULL) FROM scans ORDER BY target"),
+        env.sql("SELECT target || ' ' || CASE WHEN error IS NULL THEN 1 ELSE 0 END FROM scans ORDER BY target"),
         ["eu-west-1 1", "us-east-1 1"]
     );
 
@@ -187,7 +207,7 @@ fn a_failing_profile_is_named_and_the_others_are_kept() {
         ["13"]
     );
     assert_eq!(
-        env.sql("SELECT target || ' ' || (error IS NULL) FROM scans ORDER BY target"),
+        env.sql("SELECT target || ' ' || CASE WHEN error IS NULL THEN 1 ELSE 0 END FROM scans ORDER BY target"),
         ["bad/us-east-1 0", "good/us-east-1 1"]
     );
 }

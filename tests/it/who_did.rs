@@ -274,11 +274,7 @@ fn scan_hosts_stores_each_audit_event_once_across_growth_rotation_truncation_and
     check(&env, &expected, "a rescan");
 
     // Every file read again from scratch (the checkpoint lost) adds nothing either.
-    let catalog = rusqlite::Connection::open(&env.catalog).unwrap();
-    catalog
-        .execute("DELETE FROM audit_checkpoints", [])
-        .unwrap();
-    drop(catalog);
+    env.sql("DELETE FROM audit_checkpoints");
     check(&env, &expected, "a read from scratch");
 
     // aureport over the files as they are now counts what the catalog holds, less 161..=170
@@ -419,15 +415,12 @@ fn scan_hosts_reads_a_real_sshd_hosts_audit_log_and_reports_hosts_without_one() 
         })
         .sum();
     assert_eq!(total, 57, "{}", stdout(&out));
-    let status = rusqlite::Connection::open(&env.catalog)
-        .unwrap()
-        .query_row(
+    let status = env
+        .sql(
             "SELECT c.problem FROM audit_checkpoints c JOIN hosts h ON h.id = c.host_id \
              WHERE h.name = 'quiet-1'",
-            [],
-            |r| r.get::<_, String>(0),
         )
-        .unwrap();
+        .concat();
     assert!(
         status.contains("no audit log at /var/log/audit/audit.log")
             && status.contains("read from /var/log/secure"),
@@ -1075,11 +1068,11 @@ fn an_unreadable_or_vanished_audit_log_is_one_line_and_loses_nothing() {
         1,
         "{err}"
     );
-    let hosts = rusqlite::Connection::open(&env.catalog)
-        .unwrap()
-        .query_row("SELECT count(*) FROM hosts", [], |r| r.get::<_, i64>(0))
-        .unwrap();
-    assert_eq!(hosts, 1, "the host's facts and packages are stored");
+    assert_eq!(
+        env.sql("SELECT count(*) FROM hosts"),
+        ["1"],
+        "the host's facts and packages are stored"
+    );
 
     // Through sudo -n, which nobody may not use: one line saying sudo refused, exit 1.
     let with_sudo = env.dir.path().join("sudo.toml");

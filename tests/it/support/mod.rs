@@ -83,15 +83,59 @@ pub fn nix_is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// An isolated environment: a temporary HOME (so no user config leaks in) and catalog path.
+/// Which catalog backend the tests run on: `OPSKIT_TEST_CATALOG=postgres` puts every
+/// catalog-facing test on PostgreSQL (a real server the tests start, one database per test);
+/// unset or `sqlite`, on the embedded SQLite file. `scripts/test.sh` runs the suite on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("OPSKIT_TEST_CATALOG").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Ok("") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("OPSKIT_TEST_CATALOG={other}: say sqlite or postgres"),
+    }
+}
+
+/// A test's own PostgreSQL catalog: a fresh database on the shared server, dropped at the end.
+pub struct PgCatalog {
+    pub server: &'static self::postgres::PgServer,
+    pub db: String,
+    /// What `OPSKIT_CATALOG` is set to: no password in it (that goes in `PGPASSWORD`).
+    pub url: String,
+}
+
+/// An isolated environment: a temporary HOME (so no user config leaks in) and a catalog of
+/// its own, a SQLite file or a PostgreSQL database as [`backend`] says.
 pub struct Env {
     pub dir: TempDir,
+    /// The SQLite catalog's path (also set, and unused, on PostgreSQL).
     pub catalog: PathBuf,
     pub home: PathBuf,
+    pub pg: Option<PgCatalog>,
 }
 
 impl Env {
+    /// An environment on the backend under test.
     pub fn new() -> Env {
+        match backend() {
+            Backend::Sqlite => Env::on_sqlite(),
+            Backend::Postgres => Env::postgres(),
+        }
+    }
+
+    /// An environment on SQLite whatever the backend under test: for the tests of the
+    /// catalog file itself (its permissions, locks, a foreign file in its place). `why` says
+    /// why the test cannot run on PostgreSQL, as the suite's rule asks.
+    pub fn sqlite_only(why: &str) -> Env {
+        assert!(!why.is_empty());
+        Env::on_sqlite()
+    }
+
+    fn on_sqlite() -> Env {
         let dir = tempfile::Builder::new()
             .prefix("opskit-test")
             .tempdir()
@@ -99,7 +143,52 @@ impl Env {
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let catalog = dir.path().join("catalog.db");
-        Env { dir, catalog, home }
+        Env {
+            dir,
+            catalog,
+            home,
+            pg: None,
+        }
+    }
+
+    /// An environment on PostgreSQL whatever the backend under test (the shared server).
+    pub fn postgres() -> Env {
+        Env::on_server(self::postgres::PgServer::shared_tls())
+    }
+
+    /// An environment with a fresh database on `server`, reached through its Unix socket
+    /// (which works from a test's own network namespace too), as libpq's key=value string.
+    pub fn on_server(server: &'static self::postgres::PgServer) -> Env {
+        let mut env = Env::on_sqlite();
+        let db = server.create_database("catalog");
+        env.pg = Some(PgCatalog {
+            url: format!(
+                "host={} port={} dbname={db} user={}",
+                server.socket_dir().display(),
+                server.port(),
+                server.superuser()
+            ),
+            server,
+            db,
+        });
+        env
+    }
+
+    /// The backend this environment's catalog is on.
+    pub fn backend(&self) -> Backend {
+        if self.pg.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// What `--catalog` / `OPSKIT_CATALOG` names this environment's catalog by.
+    pub fn catalog_arg(&self) -> std::ffi::OsString {
+        match &self.pg {
+            Some(pg) => pg.url.clone().into(),
+            None => self.catalog.clone().into(),
+        }
     }
 
     /// A command for one of opskit's tools, in this environment.
@@ -123,10 +212,22 @@ impl Env {
         ] {
             cmd.env_remove(var);
         }
+        for var in [
+            "PGPASSWORD",
+            "PGPASSFILE",
+            "PGHOST",
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
+        ] {
+            cmd.env_remove(var);
+        }
         cmd.env("HOME", &self.home)
-            .env("OPSKIT_CATALOG", &self.catalog)
+            .env("OPSKIT_CATALOG", self.catalog_arg())
             .env("LC_ALL", "C")
             .stdin(Stdio::null());
+        if let Some(pg) = &self.pg {
+            cmd.env("PGPASSWORD", pg.server.superuser_password());
+        }
     }
 
     /// Runs a tool to completion with these arguments.
@@ -201,8 +302,12 @@ impl Env {
         cmd.output().unwrap()
     }
 
-    /// Runs one SQL query on the catalog and returns the first column of every row as text.
+    /// Runs one SQL query on the catalog and returns the first column of every row as text
+    /// (NULL as `NULL`). The query must mean the same in SQLite and PostgreSQL.
     pub fn sql(&self, query: &str) -> Vec<String> {
+        if let Some(pg) = &self.pg {
+            return pg.server.psql(&pg.db, query);
+        }
         let conn = rusqlite::Connection::open(&self.catalog).unwrap();
         let mut stmt = conn.prepare(query).unwrap();
         stmt.query_map([], |r| {
@@ -221,7 +326,14 @@ impl Env {
     }
 }
 
-/// Sets a file's modification time, as dpkg's unpacking sets its file list's.
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(pg) = &self.pg {
+            pg.server.drop_database(&pg.db);
+        }
+    }
+}
+
 pub fn set_mtime(path: &Path, unix_seconds: u64) {
     std::fs::File::options()
         .write(true)

@@ -452,6 +452,14 @@ impl PgServer {
         unique
     }
 
+    /// Drops a database, ending any session still on it.
+    pub fn drop_database(&self, name: &str) {
+        self.psql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        );
+    }
+
     /// Creates a role with this password, allowed to log in when `login` is set.
     pub fn create_role(&self, name: &str, password: &str, login: bool) {
         let login = if login { "LOGIN" } else { "NOLOGIN" };
@@ -486,6 +494,9 @@ impl PgServer {
                 "-At",
                 "-v",
                 "ON_ERROR_STOP=1",
+                // As Env::sql prints a NULL on SQLite.
+                "-P",
+                "null=NULL",
                 "-h",
                 "127.0.0.1",
                 "-p",
