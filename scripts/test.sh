@@ -67,6 +67,12 @@ fi
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --no-fail-fast
+# Every catalog-facing integration test again on PostgreSQL (a server the tests start; one
+# database per test). Skipped here: the tests that never open a catalog, and pg_*, which are
+# PostgreSQL's own and ran above.
+OPSKIT_TEST_CATALOG=postgres cargo test --locked --no-fail-fast --test it -- \
+  --skip docs:: --skip layers:: --skip version_order:: --skip address_kinds:: \
+  --skip fuzz_corpus:: --skip pg_catalog:: --skip pg_connect::
 
 # Each fuzz target for a short bounded time (the long runs are scripts/fuzz.sh's default), when
 # cargo-fuzz can be installed (it needs network access to crates.io the first time).

@@ -173,6 +173,11 @@ impl Catalog {
             });
         }
         write.commit()?;
+        if target.db.dialect() == Dialect::Postgres {
+            // The planner's statistics of tables filled in one go are empty until autovacuum
+            // gets to them; the first queries on a new team catalog should not pay for that.
+            target.db.batch("ANALYZE")?;
+        }
         Ok(counts)
     }
 }

@@ -465,7 +465,8 @@ pub(crate) struct Pg {
 /// An open connection to either backend.
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Pg),
+    // Boxed: the client and its statement cache are large, the SQLite handle is not.
+    Postgres(Box<Pg>),
 }
 
 /// Wraps a SQLite failure as a catalog error.

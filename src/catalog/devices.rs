@@ -416,12 +416,11 @@ impl Catalog {
                 "WITH f AS MATERIALIZED ( \
                    SELECT mac FROM fdb_entries \
                    WHERE device_id = ?1 AND current = 1 AND if_index = ?2) \
-                 SELECT o.id FROM f CROSS JOIN devices o ON o.base_mac = f.mac \
-                 WHERE o.id != ?1 \
+                 SELECT o.id FROM f CROSS JOIN devices o \
+                 WHERE o.base_mac = f.mac AND o.id != ?1 \
                  UNION \
                  SELECT p.device_id FROM f CROSS JOIN device_ports p \
-                      ON p.mac = f.mac AND p.current = 1 \
-                 WHERE p.device_id != ?1 \
+                 WHERE p.mac = f.mac AND p.current = 1 AND p.device_id != ?1 \
                  ORDER BY 1";
         let mut found = Vec::new();
         for &(device, if_index) in ports {

@@ -67,6 +67,10 @@ pub fn pg_check_connection_with_env(spec: &str, env: &[(&str, &str)]) -> Result<
     pgconn::check_connection(spec, env)
 }
 
+/// How long one statement may run on a PostgreSQL catalog unless the connection string says
+/// otherwise: far beyond any query on a 100-million-package fleet, short of a hung cron job.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// How long a writer waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -166,11 +170,24 @@ impl Catalog {
     pub fn open_postgres(conninfo: &str) -> Result<Catalog> {
         let (client, shown) = pgconn::connect_catalog(conninfo)?;
         let mut catalog = Catalog {
-            db: Db::Postgres(db::Pg::new(client)),
+            db: Db::Postgres(Box::new(db::Pg::new(client))),
             location: Location::Postgres(shown.clone()),
         };
         catalog
             .migrate()
+            .map_err(|e| e.context(format!("catalog {shown}")))?;
+        // A statement stuck behind a lock (someone's open transaction, a VACUUM FULL) must end
+        // in an error, not hang a cron job: libpq's `options=-c statement_timeout=…` or
+        // PGOPTIONS set another limit, which this leaves alone.
+        catalog
+            .db
+            .query_one(
+                "SELECT set_config('statement_timeout', ?1, false) \
+                 WHERE current_setting('statement_timeout') = '0' \
+                 UNION ALL SELECT '' LIMIT 1",
+                params![format!("{}s", STATEMENT_TIMEOUT.as_secs())],
+                |_| Ok(()),
+            )
             .map_err(|e| e.context(format!("catalog {shown}")))?;
         Ok(catalog)
     }
