@@ -201,18 +201,34 @@ macro_rules! params {
 }
 pub(crate) use params;
 
+/// Text as both backends store it: a NUL character (which a hostile host or switch may put
+/// anywhere, and which PostgreSQL's text type cannot hold) becomes U+FFFD, on SQLite too, so
+/// that the two catalogs hold and answer the same. Borrowed when there is none, the usual case.
+fn storable(s: &str) -> std::borrow::Cow<'_, str> {
+    if memchr::memchr(0, s.as_bytes()).is_some() {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// A parameter as SQLite binds it.
 struct Lite<'a>(&'a dyn Param);
 
 impl rusqlite::ToSql for Lite<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(ToSqlOutput::Borrowed(match self.0.value() {
-            Value::Null => ValueRef::Null,
-            Value::Int(i) => ValueRef::Integer(i),
-            Value::Text(s) => ValueRef::Text(s.as_bytes()),
-            Value::Blob(b) => ValueRef::Blob(b),
-        }))
+        Ok(match self.0.value() {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(i)),
+            Value::Text(s) => match storable(s) {
+                std::borrow::Cow::Borrowed(s) => {
+                    ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+                }
+                std::borrow::Cow::Owned(s) => ToSqlOutput::Owned(rusqlite::types::Value::Text(s)),
+            },
+            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
     }
 }
 
@@ -251,12 +267,12 @@ impl ToSql for PgParam<'_> {
             },
             Value::Text(s) => match *ty {
                 Type::BYTEA => s.as_bytes().to_sql(ty, out),
-                ref t if text_like(t) => s.to_sql(ty, out),
+                ref t if text_like(t) => storable(s).as_ref().to_sql(ty, out),
                 _ => Err(format!("text cannot be bound as {ty}").into()),
             },
             Value::Blob(b) => match *ty {
                 Type::BYTEA => b.to_sql(ty, out),
-                ref t if text_like(t) => std::str::from_utf8(b)?.to_sql(ty, out),
+                ref t if text_like(t) => storable(std::str::from_utf8(b)?).as_ref().to_sql(ty, out),
                 _ => Err(format!("bytes cannot be bound as {ty}").into()),
             },
         }
@@ -830,6 +846,19 @@ mod tests {
              host_id BIGINT NOT NULL REFERENCES h(id),\n    name TEXT COLLATE \"C\" NOT NULL,\n    \
              tail BYTEA,\n    \"offset\" BIGINT\n);"
         );
+    }
+
+    #[test]
+    fn a_nul_in_text_is_stored_as_a_replacement_character() {
+        let db = Db::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        let back: String = db
+            .query_one("SELECT ?1", params!["a\0b"], |r| r.get(0))
+            .unwrap();
+        assert_eq!(back, "a\u{FFFD}b");
+        let plain: String = db
+            .query_one("SELECT ?1", params!["ab"], |r| r.get(0))
+            .unwrap();
+        assert_eq!(plain, "ab");
     }
 
     #[test]

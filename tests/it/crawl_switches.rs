@@ -1028,6 +1028,35 @@ fn vtp_vlans_are_range_checked_and_capped() {
 }
 
 #[test]
+fn a_nul_inside_a_value_is_stored_as_a_replacement_character_on_either_backend() {
+    // PostgreSQL's text cannot hold NUL, SQLite's can: both store U+FFFD, so a switch that
+    // sends one is crawled and answered the same on either (a trailing NUL, common in real
+    // agents' strings, is dropped as before).
+    let mut t = system("nul\0switch");
+    t.insert(
+        oid("1.3.6.1.2.1.2.2.1.2.1"),
+        Val::Octets(b"Gi0/1\0evil\0".to_vec()),
+    );
+    t.insert(oid("1.3.6.1.2.1.17.1.4.1.2.1"), Val::Int(1));
+    let responder = Responder::start(vec![(ip("127.0.1.25"), Agent::new("c", t))]).unwrap();
+    let device = responder.at("127.0.1.25");
+    let env = Env::new();
+    let config = write_config(
+        &env,
+        &format!("[snmp]\ncommunity = \"c\"\n\n[[switch]]\naddress = \"{device}\"\n"),
+    );
+    let out = env.run(
+        tool!("crawl-switches"),
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_status(&out, 0);
+    assert_eq!(
+        env.sql("SELECT sys_name || '|' || p.descr FROM devices d JOIN device_ports p ON p.device_id = d.id"),
+        ["nul\u{FFFD}switch|Gi0/1\u{FFFD}evil"]
+    );
+}
+
+#[test]
 fn huge_values_are_cut_and_the_catalog_stays_small() {
     // 3,000 ports whose ifDescr is 60 kB each.
     let mut t = system("verbose1");

@@ -805,3 +805,25 @@ fn a_progress_bar_on_a_terminal_and_only_failures_when_piped() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
 }
+
+#[test]
+fn a_nul_in_a_fact_round_trips_through_json_on_either_backend() {
+    // A fact's value is stored as JSON, which escapes the NUL: both backends hold it as sent.
+    let env = Env::new();
+    let config = write_config(
+        &env,
+        "[[fact]]\nname = \"nul\"\ncommand = [\"printf\", \"a\\\\0b\"]\n",
+    );
+    let out = env
+        .scan_as_cmd("nul-host", Some(&DpkgDb::generated(3, "1.0-1")))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_status(&out, 0);
+    let out = env.run(tool!("whatis-host"), &["--no-dns", "--json", "nul-host"]);
+    assert_status(&out, 0);
+    let card: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(card["custom_facts"]["nul"], "a\0b");
+    assert_eq!(card["package_count"], 3);
+}
