@@ -11,7 +11,7 @@ use crate::support::responder::{Table, Val, load_recordings};
 use crate::support::*;
 
 /// The five real recordings, each played by its own loopback address.
-const REAL: &[(&str, &str)] = &[
+pub(crate) const REAL: &[(&str, &str)] = &[
     ("127.0.1.1", "advantech_eki-7712g-4fp"),
     ("127.0.1.2", "XMG1915-10EP"),
     ("127.0.1.3", "ciscosb_c1200-8t-e-2g"),
@@ -19,12 +19,12 @@ const REAL: &[(&str, &str)] = &[
     ("127.0.1.5", "alaxala_ax3640s"),
 ];
 
-fn real_agents() -> Snmpsim {
+pub(crate) fn real_agents() -> Snmpsim {
     let addresses: Vec<&str> = REAL.iter().map(|(a, _)| *a).collect();
     Snmpsim::start(&recordings(), &addresses)
 }
 
-fn switches_config(sim: &Snmpsim) -> String {
+pub(crate) fn switches_config(sim: &Snmpsim) -> String {
     REAL.iter()
         .map(|(addr, community)| {
             format!(

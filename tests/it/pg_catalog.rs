@@ -571,3 +571,174 @@ fn a_server_restarted_mid_scan_fails_that_scan_alone_and_stores_nothing_half() {
     drop(env);
     server.stop();
 }
+
+/// Current rows per table: what a complete set of last snapshots holds.
+fn current_counts(env: &Env) -> Vec<String> {
+    [
+        "hosts",
+        "host_packages",
+        "host_interfaces",
+        "host_facts",
+        "devices",
+        "device_ports",
+        "fdb_entries",
+        "ec2_instances",
+        "ec2_asgs",
+    ]
+    .iter()
+    .map(|t| {
+        let current = if matches!(*t, "hosts" | "devices" | "ec2_instances") {
+            ""
+        } else {
+            " WHERE current = 1"
+        };
+        format!(
+            "{t} {}",
+            env.sql(&format!("SELECT count(*) FROM {t}{current}"))[0]
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn eight_collectors_of_every_kind_write_at_once_while_queries_answer() {
+    use crate::crawl_switches::{real_agents, switches_config};
+    use crate::support::moto::Moto;
+    use crate::support::sshd::{Fleet, HostSpec, KnownHosts, Os};
+
+    let fleet = Fleet::start(
+        (0..4)
+            .map(|i| {
+                HostSpec::new(&format!("mixed-{i}"), Os::Debian12)
+                    .pkg("bash", "5.2.15-2+b2")
+                    .pkg("openssl", &format!("3.0.{i}-1"))
+            })
+            .collect(),
+    );
+    let sim = real_agents();
+    let moto = Moto::start();
+    moto.fleet();
+    let env = Env::postgres();
+    fleet.install_client(&env.home, KnownHosts::Plain);
+    let config = write_config(
+        &env,
+        &format!(
+            "[snmp]\ntimeout = 15\n\n[ec2]\nregions = [\"us-east-1\"]\n\n{}",
+            switches_config(&sim)
+        ),
+    );
+    let c = config.to_str().unwrap();
+    let targets: Vec<String> = fleet.hosts.iter().map(|h| h.target()).collect();
+    // Eight writers: two scans of the same two hosts each, two crawls of the same switches,
+    // two syncs of the same region (the same sources, serialised), all at once.
+    let collectors = || -> Vec<Child> {
+        let mut children = Vec::new();
+        for half in [&targets[..2], &targets[2..]] {
+            for _ in 0..2 {
+                children.push(
+                    env.cmd(tool!("scan-hosts"))
+                        .args(["--config", c, "--no-audit"])
+                        .args(half)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap(),
+                );
+            }
+        }
+        for _ in 0..2 {
+            children.push(
+                env.cmd(tool!("crawl-switches"))
+                    .args(["--config", c])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+            let mut sync = env.cmd(tool!("sync-ec2"));
+            moto.env(&mut sync);
+            children.push(
+                sync.args(["--config", c])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+        children
+    };
+    let run_all = |children: Vec<Child>| {
+        let mut slots: Vec<Option<Child>> = children.into_iter().map(Some).collect();
+        let mut queries = 0;
+        while slots.iter().any(Option::is_some) {
+            for (tool, args) in [
+                (tool!("pkg-where"), &["openssl", "--json"][..]),
+                (
+                    tool!("which-switch"),
+                    &["--no-dns", "00:00:00:00:00:01", "--json"][..],
+                ),
+                (tool!("whatis-host"), &["--no-dns", "mixed-0", "--json"][..]),
+                (tool!("host-where"), &["os_id", "--json"][..]),
+            ] {
+                let out = env.run(tool, args);
+                assert_ne!(
+                    out.status.code(),
+                    Some(2),
+                    "{}: {}",
+                    tool.name,
+                    stderr(&out)
+                );
+                queries += 1;
+            }
+            for slot in &mut slots {
+                if let Some(child) = slot
+                    && child.try_wait().unwrap().is_some()
+                {
+                    let out = slot.take().unwrap().wait_with_output().unwrap();
+                    assert_status(&out, 0);
+                }
+            }
+        }
+        queries
+    };
+    assert_ne!(run_all(collectors()), 0);
+    let after_first = current_counts(&env);
+    assert!(
+        after_first.iter().all(|t| !t.ends_with(" 0")),
+        "every kind of source stored: {after_first:?}"
+    );
+    // Every source's last snapshot is complete: the same counts after another concurrent
+    // round, and after one collector of each kind alone.
+    run_all(collectors());
+    assert_eq!(current_counts(&env), after_first);
+    assert_eq!(env.sql("SELECT count(*) FROM hosts"), ["4"]);
+    assert_eq!(
+        env.sql("SELECT count(*) FROM devices"),
+        [crate::crawl_switches::REAL.len().to_string()]
+    );
+    for i in 0..4 {
+        assert_eq!(current_packages(&env, &format!("mixed-{i}")).len(), 2);
+    }
+    // No scan was left unfinished or failed, and no row duplicated in any observation table.
+    assert_eq!(
+        env.sql("SELECT count(*) FROM scans WHERE finished_at IS NULL OR error IS NOT NULL"),
+        ["0"]
+    );
+    for (table, key) in [
+        (
+            "host_packages",
+            "host_id, name_id, arch, epoch, version, release",
+        ),
+        ("fdb_entries", "device_id, mac, vlan, if_index"),
+        ("device_ports", "device_id, if_index"),
+    ] {
+        assert_eq!(
+            env.sql(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE current = 1 \
+                 GROUP BY {key} HAVING count(*) > 1) d"
+            )),
+            ["0"],
+            "{table}"
+        );
+    }
+}
