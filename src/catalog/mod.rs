@@ -67,10 +67,6 @@ pub fn pg_check_connection_with_env(spec: &str, env: &[(&str, &str)]) -> Result<
     pgconn::check_connection(spec, env)
 }
 
-/// How long one statement may run on a PostgreSQL catalog unless the connection string says
-/// otherwise: far beyond any query on a 100-million-package fleet, short of a hung cron job.
-const STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
-
 /// How long a writer waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -175,19 +171,6 @@ impl Catalog {
         };
         catalog
             .migrate()
-            .map_err(|e| e.context(format!("catalog {shown}")))?;
-        // A statement stuck behind a lock (someone's open transaction, a VACUUM FULL) must end
-        // in an error, not hang a cron job: libpq's `options=-c statement_timeout=…` or
-        // PGOPTIONS set another limit, which this leaves alone.
-        catalog
-            .db
-            .query_one(
-                "SELECT set_config('statement_timeout', ?1, false) \
-                 WHERE current_setting('statement_timeout') = '0' \
-                 UNION ALL SELECT '' LIMIT 1",
-                params![format!("{}s", STATEMENT_TIMEOUT.as_secs())],
-                |_| Ok(()),
-            )
             .map_err(|e| e.context(format!("catalog {shown}")))?;
         Ok(catalog)
     }
@@ -306,13 +289,19 @@ impl Catalog {
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .map_err(sql_error)?,
             Db::Postgres(_) => {
+                // pg_class itself, not the pg_tables view (a connection's first query, on a
+                // cold server process: the view cost a third of a point query's time), and not
+                // to_regclass, whose name lookup may answer from a catalog snapshot taken
+                // before this process waited for the migration lock (seen: a second command
+                // starting at once took a just-migrated catalog for a foreign one).
                 let exists = self.db.query_one(
-                    "SELECT count(*) FROM pg_catalog.pg_tables \
-                     WHERE schemaname = current_schema() AND tablename = 'opskit_meta'",
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+                     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = current_schema() AND c.relname = 'opskit_meta')",
                     params![],
-                    |r| r.get::<i64>(0),
+                    |r| r.get::<bool>(0),
                 )?;
-                if exists == 0 {
+                if !exists {
                     0
                 } else {
                     self.db

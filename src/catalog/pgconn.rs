@@ -122,6 +122,7 @@ pub(crate) struct PgEnv {
     sslrootcert: Option<String>,
     connect_timeout: Option<String>,
     appname: Option<String>,
+    options: Option<String>,
     home: Option<PathBuf>,
     os_user: Option<String>,
 }
@@ -163,6 +164,7 @@ impl PgEnv {
             sslrootcert: var("PGSSLROOTCERT"),
             connect_timeout: var("PGCONNECT_TIMEOUT"),
             appname: var("PGAPPNAME"),
+            options: var("PGOPTIONS"),
             home: var("HOME").map(PathBuf::from),
             os_user,
         }
@@ -188,6 +190,7 @@ impl PgEnv {
                 "PGSSLROOTCERT" => env.sslrootcert = Some(value),
                 "PGCONNECT_TIMEOUT" => env.connect_timeout = Some(value),
                 "PGAPPNAME" => env.appname = Some(value),
+                "PGOPTIONS" => env.options = Some(value),
                 "HOME" => env.home = Some(PathBuf::from(value)),
                 "USER" | "LOGNAME" => env.os_user = Some(value),
                 _ => {}
@@ -490,7 +493,7 @@ impl PgSpec {
             sslrootcert: p.sslrootcert.or_else(|| env.sslrootcert.clone()),
             connect_timeout,
             application_name,
-            options: p.options,
+            options: p.options.or_else(|| env.options.clone()),
             target_session_attrs,
             channel_binding,
             keepalives,
@@ -1130,10 +1133,22 @@ impl ServerCertVerifier for ChainOnly {
     }
 }
 
+/// What a catalog connection sets at start-up unless its own options say otherwise: a statement
+/// stuck behind a lock (someone's open transaction, a VACUUM FULL) ends in an error after
+/// five minutes, far beyond any query on a 100-million-package fleet, instead of hanging a
+/// cron job.
+const CATALOG_OPTIONS: &str = "-c statement_timeout=300s";
+
 /// Opens the catalog connection a spec names, with the process's environment; returns the
 /// client and the spec's display form for messages.
 pub(crate) fn connect_catalog(spec: &str) -> Result<(postgres::Client, String)> {
-    let parsed = PgSpec::parse(spec, &PgEnv::process())?;
+    let mut parsed = PgSpec::parse(spec, &PgEnv::process())?;
+    // Sent with the start-up message, before the connection's own options, which may set
+    // another value (PostgreSQL applies the start-up `-c` settings in order).
+    parsed.options = Some(match parsed.options.take() {
+        Some(theirs) => format!("{CATALOG_OPTIONS} {theirs}"),
+        None => CATALOG_OPTIONS.to_string(),
+    });
     let client = parsed.connect(&PgEnv::process())?;
     Ok((client, parsed.redacted()))
 }
