@@ -9,9 +9,12 @@
 #   pkg-where openssl (10,000 rows of 10 million), pkg-where --drift --expect-from host-00001
 # and storing scans: 50 `scan-hosts --local` runs as 50 hosts (each in its own UTS namespace
 # with its own name), one after another and 4 at once; hosts per second on each backend.
+# Point queries are timed a third way, through PgBouncer in session mode in front of the same
+# server: a new process per question costs PostgreSQL a new server process with cold caches,
+# which a pooler keeps warm (the set-up README recommends for people's machines).
 # Prints medians (hyperfine) and the ratio PostgreSQL / SQLite. Targets (issue 17): point
 # queries within 2x of SQLite. Needs root (initdb as nobody, unshare); installs hyperfine,
-# sqlite3 and postgresql when missing. OPSKIT_BENCH_RUNS runs of each (default 20).
+# sqlite3, postgresql and pgbouncer when missing. OPSKIT_BENCH_RUNS runs of each (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,9 +29,18 @@ command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 [ -n "$pgbin" ] || need+=(postgresql)
+command -v pgbouncer >/dev/null || need+=(pgbouncer)
 if ((${#need[@]})); then
   apt-get update -qq
+  # The packages' own services must not start: this script starts its own.
+  policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy=/usr/sbin/policy-rc.d
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  [ -z "$policy" ] || rm -f "$policy"
   pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fi
 
@@ -43,46 +55,91 @@ sqlite=$catalog
 echo "sqlite catalog: $sqlite ($(du -h "$sqlite" | cut -f1))" >&2
 
 tmp=$(mktemp -d "$work/postgres.XXXXXX")
+# The server's data directory is kept beside the SQLite catalog it was copied from, so that a
+# second run skips the copy.
+cluster=$work/pg-$(basename "$sqlite" .db)
 chown nobody "$tmp"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 cleanup() {
-  as_nobody "$pgbin/pg_ctl" -D "$tmp/data" -m fast stop >/dev/null 2>&1 || true
+  [ -f "$tmp/pgbouncer.pid" ] && kill "$(cat "$tmp/pgbouncer.pid")" 2>/dev/null || true
+  as_nobody "$pgbin/pg_ctl" -D "$cluster" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-as_nobody "$pgbin/initdb" -D "$tmp/data" -U opskit -A trust >/dev/null
+fresh=
+if [ ! -f "$cluster/PG_VERSION" ]; then
+  rm -rf "$cluster"
+  mkdir -m 700 "$cluster"
+  chown nobody "$cluster"
+  as_nobody "$pgbin/initdb" -D "$cluster" -U opskit -A trust >/dev/null
+  fresh=1
+fi
 # Defaults but for memory: a server given a quarter of a small machine's RAM, as a DBA would.
-as_nobody "$pgbin/pg_ctl" -D "$tmp/data" -l "$tmp/log" -w start -o \
+as_nobody "$pgbin/pg_ctl" -D "$cluster" -l "$tmp/log" -w start -o \
   "-p $port -k $tmp -c listen_addresses='' -c shared_buffers=1GB -c work_mem=64MB" >/dev/null
 psql() { command psql -X -At -h "$tmp" -p "$port" -U opskit "$@"; }
-psql -d postgres -c "CREATE DATABASE opskit" >/dev/null
 pg="host=$tmp port=$port user=opskit dbname=opskit"
+if [ -n "$fresh" ]; then
+  psql -d postgres -c "CREATE DATABASE opskit" >/dev/null
+  start=$(date +%s.%N)
+  "$bin/catalog-copy" "$sqlite" "$pg" > "$tmp/copy.out"
+  copy_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
+  rows=$(awk '{n += $2} END {print n}' "$tmp/copy.out")
+  echo "catalog-copy: $rows rows in $copy_s s" >&2
+fi
+echo "postgres database: $(psql -d opskit -c "SELECT pg_size_pretty(pg_database_size('opskit'))")" >&2
 
-start=$(date +%s.%N)
-"$bin/catalog-copy" "$sqlite" "$pg" > "$tmp/copy.out"
-copy_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
-rows=$(awk '{n += $2} END {print n}' "$tmp/copy.out")
-echo "catalog-copy: $rows rows in $copy_s s; postgres database $(psql -d opskit -c "SELECT pg_size_pretty(pg_database_size('opskit'))")" >&2
+# PgBouncer, session pooling, on a socket of its own beside the server's.
+bouncer_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$tmp/pgbouncer.ini" <<INI
+[databases]
+opskit = host=$tmp port=$port dbname=opskit
+[pgbouncer]
+listen_addr =
+unix_socket_dir = $tmp
+listen_port = $bouncer_port
+auth_type = trust
+auth_file = $tmp/users.txt
+pool_mode = session
+logfile = $tmp/pgbouncer.log
+pidfile = $tmp/pgbouncer.pid
+ignore_startup_parameters = extra_float_digits,options
+INI
+echo '"opskit" ""' > "$tmp/users.txt"
+chown nobody "$tmp"/pgbouncer.ini "$tmp/users.txt"
+as_nobody pgbouncer -d "$tmp/pgbouncer.ini"
+bouncer="host=$tmp port=$bouncer_port user=opskit dbname=opskit"
 
-# Sanity: the same answers from both.
-for q in "whatis-host --no-dns host-05000 --json" "pkg-where openssl --json"; do
+# The commands timed, each on both backends: they must answer the same, and not fail.
+commands=(
+  "whatis-host --no-dns host-05000"
+  "which-switch --no-dns 02:00:13:88:00:00"
+  "whatis-ip --no-dns 10.0.19.136"
+  "pkg-where openssl"
+  "pkg-where --drift --expect-from host-00001"
+)
+for q in "${commands[@]}"; do
   # shellcheck disable=SC2086
-  a=$("$bin"/$q --catalog "$sqlite" | md5sum) b=$(OPSKIT_CATALOG=$pg "$bin"/$q | md5sum)
-  [ "$a" = "$b" ] || { echo "the backends disagree on $q" >&2; exit 1; }
+  a=$(OPSKIT_CATALOG=$sqlite "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
+  # shellcheck disable=SC2086
+  b=$(OPSKIT_CATALOG=$pg "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
+  [ "$a" = "$b" ] || { echo "the backends disagree on $q: $a / $b" >&2; exit 1; }
+  case $a in *$'\n'2) echo "$q fails (exit 2)" >&2; exit 1 ;; esac
 done
 
 json=$tmp/results
 mkdir -p "$json"
-bench() { # name, command (the catalog comes from OPSKIT_CATALOG)
-  hyperfine -N -i --warmup 3 --runs "$runs" --export-json "$json/$1.json" \
-    -n sqlite "env OPSKIT_CATALOG=$sqlite $2" -n postgres "env OPSKIT_CATALOG=$pg $2" >&2
+bench() { # name, command (the catalog comes from OPSKIT_CATALOG); -i: "nothing found" is 1
+  hyperfine -N -i --warmup "${warm:-3}" --runs "$runs" --export-json "$json/$1.json" \
+    -n sqlite "env 'OPSKIT_CATALOG=$sqlite' $2" -n postgres "env 'OPSKIT_CATALOG=$pg' $2" \
+    ${3:+-n pgbouncer "env 'OPSKIT_CATALOG=$bouncer' $2"} >&2
 }
-bench whatis-host "$bin/whatis-host --no-dns host-05000"
-bench which-switch "$bin/which-switch --no-dns 02:00:13:88:00:00"
-bench whatis-ip "$bin/whatis-ip --no-dns 10.0.19.136"
+bench whatis-host "$bin/whatis-host --no-dns host-05000" pooled
+bench which-switch "$bin/which-switch --no-dns 02:00:13:88:00:00" pooled
+bench whatis-ip "$bin/whatis-ip --no-dns 10.0.19.136" pooled
 bench pkg-where "$bin/pkg-where openssl"
-runs=5 bench drift "$bin/pkg-where --drift --expect-from host-00001"
+runs=3 warm=1 bench drift "$bin/pkg-where --drift --expect-from host-00001"
 
 # Storing: 50 hosts, each its own name (a UTS namespace), this machine's facts and packages.
 scan_one() { # catalog, host number
@@ -99,7 +156,7 @@ store() { # catalog, collectors at once; prints hosts per second
   python3 -c "print(round(50 / ($t1 - $t0), 1))"
 }
 rm -f "$tmp"/scan.db*
-psql -d postgres -c "CREATE DATABASE scans" >/dev/null
+psql -d postgres -c "DROP DATABASE IF EXISTS scans" -c "CREATE DATABASE scans" >/dev/null
 pgscan="host=$tmp port=$port user=opskit dbname=scans"
 scan_one "$tmp/scan.db" 0 && scan_one "$pgscan" 0   # schemas created outside the timing
 s1=$(store "$tmp/scan.db" 1) p1=$(store "$pgscan" 1)
@@ -108,7 +165,7 @@ s4=$(store "$tmp/scan.db" 4) p4=$(store "$pgscan" 4)
 python3 - "$json" "$s1" "$p1" "$s4" "$p4" <<'PY'
 import json, sys, os
 d, s1, p1, s4, p4 = sys.argv[1], *map(float, sys.argv[2:])
-print(f"{'benchmark':<36} {'sqlite ms':>10} {'postgres ms':>12} {'pg/sqlite':>10}  target")
+print(f"{'benchmark':<36} {'sqlite ms':>10} {'postgres ms':>12} {'pg/sqlite':>10} {'pgbouncer ms':>13} {'pgb/sqlite':>10}  target")
 for name, label, target in [
         ("whatis-host", "whatis-host --no-dns NAME", "<= 2x"),
         ("which-switch", "which-switch --no-dns MAC", "<= 2x"),
@@ -116,7 +173,9 @@ for name, label, target in [
         ("pkg-where", "pkg-where openssl (10 M rows)", "-"),
         ("drift", "pkg-where --drift --expect-from", "-")]:
     r = {x["command"]: x["median"] * 1000 for x in json.load(open(os.path.join(d, name + ".json")))["results"]}
-    print(f"{label:<36} {r['sqlite']:>10.1f} {r['postgres']:>12.1f} {r['postgres'] / r['sqlite']:>9.2f}x  {target}")
+    b = r.get("pgbouncer")
+    pooled = f"{b:>13.1f} {b / r['sqlite']:>9.2f}x" if b else f"{'-':>13} {'-':>10}"
+    print(f"{label:<36} {r['sqlite']:>10.1f} {r['postgres']:>12.1f} {r['postgres'] / r['sqlite']:>9.2f}x {pooled}  {target}")
 print(f"{'storing 50 hosts, 1 collector':<36} {s1:>8.1f}/s {p1:>10.1f}/s {p1 / s1:>9.2f}x  hosts per second")
 print(f"{'storing 50 hosts, 4 collectors':<36} {s4:>8.1f}/s {p4:>10.1f}/s {p4 / s4:>9.2f}x  hosts per second")
 PY
