@@ -1,5 +1,6 @@
 //! Hosts in the catalog: writing one scan's snapshot, and reading back what is known of a host.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use serde_json::Value;
@@ -10,7 +11,7 @@ use crate::model::host::{HostSnapshot, SystemFacts};
 
 use super::Catalog;
 use super::addresses::ip_column;
-use super::db::{Row, params};
+use super::db::{Param, Row, params};
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
 
 const FACTS: Table = Table {
@@ -252,38 +253,67 @@ impl Catalog {
             stamp,
         )?;
 
+        // Name ids: looked up a few hundred names a statement (names repeat across the fleet:
+        // after the first hosts, nearly all are known), and only the new ones upserted, since
+        // an upsert would lock the name's row against every other collector until this host
+        // commits.
+        let mut name_ids: HashMap<&str, i64> = HashMap::new();
+        let mut names: Vec<&str> = snap
+            .inventories
+            .iter()
+            .flat_map(|inv| inv.packages.iter().map(|p| p.name.as_str()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        const CHUNK: usize = 512;
+        for chunk in names.chunks(CHUNK) {
+            // Padded with its last name to a power of two: a few statement texts serve all.
+            let size = chunk.len().next_power_of_two();
+            let list: Vec<String> = (1..=size).map(|i| format!("?{i}")).collect();
+            let last = chunk[chunk.len() - 1];
+            let mut args: Vec<&dyn Param> = chunk.iter().map(|n| n as &dyn Param).collect();
+            args.extend(std::iter::repeat_n(&last as &dyn Param, size - chunk.len()));
+            tx.query_each(
+                &format!(
+                    "SELECT name, id FROM package_names WHERE name IN ({})",
+                    list.join(", ")
+                ),
+                &args,
+                |r| {
+                    let name: String = r.get(0)?;
+                    // (`chunk` is sorted; its own &str outlives the row.)
+                    if let Ok(at) = chunk.binary_search(&name.as_str()) {
+                        name_ids.insert(chunk[at], r.get(1)?);
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        for &name in &names {
+            if !name_ids.contains_key(name) {
+                let id = tx.query_one(
+                    "INSERT INTO package_names (name) VALUES (?1) \
+                     ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
+                    params![name],
+                    |r| r.get(0),
+                )?;
+                name_ids.insert(name, id);
+            }
+        }
         let mut observed = Vec::new();
-        {
-            for inv in &snap.inventories {
-                for p in &inv.packages {
-                    // Look first: names repeat across the fleet, and an upsert would lock the
-                    // name's row against every other collector until this host commits.
-                    let known: Option<i64> = tx.query_opt(
-                        "SELECT id FROM package_names WHERE name = ?1",
-                        params![p.name],
-                        |r| r.get(0),
-                    )?;
-                    let name_id: i64 = match known {
-                        Some(id) => id,
-                        None => tx.query_one(
-                            "INSERT INTO package_names (name) VALUES (?1) \
-                             ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
-                            params![p.name],
-                            |r| r.get(0),
-                        )?,
-                    };
-                    observed.push(Observed {
-                        key: vec![
-                            inv.manager.name().into(),
-                            Cell::Int(name_id),
-                            p.epoch.as_str().into(),
-                            p.version.as_str().into(),
-                            p.release.as_str().into(),
-                            p.arch.as_str().into(),
-                        ],
-                        extra: vec![p.install_time.into()],
-                    });
-                }
+        for inv in &snap.inventories {
+            for p in &inv.packages {
+                observed.push(Observed {
+                    key: vec![
+                        inv.manager.name().into(),
+                        Cell::Int(name_ids[p.name.as_str()]),
+                        p.epoch.as_str().into(),
+                        p.version.as_str().into(),
+                        p.release.as_str().into(),
+                        p.arch.as_str().into(),
+                    ],
+                    extra: vec![p.install_time.into()],
+                });
             }
         }
         // Packages of a manager that failed this time are kept as they were: an error is not
