@@ -56,15 +56,7 @@ const EXIT_STATUS: &[(&str, &str)] = &[
 
 fn spec(flag: &str, value: &OsString) -> Result<CatalogSpec> {
     let spec = CatalogSpec::parse(value);
-    if spec.has_password() {
-        return Err(Error::new(
-            ErrorKind::Usage,
-            format!(
-                "{flag}: a password on the command line is visible to every user (ps): put \
-                 it in PGPASSWORD or ~/.pgpass"
-            ),
-        ));
-    }
+    super::refuse_argv_password(flag, &spec)?;
     Ok(spec)
 }
 

@@ -59,14 +59,11 @@ impl CommonArgs {
     pub fn catalog_spec(&self, config: &Config) -> Result<CatalogSpec> {
         if let Some(value) = &self.catalog {
             let spec = CatalogSpec::parse(value);
-            // A password on the command line is in every `ps` listing and the shell's
-            // history; the environment and the config file (0600) are the user's own.
+            // clap took it from $OPSKIT_CATALOG when that holds the same value: the
+            // environment is the user's own, argv is not.
             let from_env = std::env::var_os("OPSKIT_CATALOG").as_ref() == Some(value);
-            if !from_env && spec.has_password() {
-                return Err(Error::new(
-                    ErrorKind::Usage,
-                    "--catalog: a password on the command line is visible to every user                      (ps): put it in PGPASSWORD, ~/.pgpass or the config file (mode 0600)",
-                ));
+            if !from_env {
+                refuse_argv_password("--catalog", &spec)?;
             }
             return Ok(spec);
         }
@@ -104,6 +101,21 @@ impl CommonArgs {
     pub fn open_catalog(&self, config: &Config) -> Result<Catalog> {
         Catalog::open_spec(&self.catalog_spec(config)?)
     }
+}
+
+/// Refuses a catalog named on the command line with a password in it: argv is in every `ps`
+/// listing and the shell's history, where the environment and a 0600 file are the user's own.
+pub(crate) fn refuse_argv_password(flag: &str, spec: &CatalogSpec) -> Result<()> {
+    if spec.has_password() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "{flag}: a password on the command line is visible to every user (ps): put it \
+                 in PGPASSWORD, ~/.pgpass or the config file (mode 0600)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The DNS flags of the commands that resolve names.

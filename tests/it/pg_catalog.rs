@@ -475,33 +475,15 @@ fn eight_collectors_and_queries_at_once_store_every_source_once() {
         })
         .collect();
     // Meanwhile the query tools answer, each time without error.
-    let mut queries = 0;
-    let mut writers: Vec<Option<Child>> = writers.into_iter().map(Some).collect();
-    let mut outputs = Vec::new();
-    while writers.iter().any(Option::is_some) {
-        for (tool, args) in [
+    let (queries, outputs) = query_while(
+        &env,
+        writers,
+        &[
             (tool!("pkg-where"), &["pkg-1", "--json"][..]),
             (tool!("host-where"), &["os_id", "--json"][..]),
             (tool!("whatis-host"), &["--no-dns", "busy-0", "--json"][..]),
-        ] {
-            let out = env.run(tool, args);
-            assert_ne!(
-                out.status.code(),
-                Some(2),
-                "{}: {}",
-                tool.name,
-                stderr(&out)
-            );
-            queries += 1;
-        }
-        for slot in &mut writers {
-            if let Some(child) = slot
-                && child.try_wait().unwrap().is_some()
-            {
-                outputs.push(slot.take().unwrap().wait_with_output().unwrap());
-            }
-        }
-    }
+        ],
+    );
     for out in &outputs {
         assert_status(out, 0);
     }
@@ -570,6 +552,38 @@ fn a_server_restarted_mid_scan_fails_that_scan_alone_and_stores_nothing_half() {
     );
     drop(env);
     server.stop();
+}
+
+/// Runs `queries` in a loop, each asserted not to fail, until every writer has exited; returns
+/// how many queries ran and the writers' outputs.
+fn query_while(
+    env: &Env,
+    writers: Vec<Child>,
+    queries: &[(Tool, &[&str])],
+) -> (usize, Vec<std::process::Output>) {
+    let mut slots: Vec<Option<Child>> = writers.into_iter().map(Some).collect();
+    let (mut ran, mut outputs) = (0, Vec::new());
+    while slots.iter().any(Option::is_some) {
+        for (tool, args) in queries {
+            let out = env.run(*tool, args);
+            assert_ne!(
+                out.status.code(),
+                Some(2),
+                "{}: {}",
+                tool.name,
+                stderr(&out)
+            );
+            ran += 1;
+        }
+        for slot in &mut slots {
+            if let Some(child) = slot
+                && child.try_wait().unwrap().is_some()
+            {
+                outputs.push(slot.take().unwrap().wait_with_output().unwrap());
+            }
+        }
+    }
+    (ran, outputs)
 }
 
 /// Current rows per table: what a complete set of last snapshots holds.
@@ -668,10 +682,10 @@ fn eight_collectors_of_every_kind_write_at_once_while_queries_answer() {
         children
     };
     let run_all = |children: Vec<Child>| {
-        let mut slots: Vec<Option<Child>> = children.into_iter().map(Some).collect();
-        let mut queries = 0;
-        while slots.iter().any(Option::is_some) {
-            for (tool, args) in [
+        let (queries, outputs) = query_while(
+            &env,
+            children,
+            &[
                 (tool!("pkg-where"), &["openssl", "--json"][..]),
                 (
                     tool!("which-switch"),
@@ -679,25 +693,10 @@ fn eight_collectors_of_every_kind_write_at_once_while_queries_answer() {
                 ),
                 (tool!("whatis-host"), &["--no-dns", "mixed-0", "--json"][..]),
                 (tool!("host-where"), &["os_id", "--json"][..]),
-            ] {
-                let out = env.run(tool, args);
-                assert_ne!(
-                    out.status.code(),
-                    Some(2),
-                    "{}: {}",
-                    tool.name,
-                    stderr(&out)
-                );
-                queries += 1;
-            }
-            for slot in &mut slots {
-                if let Some(child) = slot
-                    && child.try_wait().unwrap().is_some()
-                {
-                    let out = slot.take().unwrap().wait_with_output().unwrap();
-                    assert_status(&out, 0);
-                }
-            }
+            ],
+        );
+        for out in &outputs {
+            assert_status(out, 0);
         }
         queries
     };
