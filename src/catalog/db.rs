@@ -558,6 +558,42 @@ impl Pg {
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
         self.with_client(|c| c.batch_execute(sql))
     }
+
+    /// The schema version `opskit_meta` records, or `None` when the table is not there: one
+    /// round trip (the simple protocol needs no separate prepare), which is what every command
+    /// on an up-to-date catalog pays at start. Outside any transaction only, since a missing
+    /// table is an error that would abort one.
+    pub(crate) fn recorded_version(&self) -> Result<Option<i64>> {
+        let answer = {
+            let mut client = self.client.try_borrow_mut().map_err(|_| {
+                Error::new(ErrorKind::Catalog, "catalog: a query inside another's rows")
+            })?;
+            let client = &mut *client;
+            off_runtime(move || {
+                client.simple_query("SELECT value FROM opskit_meta WHERE key = 'schema_version'")
+            })
+        };
+        let messages = match answer {
+            Ok(m) => m,
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(pg_error(e)),
+        };
+        for m in messages {
+            if let postgres::SimpleQueryMessage::Row(row) = m {
+                let text = row.get(0).unwrap_or_default();
+                return text.parse().map(Some).map_err(|_| {
+                    Error::new(
+                        ErrorKind::Catalog,
+                        format!("opskit_meta records schema version {text:?}, not a number"),
+                    )
+                });
+            }
+        }
+        // The table without the row: take the locked path, which looks again.
+        Ok(Some(0))
+    }
 }
 
 impl Db {

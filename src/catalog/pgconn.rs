@@ -564,6 +564,11 @@ impl PgSpec {
             .connect_timeout(self.connect_timeout)
             .ssl_mode(match self.sslmode {
                 SslMode::Disable => DriverSslMode::Disable,
+                // As libpq: TLS is never offered over a Unix socket, where it protects nothing
+                // and would cost a round trip on every connection.
+                SslMode::Allow | SslMode::Prefer if matches!(self.host, Host::Unix(_)) => {
+                    DriverSslMode::Disable
+                }
                 // libpq's allow tries plaintext first and TLS second; the driver cannot, and
                 // TLS first is the safer order of the two.
                 SslMode::Allow | SslMode::Prefer => DriverSslMode::Prefer,
