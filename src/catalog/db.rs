@@ -201,6 +201,15 @@ macro_rules! params {
 }
 pub(crate) use params;
 
+/// `?{from+1}, ?{from+2}, …`: `n` numbered placeholders after the first `from`, for an
+/// `IN (…)` list (numbered, so that the text becomes PostgreSQL's `$N` unchanged).
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from + 1..=from + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Text as both backends store it: a NUL character (which a hostile host or switch may put
 /// anywhere, and which PostgreSQL's text type cannot hold) becomes U+FFFD, on SQLite too, so
 /// that the two catalogs hold and answer the same. Borrowed when there is none, the usual case.

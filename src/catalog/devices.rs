@@ -6,7 +6,7 @@ use crate::model::Mac;
 use crate::model::device::DeviceSnapshot;
 
 use super::Catalog;
-use super::db::{Param, params};
+use super::db::{Param, params, placeholders};
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
 
 const PORTS: Table = Table {
@@ -373,10 +373,7 @@ impl Catalog {
         if device_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = (1..=device_ids.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let marks = placeholders(0, device_ids.len());
         let params: Vec<&dyn Param> = device_ids.iter().map(|d| d as &dyn Param).collect();
         self.db.query_map(
             &format!(

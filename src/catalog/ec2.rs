@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::model::ec2::{Asg, Instance, InstanceState};
 
 use super::Catalog;
-use super::db::params;
+use super::db::{Param, params, placeholders};
 use super::observations::{Cell, Observed, Stamp, Table};
 
 const STATES: Table = Table {
@@ -243,27 +243,60 @@ impl Catalog {
         Ok(write)
     }
 
-    /// Instances that have, or had, this address (private or public IPv4), the most recently
-    /// seen first.
+    /// Instances that have, or had, this address (private or public IPv4, or among the
+    /// IPv6 addresses), the most recently seen first.
     pub fn ec2_instances_by_address(&self, address: &str) -> Result<Vec<Ec2InstanceRow>> {
+        self.ec2_instances_by_addresses(&[address.to_string()])
+    }
+
+    /// Instances that have, or had, any of these addresses, in one query (a host's eight
+    /// addresses are one statement, not eight: on a server each is a round trip).
+    pub fn ec2_instances_by_addresses(&self, addresses: &[String]) -> Result<Vec<Ec2InstanceRow>> {
+        let (v6, v4): (Vec<&String>, Vec<&String>) =
+            addresses.iter().partition(|a| a.contains(':'));
+        let mut conditions = Vec::new();
+        let mut values: Vec<&str> = Vec::new();
         // IPv4 lookups use the two indexes; only IPv6 needs to look inside the JSON arrays.
-        if address.contains(':') {
-            let condition = format!(
-                "s.ipv6 IS NOT NULL AND EXISTS (SELECT 1 FROM {} WHERE j.value = ?1)",
-                self.db.dialect().json_array("s.ipv6", "j")
-            );
-            self.ec2_query(&condition, address)
-        } else {
-            self.ec2_query("s.private_ip = ?1 OR s.public_ip = ?1", address)
+        if !v4.is_empty() {
+            let marks = placeholders(values.len(), v4.len());
+            conditions.push(format!(
+                "s.private_ip IN ({marks}) OR s.public_ip IN ({marks})"
+            ));
+            values.extend(v4.iter().map(|a| a.as_str()));
         }
+        if !v6.is_empty() {
+            let marks = placeholders(values.len(), v6.len());
+            conditions.push(format!(
+                "s.ipv6 IS NOT NULL AND EXISTS (SELECT 1 FROM {} WHERE j.value IN ({marks}))",
+                self.db.dialect().json_array("s.ipv6", "j")
+            ));
+            values.extend(v6.iter().map(|a| a.as_str()));
+        }
+        if conditions.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ec2_query(&format!("({})", conditions.join(") OR (")), &values)
     }
 
     /// Instances whose Name tag, or id, is `name`, the most recently seen first.
     pub fn ec2_instances_by_name(&self, name: &str) -> Result<Vec<Ec2InstanceRow>> {
-        self.ec2_query("s.name = ?1 OR i.instance_id = ?1", name)
+        self.ec2_instances_by_names(&[name.to_string()])
     }
 
-    fn ec2_query(&self, condition: &str, value: &str) -> Result<Vec<Ec2InstanceRow>> {
+    /// Instances whose Name tag, or id, is any of `names`, in one query.
+    pub fn ec2_instances_by_names(&self, names: &[String]) -> Result<Vec<Ec2InstanceRow>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = placeholders(0, names.len());
+        let values: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.ec2_query(
+            &format!("s.name IN ({marks}) OR i.instance_id IN ({marks})"),
+            &values,
+        )
+    }
+
+    fn ec2_query(&self, condition: &str, values: &[&str]) -> Result<Vec<Ec2InstanceRow>> {
         let sql = format!(
             "SELECT i.instance_id, i.region, s.name, s.state, s.instance_type, s.az, \
                s.private_ip, s.public_ip, s.asg_name, (s.current = 1 AND i.current = 1), \
@@ -271,7 +304,8 @@ impl Catalog {
              FROM ec2_instance_states s JOIN ec2_instances i ON i.id = s.instance_id \
              WHERE {condition} ORDER BY s.last_seen DESC, i.instance_id, s.id"
         );
-        self.db.query_map(&sql, params![value], |r| {
+        let params: Vec<&dyn Param> = values.iter().map(|v| v as &dyn Param).collect();
+        self.db.query_map(&sql, &params, |r| {
             Ok(Ec2InstanceRow {
                 instance_id: r.get(0)?,
                 region: r.get(1)?,

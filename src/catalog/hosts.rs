@@ -11,7 +11,7 @@ use crate::model::host::{HostSnapshot, SystemFacts};
 
 use super::Catalog;
 use super::addresses::ip_column;
-use super::db::{Param, Row, params};
+use super::db::{Param, Row, params, placeholders};
 use super::observations::{Cell, Observed, Stamp, SyncCounts, Table};
 
 const FACTS: Table = Table {
@@ -269,14 +269,14 @@ impl Catalog {
         for chunk in names.chunks(CHUNK) {
             // Padded with its last name to a power of two: a few statement texts serve all.
             let size = chunk.len().next_power_of_two();
-            let list: Vec<String> = (1..=size).map(|i| format!("?{i}")).collect();
+            let list = placeholders(0, size);
             let last = chunk[chunk.len() - 1];
             let mut args: Vec<&dyn Param> = chunk.iter().map(|n| n as &dyn Param).collect();
             args.extend(std::iter::repeat_n(&last as &dyn Param, size - chunk.len()));
             tx.query_each(
                 &format!(
                     "SELECT name, id FROM package_names WHERE name IN ({})",
-                    list.join(", ")
+                    list
                 ),
                 &args,
                 |r| {

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::Result;
 
-use super::db::{Param, Row, Tx, Value};
+use super::db::{Param, Row, Tx, Value, placeholders};
 
 /// A value of a key or extra column. Only integers, text and NULL are ever keys, so unlike
 /// a bound value this one owns its text and can be hashed.
@@ -142,10 +142,7 @@ impl Table {
             .chain(self.key.iter().copied())
             .chain(self.extra.iter().copied())
             .collect();
-        let placeholders: String = (1..=columns.len() + 3)
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = placeholders(0, columns.len() + 3);
         let insert = format!(
             "INSERT INTO {} ({}, first_seen, last_seen, last_scan_id, current) \
              VALUES ({placeholders}, 1)",
@@ -206,13 +203,8 @@ impl Table {
         const CHUNK: usize = 512;
         for chunk in ids.chunks(CHUNK) {
             let size = chunk.len().next_power_of_two();
-            let first = values.len() + 1;
-            let list: Vec<String> = (first..first + size).map(|i| format!("?{i}")).collect();
-            let sql = format!(
-                "UPDATE {} SET {set} WHERE id IN ({})",
-                self.name,
-                list.join(", ")
-            );
+            let list = placeholders(values.len(), size);
+            let sql = format!("UPDATE {} SET {set} WHERE id IN ({})", self.name, list);
             let last = chunk[chunk.len() - 1];
             let mut params: Vec<&dyn Param> = values.to_vec();
             params.extend(chunk.iter().map(|id| id as &dyn Param));

@@ -482,12 +482,11 @@ fn ec2_instances(
     hosts: &[HostDetails],
     dns: Option<&AddressAnswer>,
 ) -> Result<Vec<Ec2InstanceRow>> {
-    let mut rows = catalog.ec2_instances_by_name(name)?;
-    for host in hosts {
-        if host.host.name != name {
-            rows.extend(catalog.ec2_instances_by_name(&host.host.name)?);
-        }
-    }
+    let mut names = vec![name.to_string()];
+    names.extend(hosts.iter().map(|h| h.host.name.clone()));
+    names.sort();
+    names.dedup();
+    let mut rows = catalog.ec2_instances_by_names(&names)?;
     let mut addresses: Vec<String> = dns
         .map(|d| d.addresses.iter().map(ToString::to_string).collect())
         .unwrap_or_default();
@@ -496,11 +495,8 @@ fn ec2_instances(
             addresses.extend(interface.addresses.iter().map(|a| a.address.to_string()));
         }
     }
-    // Sorted as text, as the catalog stores them: the order rows come back in.
     addresses.sort();
     addresses.dedup();
-    for a in &addresses {
-        rows.extend(catalog.ec2_instances_by_address(a)?);
-    }
+    rows.extend(catalog.ec2_instances_by_addresses(&addresses)?);
     Ok(whatis::latest_per_instance(rows))
 }
