@@ -136,6 +136,15 @@ impl Catalog {
                 write.execute(&format!("DELETE FROM {table}"), params![])?;
             }
         }
+        // Into an empty PostgreSQL catalog of our own, as pg_restore does: the rows first, then
+        // the secondary indexes and foreign keys, rebuilt once each (in the same transaction,
+        // so a failure still leaves nothing). Row by row, a hundred million packages would
+        // cost three foreign-key probes and three index insertions each.
+        let deferred = if held == 0 && target.db.dialect() == Dialect::Postgres {
+            defer_indexes(&write)?
+        } else {
+            Vec::new()
+        };
         let mut counts = Vec::new();
         for table in &tables {
             let cols = columns(&read, table)?;
@@ -172,6 +181,9 @@ impl Catalog {
                 rows: copied,
             });
         }
+        for ddl in &deferred {
+            write.batch(ddl)?;
+        }
         write.commit()?;
         if target.db.dialect() == Dialect::Postgres {
             // The planner's statistics of tables filled in one go are empty until autovacuum
@@ -182,9 +194,77 @@ impl Catalog {
     }
 }
 
-/// Copies one table's rows in id order, in multi-row INSERTs. Returns how many were copied.
+/// Drops the foreign keys and the plain (not unique) indexes of the catalog's tables in the
+/// current schema, when this role owns them all, and returns the statements that recreate
+/// them, indexes first. Unique indexes stay: they are what a copy must not break, and are
+/// checked as the rows go in.
+fn defer_indexes(db: &Db) -> Result<Vec<String>> {
+    let foreign_owner: i64 = db.query_one(
+        "SELECT count(*) FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+           AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')",
+        params![],
+        |r| r.get(0),
+    )?;
+    if foreign_owner > 0 {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<(String, String, String)> = db.query_map(
+        "SELECT CAST(t.relname AS TEXT), CAST(k.conname AS TEXT), \
+                pg_catalog.pg_get_constraintdef(k.oid) \
+         FROM pg_catalog.pg_constraint k \
+         JOIN pg_catalog.pg_class t ON t.oid = k.conrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() AND k.contype = 'f' ORDER BY k.oid",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let indexes: Vec<(String, String)> = db.query_map(
+        "SELECT CAST(i.relname AS TEXT), pg_catalog.pg_get_indexdef(x.indexrelid) \
+         FROM pg_catalog.pg_index x \
+         JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace \
+         WHERE n.nspname = current_schema() AND NOT x.indisunique ORDER BY i.oid",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut recreate = Vec::new();
+    for (table, name, def) in &keys {
+        db.batch(&format!("ALTER TABLE {table} DROP CONSTRAINT \"{name}\""))?;
+        recreate.push(format!(
+            "ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {def}"
+        ));
+    }
+    for (name, _) in &indexes {
+        db.batch(&format!("DROP INDEX \"{name}\""))?;
+    }
+    let mut out: Vec<String> = indexes.into_iter().map(|(_, def)| def).collect();
+    out.extend(recreate);
+    Ok(out)
+}
+
+/// Copies one table's rows in id order: with COPY into PostgreSQL, else in multi-row INSERTs.
+/// Returns how many were copied.
 fn copy_table(from: &Db, to: &Db, table: &str, cols: &[String]) -> Result<u64> {
     let names: Vec<String> = cols.iter().map(|c| quoted(c)).collect();
+    let order = if cols.iter().any(|c| c == "id") {
+        " ORDER BY id"
+    } else {
+        ""
+    };
+    let select = format!("SELECT {} FROM {table}{order}", names.join(", "));
+    let copied = to.copy_in(table, cols, |rows| {
+        from.query_each(&select, params![], |r| {
+            for i in 0..cols.len() {
+                rows.field(r.value(i)?)?;
+            }
+            rows.end_row()
+        })
+    })?;
+    if let Some(n) = copied {
+        return Ok(n);
+    }
     let per_batch = (BATCH_PARAMS / cols.len().max(1)).max(1);
     let insert = |rows: &[Vec<Owned>]| -> Result<()> {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
@@ -207,12 +287,6 @@ fn copy_table(from: &Db, to: &Db, table: &str, cols: &[String]) -> Result<u64> {
         to.execute(&sql, &args)?;
         Ok(())
     };
-    let order = if cols.iter().any(|c| c == "id") {
-        " ORDER BY id"
-    } else {
-        ""
-    };
-    let select = format!("SELECT {} FROM {table}{order}", names.join(", "));
     let mut batch: Vec<Vec<Owned>> = Vec::with_capacity(per_batch);
     let mut copied = 0u64;
     from.query_each(&select, params![], |r| {

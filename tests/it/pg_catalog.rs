@@ -339,6 +339,26 @@ fn catalog_copy_round_trips_sqlite_postgres_sqlite_byte_for_byte() {
     assert_status(&env.scan_as("copy-a", Some(&old)), 0);
     assert_status(&env.scan_as("copy-b", Some(&old)), 0);
     assert_status(&env.scan_as("copy-a", Some(&new)), 0); // history: a change
+    // Text that COPY's text format must escape (tab, newline, carriage return, backslash, a
+    // literal \N, which is its NULL) and every byte value in a BLOB.
+    let odd = "tab\there\nnew line\r\\ back\\slash \\N not null, \u{e9}t\u{e9}";
+    let every_byte: Vec<u8> = (0..=255u8).collect();
+    {
+        let conn = rusqlite::Connection::open(&env.catalog).unwrap();
+        conn.execute(
+            "INSERT INTO host_facts (host_id, kind, name, value, first_seen, last_seen, current, \
+             last_scan_id) SELECT id, 'custom', 'odd', json_quote(?1), 1, 1, 1, last_scan_id \
+             FROM hosts WHERE name = 'copy-a'",
+            [odd],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO audit_checkpoints (host_id, log, tail, cursor, read_at) \
+             SELECT id, '/var/log/audit/audit.log', ?1, ?2, 1 FROM hosts WHERE name = 'copy-a'",
+            rusqlite::params![every_byte, odd],
+        )
+        .unwrap();
+    }
     let pg = Env::postgres();
     let pg_url = pg.catalog_arg();
     let copy = |from: &std::ffi::OsStr, to: &std::ffi::OsStr, extra: &[&str]| {
@@ -357,6 +377,48 @@ fn catalog_copy_round_trips_sqlite_postgres_sqlite_byte_for_byte() {
     assert!(counts.contains("scans\t3\n"), "{counts}");
     let back = env.dir.path().join("back.db");
     assert_status(&copy(&pg_url, back.as_os_str(), &[]), 0);
+    let odd_json = serde_json::to_string(odd).unwrap();
+    assert_eq!(
+        pg.sql("SELECT value FROM host_facts WHERE name = 'odd'"),
+        [odd_json.as_str()]
+    );
+    assert_eq!(
+        pg.sql(
+            "SELECT encode(tail, 'hex') || ' ' || encode(convert_to(cursor, 'UTF8'), 'hex') \
+             FROM audit_checkpoints c JOIN hosts h ON h.id = c.host_id WHERE h.name = 'copy-a'"
+        ),
+        [format!("{} {}", hex(&every_byte), hex(odd.as_bytes()))]
+    );
+    {
+        let conn = rusqlite::Connection::open(&back).unwrap();
+        let (value, tail, cursor): (String, Vec<u8>, String) = conn
+            .query_row(
+                "SELECT f.value, c.tail, c.cursor FROM host_facts f \
+                 JOIN audit_checkpoints c ON c.host_id = f.host_id WHERE f.name = 'odd'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (value.as_str(), tail, cursor.as_str()),
+            (odd_json.as_str(), every_byte.clone(), odd)
+        );
+    }
+    // The indexes and foreign keys dropped for the load into the empty server are back.
+    assert_eq!(
+        pg.sql(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() \
+             AND indexname IN ('host_packages_host', 'host_packages_name')"
+        ),
+        ["2"]
+    );
+    assert_eq!(
+        pg.sql(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' \
+             AND conrelid = CAST('host_packages' AS regclass)"
+        ),
+        ["3"]
+    );
 
     // (Run from the PostgreSQL environment, which has the password, whichever catalog.)
     let original = answers(&pg, file);
@@ -740,4 +802,9 @@ fn eight_collectors_of_every_kind_write_at_once_while_queries_answer() {
             "{table}"
         );
     }
+}
+
+/// Lower-case hex, as PostgreSQL's encode(…, 'hex') writes it.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
