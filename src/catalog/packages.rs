@@ -474,3 +474,67 @@ impl Catalog {
         Ok(changes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::host::HostSnapshot;
+    use crate::model::package::{Inventory, Package};
+
+    /// A snapshot of `host` with one package under each of `managers`.
+    fn snapshot(host: &str, managers: &[Manager]) -> HostSnapshot {
+        HostSnapshot {
+            hostname: host.to_string(),
+            fqdn: None,
+            facts: Default::default(),
+            custom_facts: Vec::new(),
+            failed_facts: Vec::new(),
+            interfaces: Vec::new(),
+            inventories: managers
+                .iter()
+                .map(|&m| Inventory {
+                    manager: m,
+                    packages: vec![Package::unqualified("zlib", "1.3", "1", "x86_64")],
+                })
+                .collect(),
+            failed_managers: Vec::new(),
+            host_key: None,
+            audit: None,
+        }
+    }
+
+    #[test]
+    fn inventory_hosts_lists_every_manager_of_every_host_with_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut catalog = Catalog::open(&dir.path().join("c.db")).unwrap();
+        let scan = catalog.begin_scan("test", "local", "all", 100).unwrap();
+        use Manager::{Apk, Dpkg, Pacman, Rpm};
+        for (host, managers) in [
+            ("four", &[Apk, Dpkg, Pacman, Rpm][..]),
+            ("three", &[Rpm, Apk, Dpkg][..]),
+            ("two", &[Pacman, Dpkg][..]),
+            ("one", &[Rpm][..]),
+            ("none", &[][..]),
+        ] {
+            catalog
+                .store_host(scan, 100, &snapshot(host, managers), false)
+                .unwrap();
+        }
+        let found: Vec<(String, Vec<Manager>)> = catalog
+            .inventory_hosts()
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.name, h.managers))
+            .collect();
+        // By name; managers in Manager::ALL order; a host without packages is not listed.
+        assert_eq!(
+            found,
+            [
+                ("four".to_string(), vec![Dpkg, Rpm, Apk, Pacman]),
+                ("one".to_string(), vec![Rpm]),
+                ("three".to_string(), vec![Dpkg, Rpm, Apk]),
+                ("two".to_string(), vec![Dpkg, Pacman]),
+            ]
+        );
+    }
+}
