@@ -25,6 +25,12 @@ const NAME: &str = "catalog-copy";
 /// row count of every table agrees with the source: a failed or interrupted copy leaves the
 /// target as it was. A target that already holds rows is refused unless --replace is given.
 ///
+/// Into PostgreSQL the rows go in with COPY. Into an empty PostgreSQL catalog whose tables the
+/// connecting role owns (as the role that created them does), the plain indexes and foreign
+/// keys are dropped first and built again after the rows, in the same transaction, as
+/// pg_restore does: a hundred million package rows load in minutes instead of hours. Readers
+/// of that database wait meanwhile; the --replace of a catalog in use keeps its indexes.
+///
 /// Prints each table and its row count (tab-separated) when the copy is committed.
 #[derive(Debug, clap::Parser)]
 #[command(name = NAME, version)]
