@@ -141,6 +141,76 @@ bench whatis-ip "$bin/whatis-ip --no-dns 10.0.19.136" pooled
 bench pkg-where "$bin/pkg-where openssl"
 runs=3 warm=1 bench drift "$bin/pkg-where --drift --expect-from host-00001"
 
+# The fleet of the second target: 100,000 hosts x 1,000 packages, 100 million package rows
+# (the drift recipe of bench/lib/synthetic_catalog.sh: host-00001 the golden host, ~0.1% of the
+# rows a version behind it, ~0.05% missing, every 500th host with an extra package), in SQLite
+# and in a second database, `large`, of the same server. Built once and kept: about 10 GB of
+# SQLite and 16 GB of PostgreSQL, and the first build takes an hour on two cores.
+# OPSKIT_BENCH_LARGE=0 skips it. --expect-from on this fleet compares all 100 million rows
+# with the golden host's and takes minutes on either backend: OPSKIT_BENCH_EXPECT_FROM=1 adds
+# one timed run of it.
+large=
+if [ "${OPSKIT_BENCH_LARGE:-1}" = 1 ]; then
+  small=$hosts
+  hosts=100000
+  synthetic_catalog drift
+  hosts=$small
+  large=$catalog
+  echo "large sqlite catalog: $large ($(du -h "$large" | cut -f1))" >&2
+  pglarge="host=$tmp port=$port user=opskit dbname=large"
+  if [ -z "$(psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'large'")" ]; then
+    psql -d postgres -c "CREATE DATABASE large_partial" >/dev/null
+    start=$(date +%s.%N)
+    "$bin/catalog-copy" "$large" "${pglarge}_partial" > "$tmp/copy-large.out"
+    copy_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
+    # Renamed once complete, so that an interrupted copy is redone, not timed against.
+    psql -d postgres -c "ALTER DATABASE large_partial RENAME TO large" >/dev/null
+    echo "catalog-copy (large): $(awk '{n += $2} END {print n}' "$tmp/copy-large.out") rows in $copy_s s" >&2
+  fi
+  echo "large postgres database: $(psql -d large -c "SELECT pg_size_pretty(pg_database_size('large'))")" >&2
+  # What a site's expectations file holds: a few packages pinned to a minimum version, one
+  # only on some hosts, one only for dpkg, and two that must not be installed anywhere.
+  cat > "$tmp/expected.toml" <<'TOML'
+[[expect]]
+package = "openssl"
+version = ">=1.1.2"
+
+[[expect]]
+package = "pkg-0100"
+version = ">=3.10.2"
+
+[[expect]]
+package = "pkg-0200"
+manager = "dpkg"
+
+[[expect]]
+package = "pkg-0300"
+hosts = ["host-0*"]
+
+[[expect]]
+package = "extra-tool"
+absent = true
+
+[[expect]]
+package = "telnetd"
+absent = true
+TOML
+  for q in "pkg-where openssl" "pkg-where --drift --expectations $tmp/expected.toml"; do
+    # shellcheck disable=SC2086
+    a=$(OPSKIT_CATALOG=$large "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
+    # shellcheck disable=SC2086
+    b=$(OPSKIT_CATALOG=$pglarge "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
+    [ "$a" = "$b" ] || { echo "the backends disagree on $q (large): $a / $b" >&2; exit 1; }
+    case $a in *$'\n'2) echo "$q fails (exit 2)" >&2; exit 1 ;; esac
+  done
+  sqlite=$large pg=$pglarge runs=10 bench large-pkg-where "$bin/pkg-where openssl"
+  sqlite=$large pg=$pglarge runs=10 bench large-drift "$bin/pkg-where --drift --expectations $tmp/expected.toml"
+  if [ "${OPSKIT_BENCH_EXPECT_FROM:-}" = 1 ]; then
+    sqlite=$large pg=$pglarge runs=1 warm=0 bench large-expect-from \
+      "$bin/pkg-where --drift --expect-from host-00001"
+  fi
+fi
+
 # Storing: 50 hosts, each its own name (a UTS namespace), this machine's facts and packages.
 scan_one() { # catalog, host number
   OPSKIT_CATALOG=$1 unshare --uts sh -c "hostname bench-scan-$2 && exec $bin/scan-hosts --local"
@@ -165,13 +235,19 @@ s4=$(store "$tmp/scan.db" 4) p4=$(store "$pgscan" 4)
 python3 - "$json" "$s1" "$p1" "$s4" "$p4" <<'PY'
 import json, sys, os
 d, s1, p1, s4, p4 = sys.argv[1], *map(float, sys.argv[2:])
+def rows():
+    yield ("whatis-host", "whatis-host --no-dns NAME", "<= 2x")
+    yield ("which-switch", "which-switch --no-dns MAC", "<= 2x")
+    yield ("whatis-ip", "whatis-ip --no-dns ADDRESS", "<= 2x")
+    yield ("pkg-where", "pkg-where openssl (10 M rows)", "-")
+    yield ("drift", "pkg-where --drift --expect-from", "-")
+    if os.path.exists(os.path.join(d, "large-drift.json")):
+        yield ("large-pkg-where", "pkg-where openssl (100 M rows)", "pg < 1 s")
+        yield ("large-drift", "--drift (expectations, 100 M)", "pg < 3 s")
+    if os.path.exists(os.path.join(d, "large-expect-from.json")):
+        yield ("large-expect-from", "--drift --expect-from (100 M)", "-")
 print(f"{'benchmark':<36} {'sqlite ms':>10} {'postgres ms':>12} {'pg/sqlite':>10} {'pgbouncer ms':>13} {'pgb/sqlite':>10}  target")
-for name, label, target in [
-        ("whatis-host", "whatis-host --no-dns NAME", "<= 2x"),
-        ("which-switch", "which-switch --no-dns MAC", "<= 2x"),
-        ("whatis-ip", "whatis-ip --no-dns ADDRESS", "<= 2x"),
-        ("pkg-where", "pkg-where openssl (10 M rows)", "-"),
-        ("drift", "pkg-where --drift --expect-from", "-")]:
+for name, label, target in rows():
     r = {x["command"]: x["median"] * 1000 for x in json.load(open(os.path.join(d, name + ".json")))["results"]}
     b = r.get("pgbouncer")
     pooled = f"{b:>13.1f} {b / r['sqlite']:>9.2f}x" if b else f"{'-':>13} {'-':>10}"

@@ -17,6 +17,11 @@
 #                                ~0.1% of the rows behind it, ~0.05% missing, every 500th host
 #                                with an extra package: bench/pkg_where.sh.
 #
+# Package rows are stored host by host (SQLite's CROSS JOIN keeps hosts as the outer loop), as
+# collectors store them, one host's scan at a time: a package's rows are then spread over the
+# whole table, one per host, which is what a query for one package across the fleet has to
+# read on a real catalog (package by package, they would sit together and flatter it).
+#
 # Each sets `catalog` to the file's path. The file is named after the migrations' contents and
 # the recipe's text, so a change to either builds a new one (older ones are left alone: another
 # worktree may be using them). opskit creates the schema (pkg-where on an empty catalog exits
@@ -62,7 +67,7 @@ INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, a
                            first_seen, last_seen, current, last_scan_id)
   SELECT h.id, 'dpkg', p.id, '', printf('%d.%d.%d', p.id % 7, p.id % 13, h.id % 3), '1+deb12u1', 'amd64',
          $now - p.id * 60, $now, $now, 1, 1
-    FROM hosts h, package_names p;
+    FROM hosts h CROSS JOIN package_names p;
 SQL
 }
 
@@ -121,7 +126,7 @@ INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, a
          printf('%d.%d.%d', p.id % 7, p.id % 13,
                 CASE WHEN h.id > 1 AND (h.id * 31 + p.id) % 997 = 0 THEN 1 ELSE 2 END),
          '1+deb12u1', 'amd64', $now - p.id * 60, $now, $now, 1, 1
-    FROM hosts h, package_names p
+    FROM hosts h CROSS JOIN package_names p
    WHERE p.name != 'extra-tool' AND NOT (h.id > 1 AND (h.id * 17 + p.id) % 1999 = 0);
 INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, arch, install_time,
                            first_seen, last_seen, current, last_scan_id)
