@@ -159,7 +159,7 @@ if [ "${OPSKIT_BENCH_LARGE:-1}" = 1 ]; then
   echo "large sqlite catalog: $large ($(du -h "$large" | cut -f1))" >&2
   pglarge="host=$tmp port=$port user=opskit dbname=large"
   if [ -z "$(psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'large'")" ]; then
-    psql -d postgres -c "CREATE DATABASE large_partial" >/dev/null
+    psql -d postgres -c "DROP DATABASE IF EXISTS large_partial" -c "CREATE DATABASE large_partial" >/dev/null
     start=$(date +%s.%N)
     "$bin/catalog-copy" "$large" "${pglarge}_partial" > "$tmp/copy-large.out"
     copy_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")

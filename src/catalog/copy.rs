@@ -120,6 +120,14 @@ impl Catalog {
         let tables = tables();
         let read = self.db.begin_read()?;
         let write = target.db.begin_write()?;
+        // One statement reads or writes a whole table here: a hundred million rows take longer
+        // than the statement timeout a query tool is given (see pgconn), for as long as they
+        // take. For this transaction only.
+        for tx in [&read, &write] {
+            if tx.dialect() == Dialect::Postgres {
+                tx.batch("SET LOCAL statement_timeout = 0")?;
+            }
+        }
         let held: u64 = tables
             .iter()
             .map(|t| count(&write, t))

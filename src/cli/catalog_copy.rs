@@ -29,7 +29,9 @@ const NAME: &str = "catalog-copy";
 /// connecting role owns (as the role that created them does), the plain indexes and foreign
 /// keys are dropped first and built again after the rows, in the same transaction, as
 /// pg_restore does: a hundred million package rows load in minutes instead of hours. Readers
-/// of that database wait meanwhile; the --replace of a catalog in use keeps its indexes.
+/// of that database wait meanwhile; the --replace of a catalog in use keeps its indexes. The
+/// copy's statements run without the statement timeout the query tools have (one statement
+/// reads or writes a whole table).
 ///
 /// Prints each table and its row count (tab-separated) when the copy is committed.
 #[derive(Debug, clap::Parser)]
