@@ -175,18 +175,21 @@ impl Catalog {
         let mut hosts: Vec<InventoryHost> = Vec::new();
         let mut between: Vec<(usize, String, String)> = Vec::new();
         self.db.query_each(
-            "SELECT id, name, last_seen, lo, hi FROM \
-               (SELECT h.id, h.name, h.last_seen, \
-                       (SELECT min(p.manager) FROM host_packages p \
-                         WHERE p.host_id = h.id AND p.current = 1) AS lo, \
-                       (SELECT max(p.manager) FROM host_packages p \
-                         WHERE p.host_id = h.id AND p.current = 1) AS hi \
-                  FROM hosts h) x \
-             WHERE lo IS NOT NULL ORDER BY name, id",
+            // Hosts without packages come back with NULLs and are skipped here: filtering
+            // on `lo` in SQL made PostgreSQL evaluate its subquery a second time.
+            "SELECT h.id, h.name, h.last_seen, \
+                    (SELECT min(p.manager) FROM host_packages p \
+                      WHERE p.host_id = h.id AND p.current = 1), \
+                    (SELECT max(p.manager) FROM host_packages p \
+                      WHERE p.host_id = h.id AND p.current = 1) \
+             FROM hosts h ORDER BY h.name, h.id",
             params![],
             |r| {
-                let lo: String = r.get(3)?;
-                let hi: String = r.get(4)?;
+                let (Some(lo), Some(hi)) =
+                    (r.get::<Option<String>>(3)?, r.get::<Option<String>>(4)?)
+                else {
+                    return Ok(());
+                };
                 let mut managers = vec![manager_named(&lo)?];
                 if hi != lo {
                     managers.push(manager_named(&hi)?);
