@@ -1141,8 +1141,10 @@ impl ServerCertVerifier for ChainOnly {
 /// What a catalog connection sets at start-up unless its own options say otherwise: a statement
 /// stuck behind a lock (someone's open transaction, a VACUUM FULL) ends in an error after
 /// five minutes, far beyond any query on a 100-million-package fleet, instead of hanging a
-/// cron job.
-const CATALOG_OPTIONS: &str = "-c statement_timeout=300s";
+/// cron job. And no JIT compilation: opskit's queries follow indexes, and on a fleet-sized
+/// table the planner's cost estimates set the JIT off to compile for 10 to 100 ms what then
+/// runs for a few (PostgreSQL's own advice for short queries).
+const CATALOG_OPTIONS: &str = "-c statement_timeout=300s -c jit=off";
 
 /// Opens the catalog connection a spec names, with the process's environment; returns the
 /// client and the spec's display form for messages.
