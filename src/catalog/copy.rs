@@ -194,9 +194,13 @@ impl Catalog {
         }
         write.commit()?;
         if target.db.dialect() == Dialect::Postgres {
-            // The planner's statistics of tables filled in one go are empty until autovacuum
-            // gets to them; the first queries on a new team catalog should not pay for that.
-            target.db.batch("ANALYZE")?;
+            // Tables filled in one go have no planner statistics and no visibility map until
+            // autovacuum gets to them: without the map, an index-only scan (the inventory
+            // lookups of pkg-where --drift) visits the table after all. The first queries on a
+            // new team catalog should not pay for that. VACUUM cannot run inside a
+            // transaction, and takes minutes on a fleet's worth of rows: no timeout for it.
+            target.db.batch("SET statement_timeout = 0")?;
+            target.db.batch("VACUUM (ANALYZE)")?;
         }
         Ok(counts)
     }
