@@ -384,6 +384,8 @@ mod tests {
 
     /// A host behind access1's port 10, seen through core1's port 1 too.
     const HOST: &str = "00:1b:21:0a:00:01";
+    /// A host behind core1's port 2, seen through access1's uplink (port 48) too.
+    const HOST_B: &str = "00:1b:21:0b:00:02";
     const CORE_MAC: &str = "02:00:00:00:00:01";
     const ACCESS_MAC: &str = "02:00:00:00:00:02";
 
@@ -868,7 +870,7 @@ mod tests {
             sys_name: Some("core1".into()),
             base_mac: Some(mac(CORE_MAC)),
             ports: vec![port(1), port(2)],
-            fdb: vec![learned(HOST, 1), learned(ACCESS_MAC, 1)],
+            fdb: vec![learned(HOST, 1), learned(ACCESS_MAC, 1), learned(HOST_B, 2)],
             has_bridge_mib: true,
             ..DeviceSnapshot::default()
         };
@@ -876,7 +878,11 @@ mod tests {
             sys_name: Some("access1".into()),
             base_mac: Some(mac(ACCESS_MAC)),
             ports: vec![port(10), port(48)],
-            fdb: vec![learned(HOST, 10), learned(CORE_MAC, 48)],
+            fdb: vec![
+                learned(HOST, 10),
+                learned(CORE_MAC, 48),
+                learned(HOST_B, 48),
+            ],
             neighbors: vec![Neighbor {
                 local_if_index: Some(48),
                 protocol: "lldp".into(),
@@ -951,6 +957,24 @@ mod tests {
         assert_eq!(
             access.why,
             "the port faces access1, a crawled device that owns this MAC"
+        );
+        // A host behind core1: access1's port 48 is an uplink first by its LLDP neighbour.
+        let b = placer.answer(&catalog, mac(HOST_B)).unwrap().unwrap();
+        assert_eq!(
+            (b.sighting.device_name.as_deref(), b.sighting.if_index),
+            (Some("core1"), Some(2))
+        );
+        let sightings = catalog.sightings(mac(HOST_B), true).unwrap();
+        let uplinks: Vec<String> = placer
+            .classify(&catalog, sightings)
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.role == Role::Uplink)
+            .map(|p| p.why)
+            .collect();
+        assert_eq!(
+            uplinks,
+            ["uplink: LLDP neighbour core1 is a crawled device"]
         );
         // Asked again, from the cache: the same answer.
         let again = placer.answer(&catalog, mac(HOST)).unwrap().unwrap();
