@@ -961,4 +961,31 @@ prefix = \"2001:db8:20::/48\"
         assert!(e.to_string().contains("nope.csv"), "{e}");
         assert!(Subnets::load_configured(Some(&missing)).is_err());
     }
+
+    #[test]
+    fn the_default_file_is_found_under_the_config_directory() {
+        // Run again as a child with XDG_CONFIG_HOME set: the environment is per process.
+        const EXPECT: &str = "OPSKIT_TEST_DEFAULT_SUBNETS";
+        if let Some(expected) = std::env::var_os(EXPECT) {
+            assert_eq!(default_path(), Some(PathBuf::from(expected)));
+            assert_eq!(Subnets::load_configured(None).unwrap().len(), 2);
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("opskit")).unwrap();
+        let file = dir.path().join("opskit").join("subnets.csv");
+        std::fs::write(&file, "prefix,name\n10.0.0.0/8,a\n10.1.0.0/16,b\n").unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "net::subnets::tests::the_default_file_is_found_under_the_config_directory",
+            ])
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env(EXPECT, &file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
 }

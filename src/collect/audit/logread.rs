@@ -490,3 +490,529 @@ fn sections<'a>(marker: &str, output: &'a [u8]) -> Vec<(String, &'a [u8])> {
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    const M: &str = "OPSKIT-0123456789abcdef01234567";
+
+    /// An execve record of `serial`, stamped `secs` (one record: one event).
+    fn exec(secs: i64, serial: u64) -> String {
+        format!(
+            "type=SYSCALL msg=audit({secs}.000:{serial}): arch=c000003e syscall=59 success=yes \
+             exit=0 ppid=1 pid=4242 auid=1000 uid=0 euid=0 ses=3 comm=\"id\" exe=\"/usr/bin/id\"\n"
+        )
+    }
+
+    fn now() -> i64 {
+        crate::clock::now()
+    }
+
+    fn options(log: &Path, checkpoint: Option<Checkpoint>, max_bytes: u64) -> ReadOptions {
+        ReadOptions {
+            log: log.to_str().unwrap().to_string(),
+            checkpoint,
+            max_bytes,
+        }
+    }
+
+    /// Runs the read script in a real shell over real files, as a scan does on the host.
+    fn run(options: &ReadOptions) -> Parsed {
+        let script = script(M, options, crate::collect::hosts::remote::sh_quote);
+        let out = run_locally(false, &script).unwrap();
+        parse(M, &out, options)
+    }
+
+    fn read(options: &ReadOptions) -> AuditRead {
+        match run(options) {
+            Parsed::Read(read) => *read,
+            Parsed::Rewritten => panic!("rewritten"),
+        }
+    }
+
+    fn serials(read: &AuditRead) -> Vec<u64> {
+        read.events.iter().map(|e| e.serial).collect()
+    }
+
+    fn identity(path: &Path) -> (u64, u64) {
+        let meta = std::fs::metadata(path).unwrap();
+        (meta.dev(), meta.ino())
+    }
+
+    fn append(path: &Path, text: &str) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Sets a file's modification time `age` seconds back (rotated files are older).
+    fn age(path: &Path, age: u64) {
+        let f = std::fs::File::options().write(true).open(path).unwrap();
+        f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(age))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_first_read_then_a_resumed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.log");
+        let done = exec(1_700_000_000, 1) + &exec(1_700_000_001, 2) + &exec(1_700_000_002, 3);
+        // auditd is in the middle of writing the fourth record.
+        let partial = "type=SYSCALL msg=audit(1700000003.000:4): arch=c000003e syscall=59";
+        std::fs::write(&log, format!("{done}{partial}")).unwrap();
+        let first = read(&options(&log, None, 1 << 20));
+        assert_eq!(serials(&first), [1, 2, 3]);
+        assert_eq!(first.log, log.to_str().unwrap());
+        assert_eq!(first.started_from, None);
+        assert_eq!((first.problem.as_deref(), first.absent), (None, false));
+        assert_eq!(first.bad_lines, 0);
+        assert_eq!(first.unread_bytes, partial.len() as u64, "the partial line");
+        let c = first.checkpoint.clone().unwrap();
+        let (device, inode) = identity(&log);
+        assert_eq!(
+            (c.device, c.inode, c.offset),
+            (device, inode, done.len() as u64)
+        );
+        assert_eq!(c.tail, &done.as_bytes()[done.len() - CHECKPOINT_TAIL..]);
+        assert_eq!(
+            (c.last_time_ms, c.last_serial),
+            (Some(1_700_000_002_000), Some(3))
+        );
+        assert_eq!(c.cursor, None);
+
+        // The line is finished and another written: the next read starts at the fourth.
+        append(
+            &log,
+            &(" success=yes exit=0 auid=1000 uid=0 euid=0\n".to_string() + &exec(1_700_000_004, 5)),
+        );
+        let second = read(&options(&log, Some(c.clone()), 1 << 20));
+        assert_eq!(serials(&second), [4, 5]);
+        assert_eq!(
+            second.bad_lines, 0,
+            "the bytes before the offset are not read as a line"
+        );
+        assert_eq!(second.started_from.as_ref(), Some(&c));
+        assert_eq!(second.unread_bytes, 0);
+        let c2 = second.checkpoint.clone().unwrap();
+        let size = std::fs::metadata(&log).unwrap().len();
+        assert_eq!((c2.offset, c2.last_serial), (size, Some(5)));
+
+        // Nothing new: the same place, and the last event is still the last one seen.
+        let third = read(&options(&log, Some(c2.clone()), 1 << 20));
+        assert!(third.events.is_empty());
+        let c3 = third.checkpoint.unwrap();
+        assert_eq!((c3.inode, c3.offset, c3.tail), (inode, size, c2.tail));
+        assert_eq!(
+            (c3.last_time_ms, c3.last_serial),
+            (Some(1_700_000_004_000), Some(5))
+        );
+    }
+
+    #[test]
+    fn a_rotated_log_is_read_to_its_end_then_the_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.log");
+        let old = exec(1_700_000_000, 1) + &exec(1_700_000_001, 2);
+        std::fs::write(&log, &old).unwrap();
+        let c = read(&options(&log, None, 1 << 20)).checkpoint.unwrap();
+        // More events, then auditd rotates: audit.log becomes audit.log.1.
+        append(&log, &(exec(1_700_000_002, 3) + &exec(1_700_000_003, 4)));
+        let rotated = dir.path().join("audit.log.1");
+        std::fs::rename(&log, &rotated).unwrap();
+        age(&rotated, 60);
+        std::fs::write(&log, exec(1_700_000_004, 5)).unwrap();
+        let r = read(&options(&log, Some(c), 1 << 20));
+        assert_eq!(serials(&r), [3, 4, 5]);
+        assert_eq!(r.bad_lines, 0);
+        let end = r.checkpoint.unwrap();
+        let (device, inode) = identity(&log);
+        assert_eq!((end.device, end.inode), (device, inode));
+        assert_eq!(end.offset, exec(1_700_000_004, 5).len() as u64);
+        assert_eq!(
+            r.unread_bytes, 0,
+            "the rotated file, bigger, is behind the checkpoint"
+        );
+        assert_eq!(r.problem, None);
+    }
+
+    #[test]
+    fn a_log_written_again_from_its_start_is_read_again_from_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.log");
+        std::fs::write(&log, exec(1_700_000_000, 1) + &exec(1_700_000_001, 2)).unwrap();
+        let opts = options(&log, None, 1 << 20);
+        let c = read(&opts).checkpoint.unwrap();
+        // Truncated and written again past the old offset (same inode, other bytes).
+        let again = (exec(1_600_000_000, 7) + &exec(1_600_000_001, 8) + &exec(1_600_000_002, 9))
+            .replace(
+                "comm=\"id\" exe=\"/usr/bin/id\"",
+                "comm=\"ls\" exe=\"/usr/bin/ls\"",
+            );
+        std::fs::write(&log, &again).unwrap();
+        let opts = options(&log, Some(c.clone()), 1 << 20);
+        assert!(matches!(run(&opts), Parsed::Rewritten));
+        let restart = from_start(&opts);
+        assert_eq!(restart.log, opts.log);
+        assert_eq!(restart.max_bytes, opts.max_bytes);
+        let rc = restart.checkpoint.clone().unwrap();
+        assert_eq!((rc.device, rc.inode, rc.offset), (c.device, c.inode, 0));
+        assert!(rc.tail.is_empty());
+        assert_eq!(rc.last_serial, c.last_serial);
+        let r = read(&restart);
+        assert_eq!(serials(&r), [7, 8, 9]);
+        let c = r.checkpoint.unwrap();
+        assert_eq!(c.offset, again.len() as u64);
+        // Truncated to less than the offset (logrotate's copytruncate): read from the start,
+        // at once.
+        std::fs::write(&log, exec(1_650_000_000, 1)).unwrap();
+        let r = read(&options(&log, Some(c), 1 << 20));
+        assert_eq!(serials(&r), [1]);
+        assert_eq!(r.bad_lines, 0);
+        assert_eq!(
+            r.checkpoint.unwrap().offset,
+            exec(1_650_000_000, 1).len() as u64
+        );
+    }
+
+    #[test]
+    fn the_byte_cap_leaves_the_rest_for_the_next_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.log");
+        let rotated = dir.path().join("audit.log.1");
+        let e: Vec<String> = (1..=5).map(|s| exec(1_700_000_000 + s as i64, s)).collect();
+        std::fs::write(&rotated, e[0].clone() + &e[1] + &e[2]).unwrap();
+        age(&rotated, 60);
+        std::fs::write(&log, e[3].clone() + &e[4]).unwrap();
+        let cap = (e[0].len() + e[1].len() + 10) as u64;
+        let r = read(&options(&log, None, cap));
+        assert_eq!(serials(&r), [1, 2]);
+        let c = r.checkpoint.clone().unwrap();
+        assert_eq!((c.device, c.inode), identity(&rotated));
+        assert_eq!(c.offset, (e[0].len() + e[1].len()) as u64);
+        let left = e[2].len() + e[3].len() + e[4].len();
+        assert_eq!(
+            r.unread_bytes, left as u64,
+            "the rest of .1 and all of the log"
+        );
+        assert_eq!(
+            r.problem,
+            Some(format!(
+                "{left} bytes of the audit log left for the next scan ([audit] max_read_mib)"
+            ))
+        );
+        // The next read goes on from there.
+        let r = read(&options(&log, Some(c), 1 << 20));
+        assert_eq!(serials(&r), [3, 4, 5]);
+        assert_eq!(r.problem, None);
+        // A cap the log fits in exactly leaves nothing and says nothing.
+        let size = std::fs::metadata(&log).unwrap().len();
+        std::fs::remove_file(&rotated).unwrap();
+        let r = read(&options(&log, None, size));
+        assert_eq!(
+            (serials(&r), r.unread_bytes, r.problem),
+            (vec![4, 5], 0, None)
+        );
+    }
+
+    #[test]
+    fn a_read_of_no_bytes_finds_where_the_log_ends() {
+        // What a follow starts with: the end of the newest file, nothing read.
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.log");
+        let rotated = dir.path().join("audit.log.1");
+        std::fs::write(&rotated, exec(1_700_000_000, 1)).unwrap();
+        age(&rotated, 60);
+        std::fs::write(&log, exec(1_700_000_001, 2) + &exec(1_700_000_002, 3)).unwrap();
+        let r = read(&options(&log, None, 0));
+        assert!(r.events.is_empty());
+        let c = r.checkpoint.unwrap();
+        let (device, inode) = identity(&log);
+        assert_eq!(
+            (c.device, c.inode, c.offset),
+            (device, inode, std::fs::metadata(&log).unwrap().len())
+        );
+        assert!(c.tail.is_empty());
+        // From there, only what comes after.
+        append(&log, &exec(1_700_000_003, 4));
+        assert_eq!(serials(&read(&options(&log, Some(c), 1 << 20))), [4]);
+    }
+
+    #[test]
+    fn events_still_being_written_are_left_for_the_next_read() {
+        // Stamped at the host's present (a little ahead, so that a slow run cannot age them
+        // past the window): their other records may still come.
+        let soon = now() + 10;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.log");
+        let old = exec(1_700_000_000, 1);
+        std::fs::write(&log, old.clone() + &exec(soon, 2)).unwrap();
+        let r = read(&options(&log, None, 1 << 20));
+        assert_eq!(serials(&r), [1]);
+        let c = r.checkpoint.unwrap();
+        assert_eq!((c.inode, c.offset), (identity(&log).1, old.len() as u64));
+        assert_eq!(
+            (c.last_time_ms, c.last_serial),
+            (Some(1_700_000_000_000), Some(1))
+        );
+
+        // Rotated just after: the held event is in audit.log.1, the new file holds another.
+        let rotated = dir.path().join("audit.log.1");
+        std::fs::rename(&log, &rotated).unwrap();
+        age(&rotated, 5);
+        std::fs::write(&log, exec(1_700_000_001, 3) + &exec(soon, 4)).unwrap();
+        let r = read(&options(&log, Some(c.clone()), 1 << 20));
+        assert_eq!(serials(&r), [3], "the held events wait");
+        let held = r.checkpoint.unwrap();
+        assert_eq!(
+            (held.inode, held.offset),
+            (identity(&rotated).1, old.len() as u64),
+            "back to the first held line, in the rotated file"
+        );
+        // Only the new file's second event is recent: resume in the new file, past the first.
+        std::fs::write(&rotated, old.clone() + &exec(1_700_000_000, 2)).unwrap();
+        age(&rotated, 5);
+        let r = read(&options(&log, Some(c), 1 << 20));
+        assert_eq!(serials(&r), [2, 3]);
+        let held = r.checkpoint.unwrap();
+        assert_eq!(
+            (held.inode, held.offset),
+            (identity(&log).1, exec(1_700_000_001, 3).len() as u64)
+        );
+    }
+
+    /// The output of a read that found no audit log but an auth log.
+    fn authlog_output(auth: &str) -> Vec<u8> {
+        format!(
+            "\n{M} now\n1796234400\n{M} zone\n+0100\n{M} passwd\nroot:x:0:0::/root:/bin/sh\n\
+             alice:x:1000:1000::/home/alice:/bin/bash\n{M} absent\n\
+             {M} source authlog /var/log/auth.log\n{M} stat 2049 131 {size}\n\
+             {M} file 2049 131 {size} 0\n{auth}\n{M} end\n",
+            size = auth.len()
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn without_an_audit_log_the_auth_log_is_read() {
+        let auth = "Dec  2 17:01:02 web-1 sshd[812]: Accepted publickey for alice from 192.0.2.7 port 50022 ssh2: ED25519 SHA256:abc\n\
+                    Dec  2 17:02:00 web-1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id\n\
+                    Dec  2 17:02:01 web-1 CRON[5]: pam_unix(cron:session): session opened for user root\n";
+        let opts = ReadOptions {
+            log: DEFAULT_LOG.into(),
+            checkpoint: None,
+            max_bytes: 1 << 20,
+        };
+        let Parsed::Read(r) = parse(M, &authlog_output(auth), &opts) else {
+            panic!("rewritten")
+        };
+        assert!(r.absent);
+        assert_eq!(
+            r.problem.as_deref(),
+            Some(
+                "no audit log at /var/log/audit/audit.log (is auditd installed?): logins, sudo \
+                 and su read from /var/log/auth.log"
+            )
+        );
+        assert_eq!(r.log, "/var/log/auth.log");
+        let kinds: Vec<_> = r.events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                crate::model::audit::Kind::Login,
+                crate::model::audit::Kind::Sudo
+            ]
+        );
+        // 17:01:02 at +01:00 on the host's 2 December 2026 (18:00 UTC now).
+        assert_eq!(r.events[0].time_ms, (1_796_234_400 - 7200 + 62) * 1000);
+        let c = r.checkpoint.unwrap();
+        assert_eq!(
+            (c.device, c.inode, c.offset),
+            (2049, 131, auth.len() as u64)
+        );
+        assert_eq!(r.unread_bytes, 0);
+    }
+
+    #[test]
+    fn without_a_readable_log_the_journal_is_read() {
+        let journal = "{\"__CURSOR\":\"s=abc;i=12\",\"__REALTIME_TIMESTAMP\":\"1796230800123456\",\"SYSLOG_IDENTIFIER\":\"sshd\",\"MESSAGE\":\"Accepted publickey for alice from 192.0.2.7 port 5 ssh2\"}\n\
+                       {\"__CURSOR\":\"s=abc;i=13\",\"__REALTIME_TIMESTAMP\":\"1796230801000000\",\"SYSLOG_IDENTIFIER\":\"cron\",\"MESSAGE\":\"pam_unix(cron:session): session opened for user root\"}\n\
+                       -- No entries --\n\
+                       {\"__CURSOR\":\"s=abc;i=14\",\"__REALTIME_TIMESTAMP\":\"17962";
+        let output = format!(
+            "\n{M} now\n1796234400\n{M} zone\n+0000\n{M} passwd\n{M} unreadable alice\n\
+             {M} source journal /var/log/audit/audit.log\n{M} journal\n{journal}\n{M} end\n"
+        );
+        let opts = |max_bytes| ReadOptions {
+            log: DEFAULT_LOG.into(),
+            checkpoint: Some(Checkpoint {
+                cursor: Some("s=abc;i=11".into()),
+                ..Checkpoint::default()
+            }),
+            max_bytes,
+        };
+        let Parsed::Read(r) = parse(M, output.as_bytes(), &opts(1 << 20)) else {
+            panic!("rewritten")
+        };
+        assert!(!r.absent);
+        assert_eq!(
+            r.problem.as_deref(),
+            Some(
+                "/var/log/audit/audit.log is not readable by alice (scan as root, or set [audit] \
+                 sudo = true to read it through sudo -n): logins, sudo and su read from the journal"
+            )
+        );
+        assert_eq!(r.log, "journal");
+        assert_eq!(r.events.len(), 1);
+        assert_eq!(r.bad_lines, 1, "one complete line that is no entry");
+        let c = r.checkpoint.unwrap();
+        assert_eq!(c.cursor.as_deref(), Some("s=abc;i=13"));
+        assert_eq!(c.last_time_ms, Some(1_796_230_800_123));
+        assert_eq!(c.last_serial, Some(r.events[0].serial));
+        // Asked only where it ends: its cursor, no events.
+        let Parsed::Read(r) = parse(M, output.as_bytes(), &opts(0)) else {
+            panic!("rewritten")
+        };
+        assert!(r.events.is_empty());
+        let c = r.checkpoint.unwrap();
+        assert_eq!(
+            (c.cursor.as_deref(), c.last_time_ms),
+            (Some("s=abc;i=13"), None)
+        );
+        // Nothing new: the cursor stays.
+        let quiet = format!(
+            "\n{M} now\n1796234400\n{M} unreadable alice\n{M} source journal {DEFAULT_LOG}\n\
+             {M} journal\n\n{M} end\n"
+        );
+        let Parsed::Read(r) = parse(M, quiet.as_bytes(), &opts(1 << 20)) else {
+            panic!("rewritten")
+        };
+        assert_eq!(r.checkpoint.unwrap().cursor.as_deref(), Some("s=abc;i=11"));
+    }
+
+    #[test]
+    fn a_read_that_did_not_finish_or_found_nothing_says_so() {
+        let opts = ReadOptions {
+            log: DEFAULT_LOG.into(),
+            checkpoint: Some(Checkpoint {
+                offset: 42,
+                ..Checkpoint::default()
+            }),
+            max_bytes: 1 << 20,
+        };
+        let cut = format!("\n{M} now\n1796234400\n{M} stat 1 2 3\n");
+        let Parsed::Read(r) = parse(M, cut.as_bytes(), &opts) else {
+            panic!("rewritten")
+        };
+        assert_eq!(
+            r.problem.as_deref(),
+            Some("the audit log read did not run to its end")
+        );
+        assert_eq!((r.log.as_str(), r.checkpoint), (DEFAULT_LOG, None));
+        assert_eq!(r.started_from.unwrap().offset, 42);
+        let nothing = format!("\n{M} now\n1796234400\n{M} absent\n{M} end\n");
+        let Parsed::Read(r) = parse(M, nothing.as_bytes(), &opts) else {
+            panic!("rewritten")
+        };
+        assert!(r.absent);
+        assert_eq!(
+            r.problem.as_deref(),
+            Some(
+                "no audit log at /var/log/audit/audit.log (is auditd installed?): nothing else to read"
+            )
+        );
+        assert_eq!(r.checkpoint, None);
+    }
+
+    #[test]
+    fn a_read_that_found_no_file_keeps_its_checkpoint() {
+        // The log was readable, but stat printed nothing for it: no file was read.
+        let output = format!("\n{M} now\n1796234400\n{M} source audit {DEFAULT_LOG}\n{M} end\n");
+        let checkpoint = Checkpoint {
+            device: 2049,
+            inode: 131,
+            offset: 4096,
+            last_serial: Some(9),
+            ..Checkpoint::default()
+        };
+        let opts = ReadOptions {
+            log: DEFAULT_LOG.into(),
+            checkpoint: Some(checkpoint.clone()),
+            max_bytes: 1 << 20,
+        };
+        let Parsed::Read(r) = parse(M, output.as_bytes(), &opts) else {
+            panic!("rewritten")
+        };
+        assert!(r.events.is_empty());
+        assert_eq!(r.checkpoint, Some(checkpoint));
+        assert_eq!((r.unread_bytes, r.problem), (0, None));
+    }
+
+    #[test]
+    fn zones_in_seconds() {
+        assert_eq!(zone_seconds("+0100"), Some(3600));
+        assert_eq!(zone_seconds("-0530"), Some(-19_800));
+        assert_eq!(zone_seconds("+0545"), Some(20_700));
+        assert_eq!(zone_seconds("+0000"), Some(0));
+        for bad in ["0100", "+01", "+01000", "+01:00", "+0a00", "+-100", "", "Z"] {
+            assert_eq!(zone_seconds(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_options_of_a_host_and_a_failed_read() {
+        let checkpoint = Checkpoint {
+            offset: 7,
+            ..Checkpoint::default()
+        };
+        let audit = AuditOptions {
+            log: "/var/log/audit/audit.log".into(),
+            sudo: true,
+            max_bytes: 99,
+            checkpoints: std::sync::Arc::new(
+                [("web-1".to_string(), checkpoint.clone())]
+                    .into_iter()
+                    .collect(),
+            ),
+        };
+        assert_eq!(audit.command(), "sudo -n sh -s");
+        assert_eq!(
+            AuditOptions {
+                sudo: false,
+                ..audit.clone()
+            }
+            .command(),
+            "sh -s"
+        );
+        let web = audit.for_host("web-1");
+        assert_eq!((web.log.as_str(), web.max_bytes), (DEFAULT_LOG, 99));
+        assert_eq!(web.checkpoint, Some(checkpoint.clone()));
+        assert_eq!(audit.for_host("db-1").checkpoint, None);
+        let f = failed(&web, "ssh: connection reset".into());
+        assert_eq!(f.log, DEFAULT_LOG);
+        assert_eq!(f.started_from, Some(checkpoint));
+        assert_eq!(f.problem.as_deref(), Some("ssh: connection reset"));
+        assert!(f.events.is_empty() && f.checkpoint.is_none());
+    }
+
+    #[test]
+    fn scripts_run_locally_through_sudo_only_for_another_user() {
+        let inherited = std::env::var("SUDO_COMMAND").unwrap_or_else(|_| "none".into());
+        let probe = "echo \"${SUDO_COMMAND:-none}\"";
+        assert_eq!(
+            run_locally(false, probe).unwrap(),
+            format!("{inherited}\n").into_bytes()
+        );
+        if nix::unistd::geteuid().is_root() {
+            // Already root: sudo is not needed, and not used.
+            assert_eq!(
+                run_locally(true, probe).unwrap(),
+                format!("{inherited}\n").into_bytes()
+            );
+        }
+        let e = run_locally(false, "echo 'no such log' >&2; exit 3").unwrap_err();
+        assert_eq!(e, "sh -s failed: no such log");
+    }
+}

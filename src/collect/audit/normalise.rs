@@ -688,4 +688,568 @@ mod tests {
         assert!(e.raw.len() <= RAW_LIMIT + 3, "{}", e.raw.len());
         assert!(e.what.as_ref().unwrap().len() <= WHAT_LIMIT + 3);
     }
+
+    fn one(text: &str) -> Event {
+        events(text).remove(0).event
+    }
+
+    #[test]
+    fn a_setuid_program_acts_as_its_effective_user() {
+        // alice runs passwd: the process is hers, the program runs as root.
+        let e = one(
+            "type=SYSCALL msg=audit(1700000000.123:200): arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3 a3=0 items=2 ppid=1000 pid=1234 auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"passwd\" exe=\"/usr/bin/passwd\" key=(null)\n\
+             type=EXECVE msg=audit(1700000000.123:200): argc=1 a0=\"passwd\"\n\
+             type=PROCTITLE msg=audit(1700000000.123:200): proctitle=\"passwd\"",
+        );
+        assert_eq!(e.kind, Kind::Exec);
+        assert_eq!(e.time_ms, 1_700_000_000_123);
+        assert_eq!(e.serial, 200);
+        assert_eq!(e.actor.label().as_deref(), Some("alice"));
+        assert_eq!(e.uid.label().as_deref(), Some("alice"));
+        assert_eq!(e.acting_as.label().as_deref(), Some("root"));
+        assert_eq!(e.exe.as_deref(), Some("/usr/bin/passwd"));
+        assert_eq!(e.session, Some(3));
+        assert_eq!(e.key, None, "key=(null) is no key");
+        assert_eq!(e.record_types, ["SYSCALL", "EXECVE", "PROCTITLE"]);
+        assert_eq!(
+            e.raw,
+            "type=SYSCALL msg=audit(1700000000.123:200): arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3 a3=0 items=2 ppid=1000 pid=1234 auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"passwd\" exe=\"/usr/bin/passwd\" key=(null)\n\
+             type=EXECVE msg=audit(1700000000.123:200): argc=1 a0=\"passwd\"\n\
+             type=PROCTITLE msg=audit(1700000000.123:200): proctitle=\"passwd\""
+        );
+    }
+
+    #[test]
+    fn a_user_message_speaks_for_its_event_even_with_a_syscall() {
+        // A user-space message logged with the syscall that sent it (a rule auditing sendto):
+        // the message's process user is whom it acted as, not the syscall's effective user.
+        let e = one(
+            "type=USER_ACCT msg=audit(10.000:1): pid=42 uid=1000 auid=1000 ses=3 msg='op=PAM:accounting grantors=pam_unix acct=\"alice\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=success'\n\
+             type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=44 success=yes exit=200 a0=5 auid=1000 uid=1000 euid=0 ses=3 comm=\"sudo\" exe=\"/usr/bin/sudo\"",
+        );
+        assert_eq!(e.kind, Kind::Other);
+        assert_eq!(e.acting_as.label().as_deref(), Some("alice"));
+        assert_eq!(e.record_types, ["USER_ACCT", "SYSCALL"]);
+    }
+
+    #[test]
+    fn raw_logs_name_user_messages_by_number() {
+        let ev = events(
+            "type=UNKNOWN[1100] msg=audit(10.000:1): pid=9 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:authentication grantors=? acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=198.51.100.9 addr=198.51.100.9 terminal=ssh res=failed'\n\
+             type=UNKNOWN[1112] msg=audit(10.000:2): pid=9 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=? addr=198.51.100.9 terminal=ssh res=failed'\n\
+             type=UNKNOWN[1105] msg=audit(10.000:3): pid=9 uid=0 auid=1000 ses=3 msg='op=PAM:session_open grantors=pam_unix acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=192.0.2.7 addr=192.0.2.7 terminal=ssh res=success'\n\
+             type=UNKNOWN[1123] msg=audit(10.000:4): pid=42 uid=1000 auid=1000 ses=3 msg='cwd=\"/\" cmd=\"true\" exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\n\
+             type=UNKNOWN[1113] msg=audit(10.000:5): pid=9 uid=0 auid=1000 ses=3 msg='op=logout id=1000 exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=/dev/pts/0 res=success'\n\
+             type=UNKNOWN[1999] msg=audit(10.000:6): pid=9 uid=0 auid=1000 ses=3 msg='op=login acct=\"alice\" exe=\"/usr/sbin/sshd\" res=failed'",
+        );
+        let kinds: Vec<Kind> = ev.iter().map(|n| n.event.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::AuthFailure,
+                Kind::FailedLogin,
+                Kind::Login,
+                Kind::Sudo,
+                Kind::Logout,
+                Kind::Other
+            ]
+        );
+        assert_eq!(ev[0].event.what.as_deref(), Some("/usr/sbin/sshd"));
+        assert_eq!(ev[1].event.what.as_deref(), Some("alice"));
+        assert_eq!(
+            ev[2]
+                .session_account
+                .as_ref()
+                .and_then(User::label)
+                .as_deref(),
+            Some("alice")
+        );
+        assert_eq!(ev[3].event.what.as_deref(), Some("true"));
+        assert_eq!(ev[4].event.acting_as.label().as_deref(), Some("alice"));
+        assert_eq!(ev[5].event.record_types, ["UNKNOWN[1999]"]);
+    }
+
+    #[test]
+    fn authentication_and_logout() {
+        let ev = events(
+            "type=USER_AUTH msg=audit(10.000:1): pid=42 uid=1000 auid=1000 ses=3 msg='op=PAM:authentication grantors=pam_unix acct=\"alice\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=success'\n\
+             type=USER_AUTH msg=audit(10.000:2): pid=42 uid=1000 auid=1000 ses=3 msg='op=PAM:authentication grantors=? acct=\"alice\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=failed'\n\
+             type=GRP_AUTH msg=audit(10.000:3): pid=50 uid=1000 auid=1000 ses=3 msg='op=changing-group acct=\"alice\" exe=\"/usr/bin/newgrp\" hostname=? addr=? terminal=pts/0 res=success'\n\
+             type=USER_LOGOUT msg=audit(10.000:4): pid=9 uid=0 auid=1000 ses=3 msg='op=logout id=1000 exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=/dev/pts/0 res=success'",
+        );
+        let rows: Vec<(Kind, Option<bool>, Option<String>)> = ev
+            .iter()
+            .map(|n| (n.event.kind, n.event.success, n.event.acting_as.label()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Kind::Auth, Some(true), Some("alice".into())),
+                (Kind::AuthFailure, Some(false), Some("alice".into())),
+                (Kind::Auth, Some(true), Some("alice".into())),
+                (Kind::Logout, Some(true), Some("alice".into())),
+            ]
+        );
+        assert_eq!(ev[2].event.what.as_deref(), Some("/usr/bin/newgrp"));
+        assert_eq!(ev[3].event.terminal.as_deref(), Some("/dev/pts/0"));
+        assert_eq!(ev[3].event.what, None);
+        // The account of a logout by id, named from passwd.
+        assert_eq!(ev[3].event.acting_as.uid, Some(1000));
+    }
+
+    #[test]
+    fn su_is_the_session_su_opens() {
+        let ev = events(
+            "type=USER_START msg=audit(10.000:1): pid=77 uid=1000 auid=1000 ses=3 msg='op=PAM:session_open grantors=pam_keyinit,pam_limits,pam_unix acct=\"root\" exe=\"/usr/bin/su\" hostname=? addr=? terminal=pts/0 res=success'\n\
+             type=USER_START msg=audit(10.000:2): pid=78 uid=1000 auid=1000 ses=3 msg='op=PAM:session_open grantors=pam_unix acct=\"root\" exe=\"/usr/local/bin/sux\" hostname=? addr=? terminal=pts/0 res=success'",
+        );
+        assert_eq!(ev[0].event.kind, Kind::Su);
+        assert_eq!(ev[0].event.what.as_deref(), Some("root"));
+        assert_eq!(ev[0].event.acting_as.label().as_deref(), Some("root"));
+        assert_eq!(ev[0].event.actor.label().as_deref(), Some("alice"));
+        assert_eq!(ev[1].event.kind, Kind::Other, "not su");
+        assert_eq!(ev[1].event.what, None);
+    }
+
+    #[test]
+    fn only_login_programs_open_logins() {
+        for (exe, kind) in [
+            ("/usr/sbin/sshd", Kind::Login),
+            ("/bin/login", Kind::Login),
+            ("/usr/libexec/gdm-session-worker", Kind::Login),
+            ("/usr/sbin/lightdm", Kind::Login),
+            ("/usr/lib/x86_64-linux-gnu/sddm/sddm-helper", Kind::Login),
+            ("/usr/sbin/xrdp-sesman", Kind::Login),
+            ("/usr/libexec/cockpit-session", Kind::Login),
+            ("/usr/sbin/dropbear", Kind::Login),
+            ("/usr/sbin/sshd-wrapper", Kind::Other),
+            ("/usr/lib/systemd/systemd", Kind::Other),
+        ] {
+            let e = one(&format!(
+                "type=USER_START msg=audit(10.000:1): pid=9 uid=0 auid=1000 ses=3 msg='op=PAM:session_open grantors=pam_unix acct=\"alice\" exe=\"{exe}\" hostname=? addr=? terminal=tty1 res=success'"
+            ));
+            assert_eq!(e.kind, kind, "{exe}");
+        }
+    }
+
+    #[test]
+    fn names_come_from_the_enrichment_else_from_passwd() {
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=1001 uid=1002 euid=1003 ses=4 exe=\"/usr/bin/id\"\x1dARCH=x86_64 SYSCALL=execve AUID=\"bob\" UID=\"unknown(1002)\" EUID=\"\"",
+        );
+        assert_eq!(
+            e.actor,
+            User {
+                uid: Some(1001),
+                name: Some("bob".into())
+            }
+        );
+        assert_eq!(
+            e.uid,
+            User {
+                uid: Some(1002),
+                name: None
+            }
+        );
+        assert_eq!(
+            e.acting_as,
+            User {
+                uid: Some(1003),
+                name: None
+            }
+        );
+        // An unset id has no name, whatever the enrichment says.
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=4294967295 uid=0 euid=0 exe=\"/usr/bin/id\"\x1dAUID=\"unset\" UID=\"root\" EUID=\"root\"",
+        );
+        assert_eq!(e.actor, User::default());
+        assert_eq!(e.uid.label().as_deref(), Some("root"));
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=-1 uid=1000 euid=1000 exe=\"/usr/bin/id\"\x1dAUID=\"alice\" UID=\"alice\" EUID=\"alice\"",
+        );
+        assert_eq!(e.actor, User::default());
+        // The enrichment's name beats passwd's (the host's name at the time).
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=1000 uid=1000 euid=1000 exe=\"/usr/bin/id\"\x1dAUID=\"alice2\" UID=\"alice2\" EUID=\"alice2\"",
+        );
+        assert_eq!(e.actor.name.as_deref(), Some("alice2"));
+        assert_eq!(e.uid.name.as_deref(), Some("alice2"));
+        // "unknown(…)" and empty: passwd's name.
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=1000 uid=0 euid=0 exe=\"/usr/bin/id\"\x1dAUID=\"unknown(1000)\" UID=\"\" EUID=\"root\"",
+        );
+        assert_eq!(e.actor.name.as_deref(), Some("alice"));
+        assert_eq!(e.uid.name.as_deref(), Some("root"));
+    }
+
+    #[test]
+    fn account_changes_name_the_account() {
+        let ev = events(
+            "type=ADD_USER msg=audit(10.000:1): pid=3000 uid=0 auid=1000 ses=3 msg='op=add-user id=1001 exe=\"/usr/sbin/useradd\" hostname=web-1 addr=? terminal=pts/0 res=success'\x1dUID=\"root\" AUID=\"alice\" ID=\"bob\"\n\
+             type=USER_MGMT msg=audit(10.000:2): pid=3001 uid=0 auid=1000 ses=3 msg='op=changing-password acct=\"bob\" exe=\"/usr/bin/passwd\" hostname=? addr=? terminal=pts/0 res=success'\n\
+             type=DEL_USER msg=audit(10.000:3): pid=3002 uid=0 auid=1000 ses=3 msg='op=delete-user id=1001 exe=\"/usr/sbin/userdel\" hostname=web-1 addr=? terminal=pts/0 res=success'\x1dID=\"unknown(1001)\"\n\
+             type=ACCT_LOCK msg=audit(10.000:4): pid=3003 uid=0 auid=1000 ses=3 msg='op=locking-account id=0 exe=\"/usr/sbin/usermod\" res=success'\n\
+             type=CHGRP_ID msg=audit(10.000:5): pid=3004 uid=0 auid=1000 ses=3 msg='exe=\"/usr/bin/newgrp\" res=success'",
+        );
+        let rows: Vec<(Kind, Option<&str>)> = ev
+            .iter()
+            .map(|n| (n.event.kind, n.event.what.as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Kind::Account, Some("add-user bob")),
+                (Kind::Account, Some("changing-password bob")),
+                (Kind::Account, Some("delete-user #1001")),
+                (Kind::Account, Some("locking-account root")),
+                (Kind::Account, None),
+            ]
+        );
+        assert_eq!(
+            ev[0].event.acting_as,
+            User {
+                uid: Some(1001),
+                name: Some("bob".into())
+            }
+        );
+        assert_eq!(ev[1].event.acting_as.uid, None);
+        // Not a session: no account for a sudo to take.
+        assert!(ev.iter().all(|n| n.session_account.is_none()));
+    }
+
+    #[test]
+    fn audit_configuration_changes() {
+        let ev = events(
+            "type=CONFIG_CHANGE msg=audit(10.000:1): op=set audit_enabled=0 old=1 auid=1000 ses=3 subj=unconfined res=1\n\
+             type=CONFIG_CHANGE msg=audit(10.000:2): auid=1000 ses=3 op=add_rule key=(null) list=4 res=1\n\
+             type=CONFIG_CHANGE msg=audit(10.000:3): auid=1000 ses=3 key=\"watch\" list=4 res=1\n\
+             type=CONFIG_CHANGE msg=audit(10.000:4): op=set audit_enabled=1 auid=1000 ses=3 res=1\n\
+             type=DAEMON_CONFIG msg=audit(10.000:5): op=reconfigure state=changed auid=0 pid=1 subj=unconfined res=success\n\
+             type=USYS_CONFIG msg=audit(10.000:6): pid=600 uid=0 auid=1000 ses=3 msg='op=changing-rules exe=\"/usr/sbin/auditctl\" res=success'\n\
+             type=FEATURE_CHANGE msg=audit(10.000:7): feature=loginuid_immutable old=0 new=1 old_lock=0 new_lock=0 res=1\n\
+             type=CONFIG_CHANGE msg=audit(10.000:8): auid=1000 ses=3 list=4 res=0",
+        );
+        let rows: Vec<(Kind, Option<&str>, Option<bool>)> = ev
+            .iter()
+            .map(|n| (n.event.kind, n.event.what.as_deref(), n.event.success))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    Kind::AuditConfig,
+                    Some("audit_enabled=0 (was 1)"),
+                    Some(true)
+                ),
+                (Kind::AuditConfig, Some("add_rule"), Some(true)),
+                (Kind::AuditConfig, Some("key=watch"), Some(true)),
+                (Kind::AuditConfig, Some("audit_enabled=1"), Some(true)),
+                (Kind::AuditConfig, Some("reconfigure"), Some(true)),
+                (Kind::AuditConfig, Some("changing-rules"), Some(true)),
+                (Kind::AuditConfig, None, Some(true)),
+                (Kind::AuditConfig, None, Some(false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_module_load() {
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=313 success=yes exit=0 auid=1000 uid=0 euid=0 exe=\"/usr/bin/kmod\" key=\"modules\"\n\
+             type=KERN_MODULE msg=audit(10.000:1): name=\"nf_tables\"",
+        );
+        assert_eq!(
+            (e.kind, e.what.as_deref()),
+            (Kind::Module, Some("nf_tables"))
+        );
+        // Without its KERN_MODULE record (an older kernel), the rule key says it, and the
+        // module file is the PATH.
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=175 success=yes exit=0 auid=1000 uid=0 euid=0 exe=\"/sbin/insmod\" key=\"modules\"\n\
+             type=PATH msg=audit(10.000:1): item=0 name=\"/lib/modules/x/dummy.ko\" nametype=NORMAL",
+        );
+        assert_eq!(
+            (e.kind, e.what.as_deref()),
+            (Kind::Module, Some("/lib/modules/x/dummy.ko"))
+        );
+        // The syscall alone says it too.
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=313 success=no exit=-1 auid=1000 uid=0 euid=0 exe=\"/usr/bin/kmod\"",
+        );
+        assert_eq!((e.kind, e.success), (Kind::Module, Some(false)));
+    }
+
+    #[test]
+    fn a_clock_change_names_what_it_changed() {
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=164 success=yes exit=0 auid=1000 uid=0 euid=0 exe=\"/usr/bin/date\" key=\"time-change\"\n\
+             type=PATH msg=audit(10.000:1): item=0 name=\"/etc/localtime\" nametype=NORMAL",
+        );
+        assert_eq!(
+            (e.kind, e.what.as_deref()),
+            (Kind::Time, Some("/etc/localtime"))
+        );
+    }
+
+    #[test]
+    fn opens_are_writes_by_their_flags_or_a_created_file() {
+        let open = |flags: &str, nametype: &str| {
+            one(&format!(
+                "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2={flags} a3=1b6 auid=1000 uid=1000 euid=1000 exe=\"/usr/bin/vi\"\n\
+                 type=CWD msg=audit(10.000:1): cwd=\"/etc/nginx/\"\n\
+                 type=PATH msg=audit(10.000:1): item=0 name=\"/etc/nginx/\" nametype=PARENT\n\
+                 type=PATH msg=audit(10.000:1): item=1 name=\"nginx.conf\" nametype={nametype}"
+            ))
+        };
+        let e = open("241", "NORMAL");
+        assert_eq!(
+            (e.kind, e.what.as_deref()),
+            (Kind::Write, Some("/etc/nginx/nginx.conf"))
+        );
+        assert_eq!(open("0", "NORMAL").kind, Kind::Other, "read only");
+        assert_eq!(
+            open("0", "CREATE").kind,
+            Kind::Write,
+            "openat2 creating a file"
+        );
+        assert_eq!(open("2", "NORMAL").kind, Kind::Write, "O_RDWR");
+    }
+
+    #[test]
+    fn the_file_acted_on() {
+        let with = |items: &str| {
+            one(&format!(
+                "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=82 success=yes exit=0 auid=1000 uid=1000 euid=1000 exe=\"/usr/bin/mv\"\n{items}"
+            ))
+            .what
+        };
+        let path = |name: &str, nametype: &str| {
+            format!("type=PATH msg=audit(10.000:1): item=0 name=\"{name}\" nametype={nametype}\n")
+        };
+        // rename: the created name, then the deleted one, then a name that is no parent.
+        let both =
+            path("/srv/", "PARENT") + &path("/srv/old", "DELETE") + &path("/srv/new", "CREATE");
+        assert_eq!(with(&both).as_deref(), Some("/srv/new"));
+        let deleted = path("/srv/", "PARENT") + &path("/srv/old", "DELETE");
+        assert_eq!(with(&deleted).as_deref(), Some("/srv/old"));
+        let normal = path("/srv/", "PARENT") + &path("/srv/file", "NORMAL");
+        assert_eq!(with(&normal).as_deref(), Some("/srv/file"));
+        let parents = path("/srv/", "PARENT") + &path("/tmp/", "PARENT");
+        assert_eq!(with(&parents).as_deref(), Some("/srv/"));
+        assert_eq!(with("").as_deref(), None);
+        // A relative name without a CWD record stays as written; with one, it is joined.
+        assert_eq!(with(&path("file", "NORMAL")).as_deref(), Some("file"));
+        let cwd = "type=CWD msg=audit(10.000:1): cwd=\"/\"\n".to_string();
+        assert_eq!(
+            with(&(cwd + &path("file", "NORMAL"))).as_deref(),
+            Some("/file")
+        );
+    }
+
+    #[test]
+    fn binds_below_1024_are_privileged() {
+        let bind = |saddr: &str| {
+            one(&format!(
+                "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=49 success=yes exit=0 auid=1000 uid=0 euid=0 exe=\"/usr/sbin/nginx\"\n\
+                 type=SOCKADDR msg=audit(10.000:1): saddr={saddr}"
+            ))
+        };
+        // IPv4 0.0.0.0:1023, :1024; IPv6 [::1]:22; AF_UNIX.
+        let e = bind("020003FF000000000000000000000000");
+        assert_eq!(
+            (e.kind, e.what.as_deref()),
+            (Kind::Bind, Some("0.0.0.0:1023"))
+        );
+        assert_eq!(bind("02000400000000000000000000000000").kind, Kind::Other);
+        // sockaddr_in6: family 10 (little-endian), port, flow info, address, scope id.
+        let e = bind(
+            &[
+                "0A00",
+                "0016",
+                "00000000",
+                "00000000000000000000000000000001",
+                "00000000",
+            ]
+            .concat(),
+        );
+        assert_eq!((e.kind, e.what.as_deref()), (Kind::Bind, Some("[::1]:22")));
+        assert_eq!(bind("01002F72756E2F782E736F636B00").kind, Kind::Other);
+        // A cut SOCKADDR says nothing.
+        assert_eq!(bind("0200").kind, Kind::Other);
+    }
+
+    #[test]
+    fn command_lines_quote_what_a_shell_would_not_read_back() {
+        let exec = |execve: &str| {
+            one(&format!(
+                "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=1000 uid=1000 euid=1000 exe=\"/usr/bin/sh\"\n\
+                 type=EXECVE msg=audit(10.000:1): {execve}\n\
+                 type=PROCTITLE msg=audit(10.000:1): proctitle=7368002D6300"
+            ))
+            .what
+        };
+        // sh -c 'echo $HOME' '' "it's" --x=1
+        assert_eq!(
+            exec("argc=5 a0=\"sh\" a1=\"-c\" a2=6563686F2024484F4D45 a3=\"\" a4=69742773")
+                .as_deref(),
+            Some(r"sh -c 'echo $HOME' '' 'it'\''s'")
+        );
+        assert_eq!(
+            exec("argc=2 a0=\"ls\" a1=\"--color=auto\"").as_deref(),
+            Some("ls --color=auto")
+        );
+        // The kernel cut the record short: what it logged.
+        assert_eq!(exec("argc=4 a0=\"cat\" a1=\"x\"").as_deref(), Some("cat x"));
+        // No arguments logged: the PROCTITLE.
+        assert_eq!(exec("argc=0").as_deref(), Some("sh -c"));
+        assert_eq!(exec("argc=3").as_deref(), Some("sh -c"));
+        // A long argument in pieces, hex and quoted.
+        assert_eq!(
+            exec("argc=2 a0=\"echo\" a1_len=5 a1[0]=6869 a1[1]=\" x!\"").as_deref(),
+            Some("echo 'hi x!'")
+        );
+        for arg in [
+            "a;b", "a|b", "a&b", "a>b", "(a)", "{a}", "a*", "a?", "[a]", "#a", "~a", "!a", "`a`",
+            "a\\b", "a\"b",
+        ] {
+            let hex: String = arg.bytes().map(|b| format!("{b:02X}")).collect();
+            assert_eq!(
+                exec(&format!("argc=1 a0={hex}")),
+                Some(format!("'{arg}'")),
+                "{arg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_command_line_stops_after_the_limit() {
+        let arg = "x".repeat(1000);
+        let args: String = (0..10).map(|i| format!(" a{i}=\"{arg}\"")).collect();
+        let e = one(&format!(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=0 uid=0 euid=0\n\
+             type=EXECVE msg=audit(10.000:1): argc=10{args}"
+        ));
+        let what = e.what.unwrap();
+        // Five arguments pass the limit; the line is then cut to it.
+        assert_eq!(what.len(), WHAT_LIMIT + '…'.len_utf8());
+        assert!(what.ends_with('…'));
+        assert_eq!(what.matches(' ').count(), 4);
+        // A line that reaches the limit exactly is not yet past it: the next argument still
+        // comes, and the cut shows.
+        let e = one(&format!(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 auid=0 uid=0 euid=0\n\
+             type=EXECVE msg=audit(10.000:1): argc=2 a0=\"{}\" a1=\"y\"",
+            "x".repeat(WHAT_LIMIT)
+        ));
+        assert_eq!(e.what.unwrap(), "x".repeat(WHAT_LIMIT) + "…");
+    }
+
+    #[test]
+    fn the_raw_records_are_bounded() {
+        let long = "b".repeat(RAW_LIMIT);
+        let e = one(&format!(
+            "type=SYSCALL msg=audit(10.000:8): arch=c000003e syscall=59 success=yes auid=0 uid=0 euid=0\n\
+             type=EXECVE msg=audit(10.000:8): argc=1 a0=\"{long}\"\n\
+             type=PROCTITLE msg=audit(10.000:8): proctitle=\"x\"\n\
+             type=PATH msg=audit(10.000:8): item=0 name=\"/bin/x\""
+        ));
+        assert_eq!(e.raw.len(), RAW_LIMIT + '…'.len_utf8());
+        assert!(e.raw.starts_with("type=SYSCALL msg=audit(10.000:8): arch=c000003e syscall=59 success=yes auid=0 uid=0 euid=0\ntype=EXECVE"));
+        assert!(!e.raw.contains("PROCTITLE"));
+        assert_eq!(e.record_types.len(), 4);
+        // Records that fill the limit exactly: the next one still comes, and the cut shows.
+        let syscall = "type=SYSCALL msg=audit(10.000:8): arch=c000003e syscall=59 success=yes auid=0 uid=0 euid=0";
+        let execve = "type=EXECVE msg=audit(10.000:8): argc=1 a0=\"";
+        let fill = "c".repeat(RAW_LIMIT - syscall.len() - 1 - execve.len() - 1);
+        let e = one(&format!(
+            "{syscall}\n{execve}{fill}\"\ntype=PROCTITLE msg=audit(10.000:8): proctitle=\"x\""
+        ));
+        assert_eq!(e.raw, format!("{syscall}\n{execve}{fill}\"…"));
+    }
+
+    #[test]
+    fn success_spellings() {
+        let res = |field: &str| {
+            one(&format!(
+                "type=USER_ACCT msg=audit(10.000:1): pid=9 uid=0 auid=1000 ses=3 msg='op=PAM:accounting acct=\"alice\" exe=\"/usr/sbin/cron\" {field}'"
+            ))
+            .success
+        };
+        assert_eq!(res("res=success"), Some(true));
+        assert_eq!(res("res=1"), Some(true));
+        assert_eq!(res("res=failed"), Some(false));
+        assert_eq!(res("res=0"), Some(false));
+        assert_eq!(res("res=maybe"), None);
+        assert_eq!(res("x=1"), None);
+        let sys = |v: &str| {
+            one(&format!(
+                "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=2 success={v} exit=-13 auid=1000 uid=1000 euid=1000"
+            ))
+            .success
+        };
+        assert_eq!(sys("no"), Some(false));
+        assert_eq!(sys("yes"), Some(true));
+    }
+
+    #[test]
+    fn the_syscall_name_from_the_enrichment_or_the_table() {
+        // An enriched log names the syscall itself (here on an architecture the table lacks).
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=deadbeef syscall=9999 success=yes exit=0 auid=1000 uid=1000 euid=1000\x1dARCH=weird SYSCALL=unlinkat AUID=\"alice\"\n\
+             type=PATH msg=audit(10.000:1): item=0 name=\"/tmp/x\" nametype=DELETE",
+        );
+        assert_eq!((e.kind, e.what.as_deref()), (Kind::Delete, Some("/tmp/x")));
+        // Unknown to both: other.
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=deadbeef syscall=9999 success=yes exit=0 auid=1000 uid=1000 euid=1000",
+        );
+        assert_eq!(e.kind, Kind::Other);
+        let e = one(
+            "type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=90 success=yes exit=0 auid=1000 uid=1000 euid=1000\n\
+             type=PATH msg=audit(10.000:1): item=0 name=\"/etc/shadow\" nametype=NORMAL",
+        );
+        assert_eq!(
+            (e.kind, e.what.as_deref()),
+            (Kind::Attr, Some("/etc/shadow"))
+        );
+    }
+
+    #[test]
+    fn passwd_names_the_first_entry_of_a_uid() {
+        let names = Names::from_passwd(
+            "root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/sh\n# comment\nbroken\nbad:x:uid:0::/:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+        );
+        assert_eq!(names.user(0), Some("root"));
+        assert_eq!(names.user(1000), Some("alice"));
+        assert_eq!(names.user(1), None);
+    }
+
+    #[test]
+    fn user_messages_are_recognised() {
+        for t in [
+            "USER_LOGIN",
+            "USER_CMD",
+            "CRED_ACQ",
+            "ANOM_LOGIN_FAILURES",
+            "ADD_USER",
+            "GRP_MGMT",
+            "USYS_CONFIG",
+            "SYSTEM_BOOT",
+            "SERVICE_START",
+            "CHUSER_ID",
+        ] {
+            assert!(is_user_message(t), "{t}");
+        }
+        for t in [
+            "SYSCALL",
+            "EXECVE",
+            "PATH",
+            "CONFIG_CHANGE",
+            "DAEMON_START",
+            "KERN_MODULE",
+            "ANOM_ABEND",
+        ] {
+            assert!(!is_user_message(t), "{t}");
+        }
+    }
 }

@@ -606,4 +606,198 @@ mod tests {
         assert_eq!(count_cpu_list("3-1"), None);
         assert_eq!(count_cpu_list("x"), None);
     }
+
+    #[test]
+    fn markers_are_random_and_never_empty() {
+        let a = new_marker();
+        let b = new_marker();
+        assert_ne!(a, b);
+        for m in [&a, &b] {
+            let hex = m.strip_prefix("OPSKIT-").unwrap();
+            assert_eq!(hex.len(), 24, "{m}");
+            assert!(hex.bytes().all(|c| c.is_ascii_hexdigit()), "{m}");
+        }
+    }
+
+    /// What the script prints on a Debian 12 VM with two vCPUs, section by section.
+    fn debian_vm() -> Vec<(&'static str, &'static str)> {
+        vec![
+            (
+                "files",
+                "/proc/sys/kernel/hostname:web-1\n\
+                 /proc/sys/kernel/osrelease:6.1.0-18-amd64\n\
+                 /proc/sys/kernel/version:#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)\n\
+                 /proc/sys/kernel/arch:x86_64\n\
+                 /etc/os-release:PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n\
+                 /etc/os-release:NAME=\"Debian GNU/Linux\"\n\
+                 /etc/os-release:VERSION_ID=\"12\"\n\
+                 /etc/os-release:ID=debian\n\
+                 /usr/lib/os-release:PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n\
+                 /etc/machine-id:4c4c4544004d3510804bc4c04f4d4433\n\
+                 /sys/devices/system/cpu/online:0-1\n\
+                 /sys/class/net/eth0/address:52:54:00:12:34:56\n\
+                 /sys/class/net/eth0/mtu:1500\n\
+                 /sys/class/net/eth0/operstate:up\n\
+                 /sys/class/net/eth0/speed:-1\n\
+                 /sys/class/net/lo/address:00:00:00:00:00:00\n\
+                 /sys/class/net/lo/mtu:65536\n\
+                 /sys/class/net/lo/operstate:unknown\n\
+                 /sys/class/dmi/id/sys_vendor:QEMU\n\
+                 /sys/class/dmi/id/product_name:Standard PC (Q35 + ICH9, 2009)\n\
+                 /sys/class/dmi/id/bios_version:1.16.2-debian-1.16.2-1\n",
+            ),
+            (
+                "proc",
+                "/proc/cpuinfo:processor\t: 0\n\
+                 /proc/cpuinfo:model name\t: Intel Xeon Processor (Icelake)\n\
+                 /proc/cpuinfo:flags\t\t: fpu vme de pse tsc msr pae hypervisor lahf_lm\n\
+                 /proc/cpuinfo:processor\t: 1\n\
+                 /proc/cpuinfo:model name\t: Intel Xeon Processor (Icelake)\n\
+                 /proc/cpuinfo:flags\t\t: fpu vme de pse tsc msr pae hypervisor lahf_lm\n\
+                 /proc/meminfo:MemTotal:        4025236 kB\n\
+                 /proc/stat:btime 1700000000\n",
+            ),
+            ("fqdn", "web-1.example.com\n"),
+            ("container", ""),
+            (
+                "addresses",
+                "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n\
+                 2: eth0    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0\\       valid_lft forever preferred_lft forever\n",
+            ),
+            ("end", ""),
+        ]
+    }
+
+    /// The VM's output with `name`'s section replaced (or added at the end's place).
+    fn vm_with(name: &str, body: &'static str) -> HostSnapshot {
+        let mut sections: Vec<(&str, &str)> = debian_vm()
+            .into_iter()
+            .filter(|(n, _)| *n != name)
+            .collect();
+        sections.insert(sections.len() - 1, (name, body));
+        let m = "OPSKIT-0123456789abcdef01234567";
+        parse(m, &output(m, &sections), &ScriptOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn a_debian_vm_parses_into_its_facts_and_interfaces() {
+        let m = "OPSKIT-0123456789abcdef01234567";
+        let snap = parse(m, &output(m, &debian_vm()), &ScriptOptions::default()).unwrap();
+        assert_eq!(snap.hostname, "web-1");
+        assert_eq!(snap.fqdn.as_deref(), Some("web-1.example.com"));
+        let f = &snap.facts;
+        assert_eq!(f.os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(f.os_id.as_deref(), Some("debian"));
+        assert_eq!(f.kernel.as_deref(), Some("6.1.0-18-amd64"));
+        assert_eq!(f.arch.as_deref(), Some("x86_64"));
+        assert_eq!(
+            f.cpu_model.as_deref(),
+            Some("Intel Xeon Processor (Icelake)")
+        );
+        assert_eq!(f.cpu_count, Some(2));
+        assert_eq!(f.memory_bytes, Some(4_025_236 * 1024));
+        assert_eq!(f.boot_time, Some(1_700_000_000));
+        assert_eq!(
+            f.machine_id.as_deref(),
+            Some("4c4c4544004d3510804bc4c04f4d4433")
+        );
+        assert_eq!(f.hw_vendor.as_deref(), Some("QEMU"));
+        assert_eq!(
+            f.virtualization,
+            Some(crate::model::host::Virtualization::Vm)
+        );
+        let names: Vec<&str> = snap.interfaces.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["eth0", "lo"]);
+        let eth0 = &snap.interfaces[0];
+        assert_eq!(eth0.mtu, Some(1500));
+        assert_eq!(eth0.speed_mbps, None, "-1: a virtio NIC has no speed");
+        assert_eq!(eth0.addresses[0].ip.to_string(), "192.0.2.5");
+        assert_eq!(eth0.addresses[0].prefix_len, Some(24));
+        assert!(snap.inventories.is_empty() && snap.failed_managers.is_empty());
+    }
+
+    #[test]
+    fn the_fqdn_is_kept_only_when_it_is_one_other_name() {
+        assert_eq!(vm_with("fqdn", "web-1\n").fqdn, None, "the hostname itself");
+        assert_eq!(vm_with("fqdn", "\n").fqdn, None, "no name service answer");
+        assert_eq!(
+            vm_with("fqdn", "web-1.example.com web-1.local\n").fqdn,
+            None,
+            "not one name"
+        );
+        assert_eq!(
+            vm_with("fqdn", "  web-1.example.com  \n").fqdn.as_deref(),
+            Some("web-1.example.com")
+        );
+    }
+
+    #[test]
+    fn a_container_marker_and_an_arch_from_uname() {
+        let snap = vm_with("container", "yes\n");
+        assert_eq!(
+            snap.facts.virtualization,
+            Some(crate::model::host::Virtualization::Container)
+        );
+        // A kernel older than 6.1 has no /proc/sys/kernel/arch: the script ran uname -m.
+        let snap = vm_with("arch", "aarch64\n");
+        assert_eq!(snap.facts.arch.as_deref(), Some("aarch64"));
+        assert_eq!(vm_with("arch", "\n").facts.arch.as_deref(), Some("x86_64"));
+    }
+
+    #[test]
+    fn an_unreadable_exit_status_is_a_failure() {
+        // A status line cut or garbled in transit: not a success, and not a made-up status.
+        let m = "OPSKIT-x";
+        let options = ScriptOptions {
+            facts: vec![FactConfig {
+                name: "rack".into(),
+                command: vec!["cat".into(), "/etc/rack".into()],
+                format: None,
+            }],
+            ..ScriptOptions::default()
+        };
+        let text = output(
+            m,
+            &[
+                ("files", "/proc/sys/kernel/hostname:web-1\n"),
+                ("fact.0", "B12\n"),
+                ("fact.0.status", "\n"),
+                ("pkg.dpkg", ""),
+                ("pkg.dpkg.status", "\n"),
+                ("end", ""),
+            ],
+        );
+        let snap = parse(m, &text, &options).unwrap();
+        let (name, err) = &snap.failed_facts[0];
+        assert_eq!(name, "rack");
+        assert!(err.to_string().contains("exit status -1"), "{err}");
+        let (manager, err) = &snap.failed_managers[0];
+        assert_eq!(*manager, Manager::Dpkg);
+        assert!(err.to_string().contains("exit status -1"), "{err}");
+        // A fact the output has no section for was not run.
+        let text = output(
+            m,
+            &[("files", "/proc/sys/kernel/hostname:web-1\n"), ("end", "")],
+        );
+        let snap = parse(m, &text, &options).unwrap();
+        assert!(snap.custom_facts.is_empty());
+        assert!(snap.failed_facts[0].1.to_string().contains("not run"));
+    }
+
+    #[test]
+    fn a_link_speed_of_zero_is_no_speed() {
+        let files = grep_files(
+            "/sys/class/net/wlan0/speed:0\n/sys/class/net/eth1/speed:10000\n\
+             /sys/class/net/eth1/operstate:\n",
+        );
+        let ifaces = parse_interfaces(&files, "");
+        assert_eq!(ifaces[0].name, "eth1");
+        assert_eq!(ifaces[0].speed_mbps, Some(10_000));
+        assert_eq!(
+            ifaces[0].oper_state, None,
+            "an empty operstate says nothing"
+        );
+        assert_eq!(ifaces[1].name, "wlan0");
+        assert_eq!(ifaces[1].speed_mbps, None);
+    }
 }
