@@ -75,9 +75,12 @@ if [ ! -f "$cluster/PG_VERSION" ]; then
   as_nobody "$pgbin/initdb" -D "$cluster" -U opskit -A trust >/dev/null
   fresh=1
 fi
-# Defaults but for memory: a server given a quarter of a small machine's RAM, as a DBA would.
+# Defaults but for memory: shared_buffers a quarter of the machine's RAM (at least 1 GB), the
+# starting point PostgreSQL's documentation gives for a database server; the 100-million-row
+# fleet's fleet-wide queries read a few GB of it.
+shared_mb=$(awk '/^MemTotal:/ {m = int($2 / 1024 / 4); print (m < 1024 ? 1024 : m)}' /proc/meminfo)
 as_nobody "$pgbin/pg_ctl" -D "$cluster" -l "$tmp/log" -w start -o \
-  "-p $port -k $tmp -c listen_addresses='' -c shared_buffers=1GB -c work_mem=64MB" >/dev/null
+  "-p $port -k $tmp -c listen_addresses='' -c shared_buffers=${shared_mb}MB -c work_mem=64MB" >/dev/null
 psql() { command psql -X -At -h "$tmp" -p "$port" -U opskit "$@"; }
 pg="host=$tmp port=$port user=opskit dbname=opskit"
 if [ -n "$fresh" ]; then
