@@ -122,13 +122,17 @@ commands=(
   "pkg-where openssl"
   "pkg-where --drift --expect-from host-00001"
 )
+agree() { # sqlite catalog, postgres catalog, command: same output and status, not exit 2
+  local a b
+  # shellcheck disable=SC2086
+  a=$(OPSKIT_CATALOG=$1 "$bin"/$3 | md5sum; echo "${PIPESTATUS[0]}")
+  # shellcheck disable=SC2086
+  b=$(OPSKIT_CATALOG=$2 "$bin"/$3 | md5sum; echo "${PIPESTATUS[0]}")
+  [ "$a" = "$b" ] || { echo "the backends disagree on $3: $a / $b" >&2; exit 1; }
+  case $a in *$'\n'2) echo "$3 fails (exit 2)" >&2; exit 1 ;; esac
+}
 for q in "${commands[@]}"; do
-  # shellcheck disable=SC2086
-  a=$(OPSKIT_CATALOG=$sqlite "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
-  # shellcheck disable=SC2086
-  b=$(OPSKIT_CATALOG=$pg "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
-  [ "$a" = "$b" ] || { echo "the backends disagree on $q: $a / $b" >&2; exit 1; }
-  case $a in *$'\n'2) echo "$q fails (exit 2)" >&2; exit 1 ;; esac
+  agree "$sqlite" "$pg" "$q"
 done
 
 json=$tmp/results
@@ -199,12 +203,7 @@ package = "telnetd"
 absent = true
 TOML
   for q in "pkg-where openssl" "pkg-where --drift --expectations $tmp/expected.toml"; do
-    # shellcheck disable=SC2086
-    a=$(OPSKIT_CATALOG=$large "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
-    # shellcheck disable=SC2086
-    b=$(OPSKIT_CATALOG=$pglarge "$bin"/$q | md5sum; echo "${PIPESTATUS[0]}")
-    [ "$a" = "$b" ] || { echo "the backends disagree on $q (large): $a / $b" >&2; exit 1; }
-    case $a in *$'\n'2) echo "$q fails (exit 2)" >&2; exit 1 ;; esac
+    agree "$large" "$pglarge" "$q"
   done
   sqlite=$large pg=$pglarge runs=10 bench large-pkg-where "$bin/pkg-where openssl"
   sqlite=$large pg=$pglarge runs=10 bench large-drift "$bin/pkg-where --drift --expectations $tmp/expected.toml"
