@@ -631,13 +631,19 @@ impl Pg {
         }
     }
 
+    /// The client, for one use at a time: a query started while another's rows are still
+    /// being read (from inside its row callback) is an error, not a panic.
+    fn client_mut(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
+        self.client
+            .try_borrow_mut()
+            .map_err(|_| Error::new(ErrorKind::Catalog, "catalog: a query inside another's rows"))
+    }
+
     fn with_client<T: Send>(
         &self,
         f: impl FnOnce(&mut postgres::Client) -> std::result::Result<T, postgres::Error> + Send,
     ) -> Result<T> {
-        let mut client = self.client.try_borrow_mut().map_err(|_| {
-            Error::new(ErrorKind::Catalog, "catalog: a query inside another's rows")
-        })?;
+        let mut client = self.client_mut()?;
         let client = &mut *client;
         off_runtime(move || f(client)).map_err(pg_error)
     }
@@ -666,9 +672,7 @@ impl Pg {
     /// table is an error that would abort one.
     pub(crate) fn recorded_version(&self) -> Result<Option<i64>> {
         let answer = {
-            let mut client = self.client.try_borrow_mut().map_err(|_| {
-                Error::new(ErrorKind::Catalog, "catalog: a query inside another's rows")
-            })?;
+            let mut client = self.client_mut()?;
             let client = &mut *client;
             off_runtime(move || {
                 client.simple_query("SELECT value FROM opskit_meta WHERE key = 'schema_version'")
@@ -742,9 +746,7 @@ impl Db {
                 }
                 // Streamed as they arrive: a fleet's packages are a hundred million rows. The
                 // client stays borrowed meanwhile, so `f` must not query (it gets an error).
-                let mut client = pg.client.try_borrow_mut().map_err(|_| {
-                    Error::new(ErrorKind::Catalog, "catalog: a query inside another's rows")
-                })?;
+                let mut client = pg.client_mut()?;
                 let mut rows = client.query_raw(&stmt, values.iter()).map_err(pg_error)?;
                 while let Some(r) = rows.next().map_err(pg_error)? {
                     f(&Row::Postgres(&r))?;
@@ -860,9 +862,7 @@ impl Db {
             .collect();
         let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
         let sql = format!("COPY {table} ({}) FROM STDIN", names.join(", "));
-        let mut client = pg.client.try_borrow_mut().map_err(|_| {
-            Error::new(ErrorKind::Catalog, "catalog: a query inside another's rows")
-        })?;
+        let mut client = pg.client_mut()?;
         let mut writer = client.copy_in(sql.as_str()).map_err(pg_error)?;
         let mut rows = CopyRows {
             out: &mut writer,
