@@ -17,9 +17,10 @@
 # Each run is scoped to the tests that exercise the module (the library's unit tests, which is
 # where each of these modules keeps the tests of its rules), so that one run finishes in minutes
 # on a small machine; -j 1 and a low priority leave the machine usable. Environment:
-#   CARGO_TARGET_DIR  shared build directory (default /var/tmp/opskit-mutants-target)
+#   CARGO_TARGET_DIR  shared build directory (default /var/tmp/opskit-mutants-target), used
+#                     at one job only (see below)
 #   MUTANTS_OUT       where the reports go (default /var/tmp/opskit-mutants)
-#   MUTANTS_JOBS      parallel builds (default 1)
+#   MUTANTS_JOBS      parallel builds (default 1); above 1, each job builds in its own copy
 #   MUTANTS_IN_PLACE  1: mutate this tree itself instead of a copy (a scratch checkout only: the
 #                     tree is restored after each mutant, but not if the run is killed);
 #                     rebuilds stay incremental across modules
@@ -56,12 +57,21 @@ if ! command -v cargo-mutants >/dev/null; then
   cargo install --locked cargo-mutants
 fi
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/opskit-mutants-target}"
+jobs="${MUTANTS_JOBS:-1}"
+if [ "$jobs" = 1 ]; then
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/opskit-mutants-target}"
+else
+  # Two jobs sharing one target directory race: cargo's lock serialises the builds, but job A
+  # can run its tests on the binary job B just built with another mutant, so a mutant is
+  # counted caught or survived by someone else's tests. Each job keeps the target directory
+  # of its own copy of the tree instead (one full build per job, then incremental).
+  unset CARGO_TARGET_DIR
+fi
 export CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_TEST_DEBUG=0
 # cargo-mutants copies the tree into a temporary directory: keep it on disk, not in tmpfs.
 export TMPDIR="${TMPDIR:-/var/tmp}"
 out="${MUTANTS_OUT:-/var/tmp/opskit-mutants}"
-where=(-j "${MUTANTS_JOBS:-1}")
+where=(-j "$jobs")
 if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=(--in-place); fi
 mkdir -p "$out"
 
