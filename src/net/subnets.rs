@@ -954,7 +954,10 @@ prefix = \"2001:db8:20::/48\"
         .unwrap();
         let path = default_path_in(dir.path()).unwrap();
         assert_eq!(path, dir.path().join("subnets.toml"), "TOML wins");
-        assert_eq!(Subnets::load(&path).unwrap().len(), 1);
+        let loaded = Subnets::load(&path).unwrap();
+        assert_eq!(loaded.len(), 1);
+        assert!(!loaded.is_empty());
+        assert!(Subnets::empty().is_empty());
         let missing = dir.path().join("nope.csv");
         let e = Subnets::load(&missing).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config);
