@@ -286,6 +286,26 @@ impl Catalog {
         )
     }
 
+    /// [`Catalog::sightings`] of several MACs in one query, in the same order per MAC (a MAC
+    /// listed twice is asked once).
+    pub fn sightings_of(&self, macs: &[Mac], history: bool) -> Result<Vec<Sighting>> {
+        let mut texts: Vec<String> = macs.iter().map(Mac::to_string).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let params: Vec<&dyn Param> = texts.iter().map(|t| t as &dyn Param).collect();
+        self.query_sightings(
+            &format!(
+                "f.mac IN ({}) {}",
+                placeholders(0, texts.len()),
+                if history { "" } else { "AND f.current = 1" }
+            ),
+            &params,
+        )
+    }
+
     /// What is, and was, learned on a port: SWITCH is a sysName or address, PORT an ifName,
     /// ifDescr, ifAlias or ifIndex (LAG members included when PORT is the aggregate).
     pub fn port_sightings(&self, switch: &str, port: &str) -> Result<Vec<Sighting>> {

@@ -294,15 +294,11 @@ impl<'a> AddressQuery<'a> {
             }
         }
         let macs = fact.bound_macs();
-        let mut switch_ports = Vec::new();
-        for mac in &macs {
-            switch_ports.extend(whatis::switch_port(
-                &self.placer,
-                self.catalog,
-                *mac,
-                vendors,
-            )?);
-        }
+        let switch_ports: Vec<SwitchPort> =
+            whatis::switch_ports(&self.placer, self.catalog, &macs, vendors)?
+                .into_iter()
+                .flatten()
+                .collect();
         let history = fact.history();
 
         let mut disagreements = Vec::new();

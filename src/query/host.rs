@@ -302,15 +302,23 @@ impl<'a> HostQuery<'a> {
         d: &HostDetails,
         vendors: &HashMap<Mac, String>,
     ) -> Result<Vec<SwitchPort>> {
-        let mut ports = Vec::new();
-        for i in &d.interfaces {
-            let Some(mac) = i.mac else { continue };
-            if let Some(mut p) = whatis::switch_port(&self.placer, self.catalog, mac, vendors)? {
-                p.interface = Some(i.name.clone());
-                ports.push(p);
-            }
-        }
-        Ok(ports)
+        let with_mac: Vec<(&str, Mac)> = d
+            .interfaces
+            .iter()
+            .filter_map(|i| Some((i.name.as_str(), i.mac?)))
+            .collect();
+        let macs: Vec<Mac> = with_mac.iter().map(|(_, mac)| *mac).collect();
+        let found = whatis::switch_ports(&self.placer, self.catalog, &macs, vendors)?;
+        Ok(with_mac
+            .iter()
+            .zip(found)
+            .filter_map(|((name, _), p)| {
+                p.map(|mut p| {
+                    p.interface = Some(name.to_string());
+                    p
+                })
+            })
+            .collect())
     }
 }
 

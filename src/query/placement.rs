@@ -296,12 +296,44 @@ impl Placer {
     /// The one row that answers "where is this MAC plugged in", with its evidence in `why`;
     /// `None` when no forwarding table has ever seen it.
     pub fn answer(&self, catalog: &Catalog, mac: Mac) -> Result<Option<Placed>> {
-        let sightings = catalog.sightings(mac, true)?;
-        if sightings.is_empty() {
-            return Ok(None);
+        Ok(self.answers(catalog, &[mac])?.pop().flatten())
+    }
+
+    /// [`Placer::answer`] for each of `macs`, in their order: one query for every MAC's
+    /// sightings, and the evidence about all their ports asked for at once (a host's
+    /// interfaces, whatis-host's card, cost a few statements rather than a few per MAC).
+    pub fn answers(&self, catalog: &Catalog, macs: &[Mac]) -> Result<Vec<Option<Placed>>> {
+        let mut by_mac: HashMap<Mac, Vec<Sighting>> = HashMap::new();
+        for s in catalog.sightings_of(macs, true)? {
+            by_mac.entry(s.mac).or_default().push(s);
         }
-        let placed = self.classify(catalog, sightings)?;
-        Ok(select(placed, false, false).into_iter().next())
+        let mut ids: Vec<i64> = by_mac.values().flatten().map(|s| s.device_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut ports: Vec<(i64, i64)> = by_mac
+            .values()
+            .flatten()
+            .flat_map(|s| {
+                [s.if_index, s.lag_if_index]
+                    .into_iter()
+                    .flatten()
+                    .map(move |i| (s.device_id, i))
+            })
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        // Fills the caches that classify then reads.
+        self.neighbors_of(catalog, &ids)?;
+        self.ports_learning_devices(catalog, &ports)?;
+        macs.iter()
+            .map(|mac| match by_mac.get(mac) {
+                None => Ok(None),
+                Some(sightings) => {
+                    let placed = self.classify(catalog, sightings.clone())?;
+                    Ok(select(placed, false, false).into_iter().next())
+                }
+            })
+            .collect()
     }
 }
 
@@ -986,5 +1018,60 @@ mod tests {
                 .is_none()
         );
         assert!(placer.classify(&catalog, Vec::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn several_macs_at_once_answer_as_each_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = crawled_catalog(dir.path());
+        let unseen = "00:1b:21:ff:ff:ff";
+        // Repeated and unseen MACs keep their places in the answer.
+        let asked = [HOST, unseen, CORE_MAC, HOST_B, ACCESS_MAC, HOST];
+        let shown = |p: Option<Placed>| {
+            p.map(|p| {
+                (
+                    p.sighting.mac,
+                    p.sighting.device_name,
+                    p.sighting.if_index,
+                    p.role.name(),
+                    p.why,
+                )
+            })
+        };
+        // Each alone, with a placer that has asked nothing before.
+        let alone: Vec<_> = asked
+            .iter()
+            .map(|m| {
+                shown(
+                    Placer::new(&catalog)
+                        .unwrap()
+                        .answer(&catalog, mac(m))
+                        .unwrap(),
+                )
+            })
+            .collect();
+        let macs: Vec<Mac> = asked.iter().map(|m| mac(m)).collect();
+        let together: Vec<_> = Placer::new(&catalog)
+            .unwrap()
+            .answers(&catalog, &macs)
+            .unwrap()
+            .into_iter()
+            .map(shown)
+            .collect();
+        assert_eq!(together, alone);
+        assert_eq!(together.iter().filter(|a| a.is_some()).count(), 5);
+        assert!(together[1].is_none());
+        assert_eq!(
+            together[0].as_ref().unwrap().1.as_deref(),
+            Some("access1"),
+            "{together:?}"
+        );
+        assert!(
+            Placer::new(&catalog)
+                .unwrap()
+                .answers(&catalog, &[])
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -37,22 +37,25 @@ pub struct SwitchPort {
     pub interface: Option<String>,
 }
 
-/// Where `mac` is plugged in, or `None` when no forwarding table has seen it.
-pub fn switch_port(
+/// Where each of `macs` is plugged in, in their order; `None` for a MAC no forwarding table
+/// has seen. One question to the catalog for all of them (see [`Placer::answers`]).
+pub fn switch_ports(
     placer: &Placer,
     catalog: &Catalog,
-    mac: Mac,
+    macs: &[Mac],
     vendors: &HashMap<Mac, String>,
-) -> Result<Option<SwitchPort>> {
-    let Some(placed) = placer.answer(catalog, mac)? else {
-        return Ok(None);
-    };
-    let vendor = vendors.get(&placed.sighting.mac).cloned();
-    Ok(Some(SwitchPort {
-        placed,
-        vendor,
-        interface: None,
-    }))
+) -> Result<Vec<Option<SwitchPort>>> {
+    Ok(placer
+        .answers(catalog, macs)?
+        .into_iter()
+        .map(|placed| {
+            placed.map(|placed| SwitchPort {
+                vendor: vendors.get(&placed.sighting.mac).cloned(),
+                placed,
+                interface: None,
+            })
+        })
+        .collect())
 }
 
 impl SwitchPort {
