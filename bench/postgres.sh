@@ -55,9 +55,10 @@ sqlite=$catalog
 echo "sqlite catalog: $sqlite ($(du -h "$sqlite" | cut -f1))" >&2
 
 tmp=$(mktemp -d "$work/postgres.XXXXXX")
-# The server's data directory is kept beside the SQLite catalog it was copied from, so that a
-# second run skips the copy.
-cluster=$work/pg-$(basename "$sqlite" .db)
+# The server's data directory is kept in $work, so that a second run skips the copies: each
+# database's comment names the SQLite catalog it was copied from, and a database copied from
+# another (an older recipe) is dropped and copied again.
+cluster=$work/pg-cluster
 chown nobody "$tmp"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 cleanup() {
@@ -67,13 +68,11 @@ cleanup() {
 }
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-fresh=
 if [ ! -f "$cluster/PG_VERSION" ]; then
   rm -rf "$cluster"
   mkdir -m 700 "$cluster"
   chown nobody "$cluster"
   as_nobody "$pgbin/initdb" -D "$cluster" -U opskit -A trust >/dev/null
-  fresh=1
 fi
 # Defaults but for memory: shared_buffers a quarter of the machine's RAM (at least 1 GB), the
 # starting point PostgreSQL's documentation gives for a database server; the 100-million-row
@@ -83,14 +82,22 @@ as_nobody "$pgbin/pg_ctl" -D "$cluster" -l "$tmp/log" -w start -o \
   "-p $port -k $tmp -c listen_addresses='' -c shared_buffers=${shared_mb}MB -c work_mem=64MB" >/dev/null
 psql() { command psql -X -At -h "$tmp" -p "$port" -U opskit "$@"; }
 pg="host=$tmp port=$port user=opskit dbname=opskit"
-if [ -n "$fresh" ]; then
-  psql -d postgres -c "CREATE DATABASE opskit" >/dev/null
+copied_from() { # database: the SQLite catalog it was copied from, if it is complete
+  psql -d postgres -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$1'"
+}
+# copy_catalog SQLITE DATABASE: copies into a fresh database named DATABASE_partial, renamed
+# once complete (an interrupted copy is redone, never timed against); prints rows and seconds.
+copy_catalog() {
+  psql -d postgres -c "DROP DATABASE IF EXISTS $2_partial" -c "CREATE DATABASE $2_partial" >/dev/null
+  local start copy_s
   start=$(date +%s.%N)
-  "$bin/catalog-copy" "$sqlite" "$pg" > "$tmp/copy.out"
+  "$bin/catalog-copy" "$1" "host=$tmp port=$port user=opskit dbname=$2_partial" > "$tmp/copy-$2.out"
   copy_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
-  rows=$(awk '{n += $2} END {print n}' "$tmp/copy.out")
-  echo "catalog-copy: $rows rows in $copy_s s" >&2
-fi
+  psql -d postgres -c "DROP DATABASE IF EXISTS $2" -c "ALTER DATABASE $2_partial RENAME TO $2" \
+    -c "COMMENT ON DATABASE $2 IS '$(basename "$1")'" >/dev/null
+  echo "catalog-copy into $2: $(awk '{n += $2} END {print n}' "$tmp/copy-$2.out") rows in $copy_s s" >&2
+}
+[ "$(copied_from opskit)" = "$(basename "$sqlite")" ] || copy_catalog "$sqlite" opskit
 echo "postgres database: $(psql -d opskit -c "SELECT pg_size_pretty(pg_database_size('opskit'))")" >&2
 
 # PgBouncer, session pooling, on a socket of its own beside the server's.
@@ -165,15 +172,7 @@ if [ "${OPSKIT_BENCH_LARGE:-1}" = 1 ]; then
   large=$catalog
   echo "large sqlite catalog: $large ($(du -h "$large" | cut -f1))" >&2
   pglarge="host=$tmp port=$port user=opskit dbname=large"
-  if [ -z "$(psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'large'")" ]; then
-    psql -d postgres -c "DROP DATABASE IF EXISTS large_partial" -c "CREATE DATABASE large_partial" >/dev/null
-    start=$(date +%s.%N)
-    "$bin/catalog-copy" "$large" "${pglarge}_partial" > "$tmp/copy-large.out"
-    copy_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
-    # Renamed once complete, so that an interrupted copy is redone, not timed against.
-    psql -d postgres -c "ALTER DATABASE large_partial RENAME TO large" >/dev/null
-    echo "catalog-copy (large): $(awk '{n += $2} END {print n}' "$tmp/copy-large.out") rows in $copy_s s" >&2
-  fi
+  [ "$(copied_from large)" = "$(basename "$large")" ] || copy_catalog "$large" large
   echo "large postgres database: $(psql -d large -c "SELECT pg_size_pretty(pg_database_size('large'))")" >&2
   # What a site's expectations file holds: a few packages pinned to a minimum version, one
   # only on some hosts, one only for dpkg, and two that must not be installed anywhere.

@@ -8,7 +8,13 @@
 #                                system facts, 4 interfaces eth0-eth3 (MAC 02:00:HH:LL:00:0J),
 #                                each with 10.J.(id/256).(id%256)/16 and
 #                                2001:db8:J:<id hex>::<id hex>/64, and every package at
-#                                x.y.(id%3): bench/catalog.sh and bench/whatis.sh share it.
+#                                x.y.(id%3); and the switches the hosts' eth0 is plugged
+#                                into: one 48-port access switch per 40 hosts (ports 1-40 the
+#                                hosts, 47 and 48 uplinks) and two core switches with a
+#                                downlink to each, LLDP on every link, each host's eth0 MAC
+#                                learned on its access port and on both cores' downlinks, the
+#                                cores' own MACs on each access switch's uplinks:
+#                                bench/catalog.sh, bench/whatis.sh and bench/postgres.sh.
 #   synthetic_catalog facts      the same hosts, facts only, varied as a fleet's are: 8 kernels,
 #                                4 OS versions, 7 memory sizes, 3 BIOS versions, boot times over
 #                                60 days, a JSON custom fact `docker`, and each host's previous
@@ -68,6 +74,41 @@ INSERT INTO host_packages (host_id, manager, name_id, epoch, version, release, a
   SELECT h.id, 'dpkg', p.id, '', printf('%d.%d.%d', p.id % 7, p.id % 13, h.id % 3), '1+deb12u1', 'amd64',
          $now - p.id * 60, $now, $now, 1, 1
     FROM hosts h CROSS JOIN package_names p;
+-- Access switches 1..N (one per 40 hosts), core switches 100001 and 100002.
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ($hosts + 39) / 40)
+INSERT INTO devices (id, address, sys_name, base_mac, lldp_chassis_id, role, first_seen, last_seen, last_scan_id)
+  SELECT i, printf('10.250.%d.%d:161', i / 256, i % 256), printf('acc-%04d', i),
+         printf('02:fe:00:00:%02x:%02x', i / 256, i % 256), printf('02:fe:00:00:%02x:%02x', i / 256, i % 256),
+         'switch', $now, $now, 1 FROM n
+  UNION ALL SELECT 100000 + c, printf('10.251.0.%d:161', c), printf('core-%d', c),
+         printf('02:fd:00:00:00:%02x', c), printf('02:fd:00:00:00:%02x', c), 'switch', $now, $now, 1
+    FROM (SELECT 1 AS c UNION ALL SELECT 2);
+WITH RECURSIVE p(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM p WHERE j < 48)
+INSERT INTO device_ports (device_id, if_index, bridge_port, name, oper_status, speed_mbps, mac,
+                          first_seen, last_seen, current, last_scan_id)
+  SELECT d.id, j, j, 'ge-0/0/' || j, 'up', CASE WHEN j > 46 THEN 100000 ELSE 10000 END,
+         printf('02:fe:01:%02x:%02x:%02x', d.id / 256, d.id % 256, j), $now, $now, 1, 1
+    FROM devices d, p WHERE d.id < 100000
+  UNION ALL
+  SELECT c.id, a.id, a.id, 'et-0/0/' || a.id, 'up', 100000,
+         printf('02:fd:%02x:%02x:%02x:00', c.id - 100000, a.id / 256, a.id % 256), $now, $now, 1, 1
+    FROM devices c, devices a WHERE c.id > 100000 AND a.id < 100000;
+INSERT INTO neighbors (device_id, local_if_index, protocol, chassis_id, port_id, sys_name,
+                       first_seen, last_seen, current, last_scan_id)
+  SELECT a.id, 46 + c.id - 100000, 'lldp', c.lldp_chassis_id, 'et-0/0/' || a.id, c.sys_name, $now, $now, 1, 1
+    FROM devices a, devices c WHERE a.id < 100000 AND c.id > 100000
+  UNION ALL
+  SELECT c.id, a.id, 'lldp', a.lldp_chassis_id, 'ge-0/0/' || (46 + c.id - 100000), a.sys_name, $now, $now, 1, 1
+    FROM devices a, devices c WHERE a.id < 100000 AND c.id > 100000;
+INSERT INTO fdb_entries (device_id, mac, vlan, if_index, bridge_port, status, first_seen, last_seen, current, last_scan_id)
+  SELECT (i.host_id - 1) / 40 + 1, i.mac, 10, (i.host_id - 1) % 40 + 1, (i.host_id - 1) % 40 + 1, 'learned',
+         $now, $now, 1, 1 FROM host_interfaces i WHERE i.name = 'eth0'
+  UNION ALL
+  SELECT c.id, i.mac, 10, (i.host_id - 1) / 40 + 1, (i.host_id - 1) / 40 + 1, 'learned', $now, $now, 1, 1
+    FROM devices c, host_interfaces i WHERE c.id > 100000 AND i.name = 'eth0'
+  UNION ALL
+  SELECT a.id, c.base_mac, 10, 46 + c.id - 100000, 46 + c.id - 100000, 'learned', $now, $now, 1, 1
+    FROM devices a, devices c WHERE a.id < 100000 AND c.id > 100000;
 SQL
 }
 
