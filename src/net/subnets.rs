@@ -698,6 +698,18 @@ prefix = \"2001:db8:20::/48\"
             Format::Toml,
             "a key at the top"
         );
+        // A bare TOML key is letters, digits, `_` and `-`; a first line with `=` whose left
+        // side is anything else (a CSV header with an `=` in a column name) is CSV.
+        for (first, format) in [
+            ("site_name = 1", Format::Toml),
+            ("site-name = 1", Format::Toml),
+            ("Site2=1", Format::Toml),
+            ("prefix,note=x", Format::Csv),
+            ("two words = 1", Format::Csv),
+            (" = 1", Format::Csv),
+        ] {
+            assert_eq!(format_of(Path::new("s"), first), format, "{first:?}");
+        }
         assert_eq!(Subnets::parse(toml_text, Path::new("s")).unwrap().len(), 1);
         assert_eq!(Subnets::parse(csv_text, Path::new("s")).unwrap().len(), 1);
     }
