@@ -106,7 +106,7 @@ impl Sighting {
 }
 
 /// A neighbour currently seen on a port of a device.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeighborRow {
     pub device_id: i64,
     pub local_if_index: Option<i64>,
@@ -388,21 +388,42 @@ impl Catalog {
         })
     }
 
-    /// The neighbours currently seen on the given devices' ports.
-    pub fn neighbors_of(&self, device_ids: &[i64]) -> Result<Vec<NeighborRow>> {
-        if device_ids.is_empty() {
+    /// The neighbours currently seen on the given ports (device id, ifIndex), each with the
+    /// port it was asked for; one seen on a LAG member counts for the aggregate too. Only
+    /// those: a core switch has a neighbour on each of its hundreds of downlinks, and one
+    /// MAC's answer needs the few on the ports it was seen on.
+    pub fn neighbors_on(&self, ports: &[(i64, i64)]) -> Result<Vec<((i64, i64), NeighborRow)>> {
+        if ports.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = placeholders(0, device_ids.len());
-        let params: Vec<&dyn Param> = device_ids.iter().map(|d| d as &dyn Param).collect();
-        self.db.query_map(
+        let mut ids: Vec<i64> = ports.iter().map(|p| p.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut numbers: Vec<i64> = ports.iter().map(|p| p.1).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let id_marks = placeholders(0, ids.len());
+        let number_marks = placeholders(ids.len(), numbers.len());
+        let params: Vec<&dyn Param> = ids
+            .iter()
+            .chain(&numbers)
+            .map(|v| v as &dyn Param)
+            .collect();
+        // Every device's ports with any of the numbers (a superset: the exact pairs are kept
+        // below), and the members of aggregates with any of them, found once, not per row.
+        let rows = self.db.query_map(
             &format!(
                 "SELECT n.device_id, n.local_if_index, p.lag_if_index, n.protocol, n.chassis_id, \
                         n.port_id, n.sys_name, n.mgmt_address \
                  FROM neighbors n \
                  LEFT JOIN device_ports p ON p.device_id = n.device_id \
                       AND p.if_index = n.local_if_index AND p.current = 1 \
-                 WHERE n.current = 1 AND n.device_id IN ({marks}) ORDER BY n.device_id, n.id"
+                 WHERE n.current = 1 AND n.device_id IN ({id_marks}) \
+                   AND (n.local_if_index IN ({number_marks}) \
+                        OR n.local_if_index IN (SELECT m.if_index FROM device_ports m \
+                             WHERE m.device_id IN ({id_marks}) AND m.current = 1 \
+                               AND m.lag_if_index IN ({number_marks}))) \
+                 ORDER BY n.device_id, n.id"
             ),
             &params,
             |r| {
@@ -417,7 +438,22 @@ impl Catalog {
                     mgmt_address: r.get(7)?,
                 })
             },
-        )
+        )?;
+        let wanted: std::collections::HashSet<(i64, i64)> = ports.iter().copied().collect();
+        let mut out = Vec::new();
+        for n in rows {
+            let mut keys: Vec<(i64, i64)> = [n.local_if_index, n.local_lag_if_index]
+                .into_iter()
+                .flatten()
+                .map(|i| (n.device_id, i))
+                .filter(|k| wanted.contains(k))
+                .collect();
+            keys.dedup();
+            for key in keys {
+                out.push((key, n.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// Which of the given ports (device id, ifIndex) currently learn another crawled device's

@@ -216,8 +216,9 @@ pub struct Placer {
     devices: Vec<DeviceRow>,
     /// (device, ifIndex) → the other crawled devices whose own MACs the port learns.
     learning: RefCell<HashMap<(i64, i64), Vec<i64>>>,
-    /// Device → its current LLDP/CDP neighbours.
-    neighbors: RefCell<HashMap<i64, Vec<NeighborRow>>>,
+    /// (device, ifIndex) → the current LLDP/CDP neighbours on that port (or, for an
+    /// aggregate, on its members).
+    neighbors: RefCell<HashMap<(i64, i64), Vec<NeighborRow>>>,
 }
 
 impl Placer {
@@ -232,9 +233,6 @@ impl Placer {
 
     /// Classifies sightings (all of one MAC) with the evidence about the ports they are on.
     pub fn classify(&self, catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> {
-        let mut ids: Vec<i64> = sightings.iter().map(|s| s.device_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
         let mut ports: Vec<(i64, i64)> = sightings
             .iter()
             .flat_map(|s| {
@@ -253,26 +251,24 @@ impl Placer {
         let evidence = Evidence::new(
             &self.devices,
             owner,
-            self.neighbors_of(catalog, &ids)?,
+            self.neighbors_on(catalog, &ports)?,
             self.ports_learning_devices(catalog, &ports)?,
         );
         Ok(evidence.classify(sightings))
     }
 
-    /// [`Catalog::neighbors_of`], asked only for the devices not asked about before.
-    fn neighbors_of(&self, catalog: &Catalog, ids: &[i64]) -> Result<Vec<NeighborRow>> {
+    /// [`Catalog::neighbors_on`], asked only for the ports not asked about before.
+    fn neighbors_on(&self, catalog: &Catalog, ports: &[(i64, i64)]) -> Result<Vec<NeighborRow>> {
         let mut cache = self.neighbors.borrow_mut();
-        fill(&mut cache, ids, |missing| {
-            Ok(catalog
-                .neighbors_of(missing)?
-                .into_iter()
-                .map(|n| (n.device_id, n))
-                .collect())
-        })?;
-        Ok(ids
-            .iter()
-            .flat_map(|id| cache[id].iter().cloned())
-            .collect())
+        fill(&mut cache, ports, |missing| catalog.neighbors_on(missing))?;
+        // A member's neighbour is listed under the member and the aggregate: once is enough.
+        let mut out: Vec<NeighborRow> = Vec::new();
+        for n in ports.iter().flat_map(|p| cache[p].iter()) {
+            if !out.contains(n) {
+                out.push(n.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// [`Catalog::ports_learning_devices`], asked only for the ports not asked about before:
@@ -307,9 +303,6 @@ impl Placer {
         for s in catalog.sightings_of(macs, true)? {
             by_mac.entry(s.mac).or_default().push(s);
         }
-        let mut ids: Vec<i64> = by_mac.values().flatten().map(|s| s.device_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
         let mut ports: Vec<(i64, i64)> = by_mac
             .values()
             .flatten()
@@ -323,7 +316,7 @@ impl Placer {
         ports.sort_unstable();
         ports.dedup();
         // Fills the caches that classify then reads.
-        self.neighbors_of(catalog, &ids)?;
+        self.neighbors_on(catalog, &ports)?;
         self.ports_learning_devices(catalog, &ports)?;
         macs.iter()
             .map(|mac| match by_mac.get(mac) {
@@ -1018,6 +1011,77 @@ mod tests {
                 .is_none()
         );
         assert!(placer.classify(&catalog, Vec::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn neighbours_are_read_for_the_ports_asked_and_their_aggregates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let port = |if_index: i64, lag: Option<i64>| Port {
+            if_index,
+            lag_if_index: lag,
+            ..Port::default()
+        };
+        let neighbor = |local: i64, name: &str| Neighbor {
+            local_if_index: Some(local),
+            protocol: "lldp".into(),
+            chassis_id: Some(format!("chassis-{name}")),
+            sys_name: Some(name.into()),
+            ..Neighbor::default()
+        };
+        // Ports 7 and 8 are members of aggregate 100; one neighbour on each of 1..=20 but 7,
+        // and a second one on 8.
+        let mut neighbors: Vec<Neighbor> = (1..=20)
+            .filter(|&i| i != 7)
+            .map(|i| neighbor(i, &format!("n{i}")))
+            .collect();
+        neighbors.push(neighbor(8, "n8b"));
+        let snap = DeviceSnapshot {
+            sys_name: Some("core".into()),
+            ports: (1..=20)
+                .map(|i| port(i, (i == 7 || i == 8).then_some(100)))
+                .chain([port(100, None)])
+                .collect(),
+            neighbors,
+            ..DeviceSnapshot::default()
+        };
+        let scan = catalog
+            .begin_scan("crawl-switches", "snmp", "192.0.2.9", 1_700_000_000)
+            .unwrap();
+        catalog
+            .store_device(scan, 1_700_000_000, "192.0.2.9", "switch", &snap)
+            .unwrap();
+        let id = catalog.devices().unwrap()[0].id;
+        let asked = |ports: &[(i64, i64)]| -> Vec<((i64, i64), String)> {
+            let mut got: Vec<_> = catalog
+                .neighbors_on(ports)
+                .unwrap()
+                .into_iter()
+                .map(|(k, n)| (k, n.sys_name.unwrap()))
+                .collect();
+            got.sort();
+            got
+        };
+        // Port 7 has none of its own; the aggregate has member 8's two.
+        assert_eq!(
+            asked(&[(id, 7), (id, 100)]),
+            [
+                ((id, 100), "n8".to_string()),
+                ((id, 100), "n8b".to_string())
+            ]
+        );
+        // Port 8 itself, and 3: the neighbours on them, under each, and nothing else.
+        assert_eq!(
+            asked(&[(id, 3), (id, 8)]),
+            [
+                ((id, 3), "n3".to_string()),
+                ((id, 8), "n8".to_string()),
+                ((id, 8), "n8b".to_string())
+            ]
+        );
+        // Another device's port numbers are not this one's.
+        assert!(asked(&[(id + 1, 3)]).is_empty());
+        assert!(asked(&[]).is_empty());
     }
 
     #[test]
