@@ -233,17 +233,7 @@ impl Placer {
 
     /// Classifies sightings (all of one MAC) with the evidence about the ports they are on.
     pub fn classify(&self, catalog: &Catalog, sightings: Vec<Sighting>) -> Result<Vec<Placed>> {
-        let mut ports: Vec<(i64, i64)> = sightings
-            .iter()
-            .flat_map(|s| {
-                [s.if_index, s.lag_if_index]
-                    .into_iter()
-                    .flatten()
-                    .map(move |i| (s.device_id, i))
-            })
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
+        let ports = ports_of(&sightings);
         let owner = match sightings.first() {
             Some(s) => catalog.mac_owner(s.mac)?,
             None => None,
@@ -303,18 +293,7 @@ impl Placer {
         for s in catalog.sightings_of(macs, true)? {
             by_mac.entry(s.mac).or_default().push(s);
         }
-        let mut ports: Vec<(i64, i64)> = by_mac
-            .values()
-            .flatten()
-            .flat_map(|s| {
-                [s.if_index, s.lag_if_index]
-                    .into_iter()
-                    .flatten()
-                    .map(move |i| (s.device_id, i))
-            })
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
+        let ports = ports_of(by_mac.values().flatten());
         // Fills the caches that classify then reads.
         self.neighbors_on(catalog, &ports)?;
         self.ports_learning_devices(catalog, &ports)?;
@@ -328,6 +307,22 @@ impl Placer {
             })
             .collect()
     }
+}
+
+/// The ports (device, ifIndex) the sightings are on, their aggregates included, each once.
+fn ports_of<'a>(sightings: impl IntoIterator<Item = &'a Sighting>) -> Vec<(i64, i64)> {
+    let mut ports: Vec<(i64, i64)> = sightings
+        .into_iter()
+        .flat_map(|s| {
+            [s.if_index, s.lag_if_index]
+                .into_iter()
+                .flatten()
+                .map(move |i| (s.device_id, i))
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// Adds to `cache` the values of the `keys` it lacks, asking `fetch` for those keys at once.
