@@ -426,6 +426,17 @@ mod tests {
         assert_eq!(r.enriched("uid"), None);
         assert_eq!(r.enriched("AUID"), Some(&b"alice"[..]));
         assert_eq!(r.enriched("UID"), Some(&b"root"[..]));
+        // A line that ends in blanks, or in a word with no value: the fields are still found,
+        // a missing one is not, and the search never reads past the end.
+        for line in [
+            &b"type=X msg=audit(1.000:1): uid=0   "[..],
+            b"type=X msg=audit(1.000:1): uid=0 odd",
+            b"type=X msg=audit(1.000:1): odd uid=0 words",
+        ] {
+            let r = Record::parse(line).unwrap();
+            assert_eq!(r.text("uid").as_deref(), Some("0"));
+            assert_eq!(r.text("gid"), None);
+        }
     }
 
     #[test]
