@@ -277,13 +277,7 @@ impl Catalog {
 
     /// Every place `mac` (aa:bb:cc:dd:ee:ff) is seen now, or ever with `history`, newest first.
     pub fn sightings(&self, mac: Mac, history: bool) -> Result<Vec<Sighting>> {
-        self.query_sightings(
-            &format!(
-                "f.mac = ?1 {}",
-                if history { "" } else { "AND f.current = 1" }
-            ),
-            params![mac.to_string()],
-        )
+        self.sightings_of(&[mac], history)
     }
 
     /// [`Catalog::sightings`] of several MACs in one query, in the same order per MAC (a MAC
