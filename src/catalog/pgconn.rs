@@ -210,6 +210,37 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// One server a spec names: libpq tries a spec's servers in order (`host=db1,db2`, or
+/// `postgres://db1:5432,db2:5433/…`) and keeps the first that accepts the connection and, with
+/// `target_session_attrs`, is what the spec asks for (a primary, say, not a standby).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Endpoint {
+    host: Host,
+    hostaddr: Option<IpAddr>,
+    port: u16,
+}
+
+impl Endpoint {
+    /// `host:port` for messages, an IPv6 address in brackets.
+    fn shown(&self) -> String {
+        let host = match &self.host {
+            Host::Tcp(h) if h.contains(':') => format!("[{h}]"),
+            Host::Tcp(h) => encode(h),
+            Host::Unix(dir) => encode(&dir.to_string_lossy()),
+        };
+        format!("{host}:{}", self.port)
+    }
+
+    /// The host name a password file line is matched against: a socket connection matches
+    /// `localhost`, as in libpq.
+    fn pgpass_host(&self) -> String {
+        match &self.host {
+            Host::Tcp(h) => h.clone(),
+            Host::Unix(_) => "localhost".to_string(),
+        }
+    }
+}
+
 /// Where the server is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Host {
@@ -264,9 +295,8 @@ impl SslMode {
 /// sources beyond the spec's own, which [`PgSpec::connect`] consults).
 #[derive(Debug, Clone)]
 pub(crate) struct PgSpec {
-    host: Host,
-    hostaddr: Option<IpAddr>,
-    port: u16,
+    /// At least one; tried in order.
+    endpoints: Vec<Endpoint>,
     user: String,
     dbname: String,
     password: Option<Secret>,
@@ -388,33 +418,11 @@ impl PgSpec {
     }
 
     fn resolve(p: Params, env: &PgEnv) -> std::result::Result<PgSpec, String> {
-        let host_text = p
-            .host
-            .or_else(|| env.host.clone())
-            .unwrap_or_else(|| DEFAULT_SOCKET_DIR.to_string());
-        if host_text.contains(',') {
-            return Err("several hosts are not supported: name one".to_string());
-        }
-        let host = if host_text.starts_with('/') {
-            Host::Unix(PathBuf::from(host_text))
-        } else {
-            Host::Tcp(host_text)
-        };
-        let hostaddr = p
-            .hostaddr
-            .map(|a| {
-                a.parse::<IpAddr>()
-                    .map_err(|_| format!("invalid hostaddr \"{a}\": not an IP address"))
-            })
-            .transpose()?;
-        let port = match p.port.or_else(|| env.port.clone()) {
-            None => DEFAULT_PORT,
-            Some(text) => text
-                .parse::<u16>()
-                .ok()
-                .filter(|&n| n != 0)
-                .ok_or_else(|| format!("invalid port \"{text}\""))?,
-        };
+        let endpoints = endpoints(
+            p.host.or_else(|| env.host.clone()).as_deref(),
+            p.hostaddr.as_deref(),
+            p.port.or_else(|| env.port.clone()).as_deref(),
+        )?;
         let user = p
             .user
             .or_else(|| env.user.clone())
@@ -482,9 +490,7 @@ impl PgSpec {
             })
             .transpose()?;
         Ok(PgSpec {
-            host,
-            hostaddr,
-            port,
+            endpoints,
             user,
             dbname,
             password: p.password,
@@ -518,17 +524,14 @@ impl PgSpec {
         })
     }
 
-    /// The spec as a URL without its password, for messages: `postgres://user@host:5432/db`.
+    /// The spec as a URL without its password, for messages: `postgres://user@host:5432/db`
+    /// (`host1:5432,host2:5433` when it names several servers).
     pub(crate) fn redacted(&self) -> String {
-        let host = match &self.host {
-            Host::Tcp(h) if h.contains(':') => format!("[{h}]"),
-            Host::Tcp(h) => encode(h),
-            Host::Unix(dir) => encode(&dir.to_string_lossy()),
-        };
+        let hosts: Vec<String> = self.endpoints.iter().map(Endpoint::shown).collect();
         format!(
-            "postgres://{}@{host}:{}/{}",
+            "postgres://{}@{}/{}",
             encode(&self.user),
-            self.port,
+            hosts.join(","),
             encode(&self.dbname)
         )
     }
@@ -539,24 +542,45 @@ impl PgSpec {
         self.password.is_some()
     }
 
-    /// Connects, TLS and authentication included, within the connect timeout.
+    /// Connects, TLS and authentication included, to the first of the spec's servers that
+    /// accepts, each within the connect timeout (as libpq, which applies it per server). When
+    /// none does, the one-line error says why for each, in order.
     pub(crate) fn connect(&self, env: &PgEnv) -> Result<postgres::Client> {
-        let fail = |why: String| {
-            Error::new(
-                ErrorKind::Catalog,
-                format!("catalog {}: {why}", self.redacted()),
-            )
-        };
+        let mut why = Vec::new();
+        for endpoint in &self.endpoints {
+            match self.connect_to(endpoint, env) {
+                Ok(client) => return Ok(client),
+                Err(e) if self.endpoints.len() == 1 => {
+                    return Err(Error::new(
+                        ErrorKind::Catalog,
+                        format!("catalog {}: {e}", self.redacted()),
+                    ));
+                }
+                Err(e) => why.push(format!("{}: {e}", endpoint.shown())),
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Catalog,
+            format!("catalog {}: {}", self.redacted(), why.join("; ")),
+        ))
+    }
+
+    /// One attempt at one server; the error is why, in the spec's terms.
+    fn connect_to(
+        &self,
+        endpoint: &Endpoint,
+        env: &PgEnv,
+    ) -> std::result::Result<postgres::Client, String> {
         let mut config = postgres::Config::new();
-        match &self.host {
+        match &endpoint.host {
             Host::Tcp(h) => config.host(h),
             Host::Unix(dir) => config.host_path(dir),
         };
-        if let Some(addr) = self.hostaddr {
+        if let Some(addr) = endpoint.hostaddr {
             config.hostaddr(addr);
         }
         config
-            .port(self.port)
+            .port(endpoint.port)
             .user(&self.user)
             .dbname(&self.dbname)
             .application_name(&self.application_name)
@@ -566,7 +590,7 @@ impl PgSpec {
                 SslMode::Disable => DriverSslMode::Disable,
                 // As libpq: TLS is never offered over a Unix socket, where it protects nothing
                 // and would cost a round trip on every connection.
-                SslMode::Allow | SslMode::Prefer if matches!(self.host, Host::Unix(_)) => {
+                SslMode::Allow | SslMode::Prefer if matches!(endpoint.host, Host::Unix(_)) => {
                     DriverSslMode::Disable
                 }
                 // libpq's allow tries plaintext first and TLS second; the driver cannot, and
@@ -576,7 +600,7 @@ impl PgSpec {
                     DriverSslMode::Require
                 }
             });
-        if let Some(password) = self.password(env) {
+        if let Some(password) = self.password(endpoint, env) {
             config.password(password.0.as_bytes());
         }
         if let Some(options) = &self.options {
@@ -604,7 +628,7 @@ impl PgSpec {
         // connect timeout unless the spec says otherwise; this also frees the helper thread
         // below sooner in that case.
         config.tcp_user_timeout(self.tcp_user_timeout.unwrap_or(self.connect_timeout));
-        let tls = self.tls(env).map_err(fail)?;
+        let tls = self.tls(env)?;
 
         // tokio-postgres's connect_timeout covers only the TCP (or socket) connect: a server
         // that accepts and then never answers the TLS or startup exchange would hang it forever,
@@ -619,22 +643,23 @@ impl PgSpec {
             .spawn(move || {
                 let _ = tx.send(config.connect(tls));
             })
-            .map_err(|e| fail(format!("cannot start the connection thread: {e}")))?;
+            .map_err(|e| format!("cannot start the connection thread: {e}"))?;
         match rx.recv_timeout(self.connect_timeout) {
             Ok(Ok(client)) => Ok(client),
-            Ok(Err(e)) => Err(fail(self.describe(&e))),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(fail(format!(
+            Ok(Err(e)) => Err(self.describe(&e)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
                 "no answer within {} s (connect_timeout)",
                 self.connect_timeout.as_secs()
-            ))),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(fail(
-                "the connection attempt failed unexpectedly".to_string(),
             )),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err("the connection attempt failed unexpectedly".to_string())
+            }
         }
     }
 
-    /// libpq's password sources, in its order: the spec, `PGPASSWORD`, the password file.
-    fn password(&self, env: &PgEnv) -> Option<Secret> {
+    /// libpq's password sources, in its order: the spec, `PGPASSWORD`, the password file (its
+    /// line for this server).
+    fn password(&self, endpoint: &Endpoint, env: &PgEnv) -> Option<Secret> {
         if let Some(p) = &self.password {
             return Some(p.clone());
         }
@@ -648,20 +673,11 @@ impl PgSpec {
             .or_else(|| env.home.as_ref().map(|h| h.join(".pgpass")))?;
         read_pgpass(
             &file,
-            &self.pgpass_host(),
-            self.port,
+            &endpoint.pgpass_host(),
+            endpoint.port,
             &self.dbname,
             &self.user,
         )
-    }
-
-    /// The host name a password file line is matched against: a socket connection matches
-    /// `localhost`, as in libpq.
-    fn pgpass_host(&self) -> String {
-        match &self.host {
-            Host::Tcp(h) => h.clone(),
-            Host::Unix(_) => "localhost".to_string(),
-        }
     }
 
     /// One line saying why a connection failed, in the terms of the spec.
@@ -793,6 +809,78 @@ impl PgSpec {
     }
 }
 
+/// The servers of a spec, from its `host`, `hostaddr` and `port` lists as libpq reads them:
+/// comma-separated, an empty entry meaning the default; one port for every host or one per
+/// host; a `hostaddr` per host when given.
+fn endpoints(
+    host: Option<&str>,
+    hostaddr: Option<&str>,
+    port: Option<&str>,
+) -> std::result::Result<Vec<Endpoint>, String> {
+    let addrs: Vec<Option<IpAddr>> = match hostaddr {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|a| match a.trim() {
+                "" => Ok(None),
+                a => a
+                    .parse::<IpAddr>()
+                    .map(Some)
+                    .map_err(|_| format!("invalid hostaddr \"{a}\": not an IP address")),
+            })
+            .collect::<std::result::Result<_, _>>()?,
+    };
+    let hosts: Vec<Host> = match host {
+        // No host: the default socket, once per hostaddr when there are several.
+        None => vec![Host::Unix(PathBuf::from(DEFAULT_SOCKET_DIR)); addrs.len().max(1)],
+        Some(list) => list
+            .split(',')
+            .map(|h| match h.trim() {
+                "" => Host::Unix(PathBuf::from(DEFAULT_SOCKET_DIR)),
+                h if h.starts_with('/') => Host::Unix(PathBuf::from(h)),
+                h => Host::Tcp(h.to_string()),
+            })
+            .collect(),
+    };
+    if !addrs.is_empty() && addrs.len() != hosts.len() {
+        return Err(format!(
+            "{} hosts but {} hostaddr values: give one per host",
+            hosts.len(),
+            addrs.len()
+        ));
+    }
+    let ports: Vec<u16> = match port {
+        None => vec![DEFAULT_PORT],
+        Some(list) => list
+            .split(',')
+            .map(|text| match text.trim() {
+                "" => Ok(DEFAULT_PORT),
+                t => t
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|&n| n != 0)
+                    .ok_or_else(|| format!("invalid port \"{t}\"")),
+            })
+            .collect::<std::result::Result<_, _>>()?,
+    };
+    if ports.len() != 1 && ports.len() != hosts.len() {
+        return Err(format!(
+            "{} hosts but {} ports: give one port, or one per host",
+            hosts.len(),
+            ports.len()
+        ));
+    }
+    Ok(hosts
+        .into_iter()
+        .enumerate()
+        .map(|(i, host)| Endpoint {
+            host,
+            hostaddr: addrs.get(i).copied().flatten(),
+            port: ports[if ports.len() == 1 { 0 } else { i }],
+        })
+        .collect())
+}
+
 /// Seconds, as libpq writes keepalive intervals.
 fn seconds(keyword: &str, value: Option<String>) -> std::result::Result<Option<Duration>, String> {
     value
@@ -869,27 +957,38 @@ fn parse_url(rest: &str) -> std::result::Result<Params, String> {
         }
         None => authority,
     };
-    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
-        let (addr, after) = bracketed
-            .split_once(']')
-            .ok_or("unterminated [ in the URL's host")?;
-        let port = match after {
-            "" => None,
-            a => Some(
-                a.strip_prefix(':')
-                    .ok_or("junk after ] in the URL's host")?,
-            ),
+    // Several servers: `host1:port1,host2,[::1]:port3`.
+    let mut hosts = Vec::new();
+    let mut ports = Vec::new();
+    for one in hostport.split(',') {
+        let (host, port) = if let Some(bracketed) = one.strip_prefix('[') {
+            let (addr, after) = bracketed
+                .split_once(']')
+                .ok_or("unterminated [ in the URL's host")?;
+            let port = match after {
+                "" => None,
+                a => Some(
+                    a.strip_prefix(':')
+                        .ok_or("junk after ] in the URL's host")?,
+                ),
+            };
+            (addr.to_string(), port)
+        } else {
+            match one.split_once(':') {
+                Some((h, port)) => (decode(h)?, Some(port)),
+                None => (decode(one)?, None),
+            }
         };
-        (addr.to_string(), port)
-    } else {
-        match hostport.split_once(':') {
-            Some((h, port)) => (decode(h)?, Some(port)),
-            None => (decode(hostport)?, None),
+        if host.contains(',') {
+            return Err("a host name cannot contain a comma".to_string());
         }
-    };
-    p.set("host", host)?;
-    if let Some(port) = port {
-        p.set("port", decode(port)?)?;
+        hosts.push(host);
+        ports.push(port.map(decode).transpose()?);
+    }
+    p.set("host", hosts.join(","))?;
+    if ports.iter().any(Option::is_some) {
+        let ports: Vec<String> = ports.into_iter().map(Option::unwrap_or_default).collect();
+        p.set("port", ports.join(","))?;
     }
     p.set("dbname", decode(path)?)?;
     for pair in query.split('&').filter(|s| !s.is_empty()) {
@@ -1237,8 +1336,8 @@ mod tests {
         let s = parse(
             "postgresql://bob:s%40cret@db.example.com:5433/inv%20db?sslmode=verify-full&connect_timeout=3&application_name=cron",
         );
-        assert_eq!(s.host, Host::Tcp("db.example.com".into()));
-        assert_eq!(s.port, 5433);
+        assert_eq!(s.endpoints[0].host, Host::Tcp("db.example.com".into()));
+        assert_eq!(s.endpoints[0].port, 5433);
         assert_eq!(s.user, "bob");
         assert_eq!(s.dbname, "inv db");
         assert_eq!(s.password, Some(Secret("s@cret".into())));
@@ -1251,9 +1350,9 @@ mod tests {
     #[test]
     fn url_defaults_ipv6_and_sockets() {
         let s = parse("postgres://");
-        assert_eq!(s.host, Host::Unix(DEFAULT_SOCKET_DIR.into()));
+        assert_eq!(s.endpoints[0].host, Host::Unix(DEFAULT_SOCKET_DIR.into()));
         assert_eq!(
-            (s.port, s.user.as_str(), s.dbname.as_str()),
+            (s.endpoints[0].port, s.user.as_str(), s.dbname.as_str()),
             (5432, "alice", "alice")
         );
         assert_eq!(s.sslmode, SslMode::Prefer);
@@ -1262,17 +1361,17 @@ mod tests {
         assert!(!s.has_password());
 
         let s = parse("postgres://u@[::1]:6000/d");
-        assert_eq!(s.host, Host::Tcp("::1".into()));
-        assert_eq!(s.port, 6000);
+        assert_eq!(s.endpoints[0].host, Host::Tcp("::1".into()));
+        assert_eq!(s.endpoints[0].port, 6000);
         assert_eq!(s.redacted(), "postgres://u@[::1]:6000/d");
 
         let s = parse("postgresql://%2Frun%2Fpostgresql/db");
-        assert_eq!(s.host, Host::Unix("/run/postgresql".into()));
+        assert_eq!(s.endpoints[0].host, Host::Unix("/run/postgresql".into()));
         assert_eq!(s.redacted(), "postgres://alice@%2Frun%2Fpostgresql:5432/db");
 
         let s = parse("postgresql:///db?host=/tmp/sock&port=5444");
-        assert_eq!(s.host, Host::Unix("/tmp/sock".into()));
-        assert_eq!(s.port, 5444);
+        assert_eq!(s.endpoints[0].host, Host::Unix("/tmp/sock".into()));
+        assert_eq!(s.endpoints[0].port, 5444);
     }
 
     #[test]
@@ -1286,7 +1385,6 @@ mod tests {
         assert!(parse_err("postgres://h/d?sslcert=x").contains("\"sslcert\" is not supported"));
         assert!(parse_err("postgres://[::1/d").contains("unterminated ["));
         assert!(parse_err("postgres://h%zz/d").contains("percent-encoding"));
-        assert!(parse_err("postgres://a,b/d").contains("several hosts"));
         assert!(parse_err("postgres://h/d?connect_timeout=soon").contains("connect_timeout"));
     }
 
@@ -1295,8 +1393,8 @@ mod tests {
         let s = parse(
             r"host=db.internal port = 5999 dbname='my db' user=o\'neil password='it\'s \\ secret' sslmode=require",
         );
-        assert_eq!(s.host, Host::Tcp("db.internal".into()));
-        assert_eq!(s.port, 5999);
+        assert_eq!(s.endpoints[0].host, Host::Tcp("db.internal".into()));
+        assert_eq!(s.endpoints[0].port, 5999);
         assert_eq!(s.dbname, "my db");
         assert_eq!(s.user, "o'neil");
         assert_eq!(s.password, Some(Secret(r"it's \ secret".into())));
@@ -1305,7 +1403,7 @@ mod tests {
         let s = parse(
             "host=/run/postgresql dbname=x options='-c statement_timeout=5s' target_session_attrs=read-write keepalives=1 keepalives_idle=30",
         );
-        assert_eq!(s.host, Host::Unix("/run/postgresql".into()));
+        assert_eq!(s.endpoints[0].host, Host::Unix("/run/postgresql".into()));
         assert_eq!(s.options.as_deref(), Some("-c statement_timeout=5s"));
         assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::ReadWrite));
         assert_eq!(s.keepalives_idle, Some(Duration::from_secs(30)));
@@ -1337,8 +1435,8 @@ mod tests {
             ("USER", "alice"),
         ]);
         let s = PgSpec::parse("dbname=given", &env).unwrap();
-        assert_eq!(s.host, Host::Tcp("envhost".into()));
-        assert_eq!(s.port, 6543);
+        assert_eq!(s.endpoints[0].host, Host::Tcp("envhost".into()));
+        assert_eq!(s.endpoints[0].port, 6543);
         assert_eq!(s.user, "envuser");
         assert_eq!(s.dbname, "given");
         assert_eq!(s.sslmode, SslMode::VerifyCa);
@@ -1371,10 +1469,8 @@ mod tests {
         let file = pgpass.to_str().unwrap();
         let with = |pairs: &[(&str, &str)], spec: &str| {
             let env = PgEnv::from_pairs(pairs);
-            PgSpec::parse(spec, &env)
-                .unwrap()
-                .password(&env)
-                .map(|s| s.0)
+            let s = PgSpec::parse(spec, &env).unwrap();
+            s.password(&s.endpoints[0], &env).map(|s| s.0)
         };
         let spec = "host=h user=u";
         assert_eq!(
@@ -1447,9 +1543,15 @@ mod tests {
         // A socket connection matches localhost.
         let s = PgSpec::parse("host=/run/postgresql user=erin", &env()).unwrap();
         assert_eq!(
-            pgpass_lookup(text, &s.pgpass_host(), s.port, &s.dbname, &s.user)
-                .map(|s| s.0)
-                .as_deref(),
+            pgpass_lookup(
+                text,
+                &s.endpoints[0].pgpass_host(),
+                s.endpoints[0].port,
+                &s.dbname,
+                &s.user
+            )
+            .map(|s| s.0)
+            .as_deref(),
             Some("socket")
         );
     }
@@ -1467,6 +1569,109 @@ mod tests {
         }
         let env = PgEnv::from_pairs(&[("PGPASSWORD", "hunter2")]);
         assert!(!format!("{env:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn several_servers_as_libpq_reads_them() {
+        let shown = |spec: &str| {
+            let s = parse(spec);
+            s.endpoints
+                .iter()
+                .map(|e| format!("{:?} {:?} {}", e.host, e.hostaddr, e.port))
+                .collect::<Vec<_>>()
+        };
+        // One port for all, or one per host; an empty entry is the default.
+        assert_eq!(
+            shown("host=db1,db2 port=6000 user=u"),
+            [r#"Tcp("db1") None 6000"#, r#"Tcp("db2") None 6000"#]
+        );
+        assert_eq!(
+            shown("host=db1,/run/pg,db3 port=6000,,6002 user=u"),
+            [
+                r#"Tcp("db1") None 6000"#,
+                r#"Unix("/run/pg") None 5432"#,
+                r#"Tcp("db3") None 6002"#
+            ]
+        );
+        assert_eq!(
+            shown("host=a,b hostaddr=10.0.0.1,10.0.0.2 user=u"),
+            [
+                r#"Tcp("a") Some(10.0.0.1) 5432"#,
+                r#"Tcp("b") Some(10.0.0.2) 5432"#
+            ]
+        );
+        // URLs: each host its own port, IPv6 in brackets, a port given for some only.
+        assert_eq!(
+            shown("postgres://u@db1:6000,[::1]:6001,db3/x?target_session_attrs=read-write"),
+            [
+                r#"Tcp("db1") None 6000"#,
+                r#"Tcp("::1") None 6001"#,
+                r#"Tcp("db3") None 5432"#
+            ]
+        );
+        assert_eq!(
+            parse("postgresql://u:pw@db1,db2:6001/x").redacted(),
+            "postgres://u@db1:5432,db2:6001/x"
+        );
+        // PGHOST and PGPORT may be lists too.
+        let env = PgEnv::from_pairs(&[("PGHOST", "e1,e2"), ("PGPORT", "7001,7002")]);
+        let s = PgSpec::parse("user=u", &env).unwrap();
+        assert_eq!(s.redacted(), "postgres://u@e1:7001,e2:7002/u");
+
+        assert!(parse_err("host=a,b,c port=1,2 user=u").contains("3 hosts but 2 ports"));
+        assert!(parse_err("host=a,b hostaddr=10.0.0.1 user=u").contains("2 hosts but 1 hostaddr"));
+        assert!(parse_err("host=a,b port=1,x user=u").contains("invalid port \"x\""));
+        assert!(parse_err("postgres://u@a:1,[::1/x").contains("unterminated ["));
+    }
+
+    #[test]
+    fn each_server_gets_its_own_password_file_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let pgpass = dir.path().join("pgpass");
+        std::fs::write(&pgpass, "db1:5432:*:u:one\ndb2:6000:*:u:two\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let env = PgEnv::from_pairs(&[("PGPASSFILE", pgpass.to_str().unwrap())]);
+        let s = PgSpec::parse("postgres://u@db1,db2:6000,db3/x", &env).unwrap();
+        let passwords: Vec<Option<String>> = s
+            .endpoints
+            .iter()
+            .map(|e| s.password(e, &env).map(|p| p.0))
+            .collect();
+        assert_eq!(
+            passwords,
+            [Some("one".to_string()), Some("two".to_string()), None]
+        );
+    }
+
+    #[test]
+    fn several_refusing_servers_are_each_named_in_one_line() {
+        let closed = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (a, b) = (closed(), closed());
+        let env = env();
+        let s = PgSpec::parse(
+            &format!(
+                "postgres://opskit:hunter2@127.0.0.1:{a},127.0.0.1:{b}/opskit?sslmode=disable"
+            ),
+            &env,
+        )
+        .unwrap();
+        let Err(e) = s.connect(&env) else {
+            panic!("connected to a closed port");
+        };
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "catalog postgres://opskit@127.0.0.1:{a},127.0.0.1:{b}/opskit: \
+                 127.0.0.1:{a}: connection refused; 127.0.0.1:{b}: connection refused"
+            )
+        );
     }
 
     #[test]

@@ -386,3 +386,63 @@ fn a_unix_socket_connection_and_a_restart() {
     let err = check(&url, &env).unwrap_err();
     assert!(err.to_string().ends_with(": connection refused"), "{err}");
 }
+
+#[test]
+fn several_servers_are_tried_in_order_each_with_its_own_password_and_name() {
+    let f = fixture("multihost");
+    // Before the real server: one that accepts and never answers, and a closed port.
+    let hung = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_port = hung.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let (conn, _) = hung.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        drop(conn);
+    });
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port = f.server.port();
+    // A password file line per server: the real one matches only `localhost:PORT`.
+    let file = pgpass(
+        f.home.path(),
+        &format!(
+            "127.0.0.1:{hung_port}:*:*:wrong-one\n127.0.0.1:{closed}:*:*:wrong-two\n\
+             localhost:{port}:{}:{}:{}\n",
+            f.db,
+            f.user,
+            f.password.replace('\\', "\\\\").replace(':', "\\:")
+        ),
+        0o600,
+    );
+    let env = [("HOME", f.home()), ("PGPASSFILE", file.as_str())];
+    // verify-full checks each server's certificate against its own name: the certificate is
+    // for localhost, the server reached.
+    let spec = format!(
+        "postgres://{}@127.0.0.1:{hung_port},127.0.0.1:{closed},localhost:{port}/{}\
+         ?connect_timeout=2&sslmode=verify-full&sslrootcert={}",
+        f.user,
+        f.db,
+        f.ca()
+    );
+    assert_eq!(
+        check(&spec, &env).unwrap(),
+        format!("user={} tls=true", f.user)
+    );
+    holder.join().unwrap();
+
+    // None answering: each named with its reason, in order, on one line.
+    let spec = format!(
+        "host=127.0.0.1,127.0.0.1 port={closed},{closed} user=opskit dbname=opskit \
+         sslmode=disable"
+    );
+    let err = check(&spec, &[("HOME", "/nonexistent")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "catalog postgres://opskit@127.0.0.1:{closed},127.0.0.1:{closed}/opskit: \
+             127.0.0.1:{closed}: connection refused; 127.0.0.1:{closed}: connection refused"
+        )
+    );
+}
