@@ -81,7 +81,11 @@ pub(crate) struct Table {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SyncCounts {
     pub added: usize,
+    /// Still there, with or without new attributes.
     pub kept: usize,
+    /// Of the kept, those whose attributes changed (rewritten one by one; the others only get
+    /// new stamps, a batch at a time).
+    pub updated: usize,
     pub retired: usize,
 }
 
@@ -167,6 +171,7 @@ impl Table {
                     let mut params: Vec<&dyn Param> = vec![&id, &stamp.now, &stamp.scan_id];
                     params.extend(item.extra.iter().map(|c| c as &dyn Param));
                     tx.execute(&touch, &params)?;
+                    counts.updated += 1;
                 }
                 counts.kept += 1;
             } else {
@@ -328,6 +333,7 @@ mod tests {
             SyncCounts {
                 added: 3,
                 kept: 0,
+                updated: 0,
                 retired: 0
             }
         );
@@ -349,6 +355,7 @@ mod tests {
             SyncCounts {
                 added: 1,
                 kept: 2,
+                updated: 2,
                 retired: 1
             }
         );
@@ -374,7 +381,10 @@ mod tests {
             obs("d", Some(4), 40, None),
         ];
         let counts = sync(&mut db, 7, third, never, 300, 4);
-        assert_eq!((counts.added, counts.kept, counts.retired), (1, 3, 0));
+        assert_eq!(
+            (counts.added, counts.kept, counts.updated, counts.retired),
+            (1, 3, 0, 0)
+        );
         let got = rows(&db, 7);
         assert_eq!(got.len(), 5);
         assert_eq!(got[2], row("c", Some(3), 30, None, (100, 100, 1), 0));
@@ -395,6 +405,7 @@ mod tests {
             SyncCounts {
                 added: 0,
                 kept: 0,
+                updated: 0,
                 retired: 1
             }
         );
@@ -403,6 +414,60 @@ mod tests {
             [
                 row("a", Some(1), 1, None, (10, 10, 1), 0),
                 row("b", Some(2), 2, None, (10, 10, 1), 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_rows_whose_attributes_changed_are_rewritten_whatever_the_shape() {
+        // Another shape of the same table: one key column, three attributes (the stored
+        // attributes are read back from the columns after the key's, whatever their counts).
+        const WIDE: Table = Table {
+            name: "things",
+            scope: "src",
+            key: &["name"],
+            extra: &["ver", "size", "note"],
+        };
+        let mut db = db();
+        let wide = |name: &str, ver: i64, size: i64| Observed {
+            key: vec![Cell::from(name.to_string())],
+            extra: vec![Cell::Int(ver), Cell::Int(size), Cell::Null],
+        };
+        let run = |db: &mut Db, items: Vec<Observed>, now: i64, scan_id: i64| {
+            let tx = db.begin_write().unwrap();
+            let counts = WIDE
+                .sync(&tx, 1, items, |_: &[Cell]| false, Stamp { now, scan_id })
+                .unwrap();
+            tx.commit().unwrap();
+            counts
+        };
+        run(
+            &mut db,
+            vec![wide("a", 1, 10), wide("b", 2, 20), wide("c", 3, 30)],
+            10,
+            1,
+        );
+        let counts = run(
+            &mut db,
+            vec![wide("a", 1, 10), wide("b", 2, 21), wide("c", 3, 30)],
+            20,
+            2,
+        );
+        assert_eq!(
+            counts,
+            SyncCounts {
+                added: 0,
+                kept: 3,
+                updated: 1,
+                retired: 0
+            }
+        );
+        assert_eq!(
+            rows(&db, 1),
+            [
+                row("a", Some(1), 10, None, (10, 20, 2), 1),
+                row("b", Some(2), 21, None, (10, 20, 2), 1),
+                row("c", Some(3), 30, None, (10, 20, 2), 1),
             ]
         );
     }
