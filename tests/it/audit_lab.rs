@@ -39,6 +39,19 @@ fn record_type(line: &str) -> &str {
         .unwrap_or("")
 }
 
+/// Writes `text` to `path` from a thread started now, once the daemon runs. The kernel decides
+/// whether a task is audited when the task is created, and gives none an audit context until
+/// auditing has been enabled once since boot (`audit_alloc`): on a fresh machine, the test's
+/// own thread, started before the first daemon enabled auditing, is never audited, whatever
+/// the rules say (seen: a watch that never fired for the test thread's write).
+fn write_audited(path: &Path, text: &str) {
+    let (path, text) = (path.to_path_buf(), text.to_string());
+    std::thread::spawn(move || std::fs::write(path, text))
+        .join()
+        .unwrap()
+        .unwrap();
+}
+
 #[test]
 fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
     let dir = tempfile::Builder::new()
@@ -75,7 +88,7 @@ fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
             .filter(|l| l.starts_with("type=SYSCALL") && l.contains(&format!("key=\"{key}\"")))
             .count()
     };
-    std::fs::write(&watched, "from the test\n").unwrap();
+    write_audited(&watched, "from the test\n");
     auditd.wait_for("the write by the test process", |t| hits(t) >= 1);
 
     // From the namespaces a Fleet host lives in (and a network of its own): the same kernel
@@ -95,7 +108,7 @@ fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
 
     auditd.rotate();
     assert_eq!(auditd.log_files().len(), 2, "{:?}", auditd.log_files());
-    std::fs::write(&watched, "after rotation\n").unwrap();
+    write_audited(&watched, "after rotation\n");
     let text = auditd.wait_for("the write after rotation", |t| hits(t) >= 3);
     assert!(text.contains("type=DAEMON_ROTATE"));
     let current = std::fs::read_to_string(auditd.log_file()).unwrap();
@@ -115,7 +128,7 @@ fn harness_rule_fires_from_any_namespace_rotates_and_is_removed() {
     )
     .unwrap();
     auditd.load_rules_file(&rules);
-    std::fs::write(&other, "x\n").unwrap();
+    write_audited(&other, "x\n");
     auditd.wait_for("the write caught by the loaded rule", |t| {
         t.contains(&format!("key=\"{file_key}\""))
     });
