@@ -6,7 +6,9 @@
 //! OpenSSH has it. Host patterns may be plain (with `*`, `?` and `!` negation) or hashed
 //! (`|1|salt|hash`, HMAC-SHA1 of the name, as `HashKnownHosts yes` writes them); a host on a
 //! port other than 22 is looked up as `[host]:port`. `@revoked` keys are refused;
-//! `@cert-authority` lines are ignored (libssh2 does not do host certificates).
+//! `@cert-authority` lines are ignored (libssh2 does not do host certificates). Nothing here
+//! touches a session: the caller hands over the key blob the server showed, so every verdict
+//! and message is tested without a network.
 
 use std::fs;
 use std::io::Write;
@@ -17,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
-use ssh2::Session;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -102,16 +104,11 @@ impl KnownHosts {
         Some(known.join(","))
     }
 
-    /// Checks the key the server presented; with accept-new, records an unknown host's key.
-    pub fn verify(&self, session: &Session, host: &str, port: u16) -> Result<()> {
-        let Some((key, _)) = session.host_key() else {
-            return Err(Error::new(
-                ErrorKind::Source,
-                "the server showed no host key",
-            ));
-        };
+    /// Checks the key the server presented (its blob, in SSH wire format); with accept-new,
+    /// records an unknown host's key.
+    pub fn verify(&self, key: &[u8], host: &str, port: u16) -> Result<()> {
         let key_type = key_type_of(key).unwrap_or_else(|| "unknown".to_string());
-        let fingerprint = fingerprint(session);
+        let fingerprint = fingerprint(key);
         let name = lookup_name(host, port);
         let added = self.added.lock().map(|a| a.clone()).unwrap_or_default();
         let verdict = verdict(
@@ -201,12 +198,9 @@ impl KnownHosts {
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
-/// The SHA-256 fingerprint of the session's host key, as `ssh-keygen -l` prints it.
-pub fn fingerprint(session: &Session) -> String {
-    session
-        .host_key_hash(ssh2::HashType::Sha256)
-        .map(|h| format!("SHA256:{}", STANDARD_NO_PAD.encode(h)))
-        .unwrap_or_default()
+/// The SHA-256 fingerprint of a host key blob, as `ssh-keygen -l` prints it.
+pub fn fingerprint(key: &[u8]) -> String {
+    format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(key)))
 }
 
 /// Host key algorithms libssh2 negotiates, in OpenSSH's default order.
@@ -671,5 +665,86 @@ mod tests {
             ..back
         };
         assert!(blocked.append(&second).is_err());
+    }
+
+    #[test]
+    fn fingerprints_are_ssh_keygens() {
+        // `ssh-keygen -l` of KEY_A.
+        assert_eq!(
+            fingerprint(&blob(KEY_A)),
+            "SHA256:/T83yJyD3Jonuu2r0jYixKgsVU++hXSPbG1HIM6gFDQ"
+        );
+    }
+
+    #[test]
+    fn verify_says_known_revoked_changed_or_unknown_and_names_the_key() {
+        const FP_A: &str = "SHA256:/T83yJyD3Jonuu2r0jYixKgsVU++hXSPbG1HIM6gFDQ";
+        const FP_B: &str = "SHA256:5Qd8H0jL7Ml70mFS95H+mS6w1k83+PNP88qba40B3oE";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        std::fs::write(
+            &path,
+            format!(
+                "known ssh-ed25519 {KEY_A}\n@revoked bad ssh-ed25519 {KEY_B}\n\
+                 moved ssh-ed25519 {KEY_B}\n"
+            ),
+        )
+        .unwrap();
+        let strict = KnownHosts::load(&path, false).unwrap();
+        let a = blob(KEY_A);
+        strict.verify(&a, "known", 22).unwrap();
+        let err = |r: Result<()>| r.unwrap_err().to_string();
+        // Revoked: refused for any host (the pattern of a @revoked line is not consulted).
+        let revoked = err(strict.verify(&blob(KEY_B), "bad", 22));
+        assert!(
+            revoked.contains(&format!("ssh-ed25519 {FP_B} of bad is marked @revoked")),
+            "{revoked}"
+        );
+        let changed = err(strict.verify(&a, "moved", 22));
+        assert!(
+            changed.contains(&format!(
+                "HOST KEY OF moved HAS CHANGED (now ssh-ed25519 {FP_A})"
+            )),
+            "{changed}"
+        );
+        let unknown = err(strict.verify(&a, "new", 2222));
+        assert!(
+            unknown.contains(&format!(
+                "host key of [new]:2222 is not known (ssh-ed25519 {FP_A})"
+            )),
+            "{unknown}"
+        );
+        // Refused, so nothing was written.
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn accept_new_records_the_key_and_holds_the_host_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ssh/known_hosts");
+        let trusting = KnownHosts::load(&path, true).unwrap();
+        let (a, b) = (blob(KEY_A), blob(KEY_B));
+        trusting.verify(&a, "New", 2222).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("[new]:2222 ssh-ed25519 {KEY_A}\n")
+        );
+        // In this scan too: another key for that host is a changed key, not another new one;
+        // another host is still new.
+        trusting.verify(&a, "new", 2222).unwrap();
+        let changed = trusting.verify(&b, "new", 2222).unwrap_err().to_string();
+        assert!(
+            changed.contains("HOST KEY OF [new]:2222 HAS CHANGED"),
+            "{changed}"
+        );
+        trusting.verify(&b, "other", 22).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("[new]:2222 ssh-ed25519 {KEY_A}\nother ssh-ed25519 {KEY_B}\n")
+        );
+        // And the next scan reads them from the file.
+        let next = KnownHosts::load(&path, false).unwrap();
+        next.verify(&a, "new", 2222).unwrap();
+        next.verify(&b, "other", 22).unwrap();
     }
 }

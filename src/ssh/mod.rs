@@ -126,7 +126,13 @@ impl Connection {
         session
             .handshake()
             .map_err(|e| ssh_error("SSH handshake", e))?;
-        known.verify(&session, &endpoint.host, endpoint.port)?;
+        let Some((key, _)) = session.host_key() else {
+            return Err(Error::new(
+                ErrorKind::Source,
+                "the server showed no host key",
+            ));
+        };
+        known.verify(key, &endpoint.host, endpoint.port)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         session.set_timeout(millis(remaining.max(Duration::from_millis(500))));
         authenticate(&session, endpoint)?;
@@ -140,7 +146,10 @@ impl Connection {
     /// The host key the server showed, as OpenSSH prints it (`SHA256:…`); it was checked
     /// against known_hosts when the connection opened.
     pub fn host_key_fingerprint(&self) -> String {
-        known_hosts::fingerprint(&self.session)
+        self.session
+            .host_key()
+            .map(|(key, _)| known_hosts::fingerprint(key))
+            .unwrap_or_default()
     }
 
     /// Runs `command` (a remote shell line that holds no user input), writes `stdin` to it and
