@@ -546,29 +546,31 @@ impl PgSpec {
     /// accepts, each within the connect timeout (as libpq, which applies it per server). When
     /// none does, the one-line error says why for each, in order.
     pub(crate) fn connect(&self, env: &PgEnv) -> Result<postgres::Client> {
+        let fail = |why: String| {
+            Error::new(
+                ErrorKind::Catalog,
+                format!("catalog {}: {why}", self.redacted()),
+            )
+        };
+        // Once for every server: it may read the system's whole certificate store.
+        let tls = self.tls(env).map_err(fail)?;
         let mut why = Vec::new();
         for endpoint in &self.endpoints {
-            match self.connect_to(endpoint, env) {
+            match self.connect_to(endpoint, tls.clone(), env) {
                 Ok(client) => return Ok(client),
-                Err(e) if self.endpoints.len() == 1 => {
-                    return Err(Error::new(
-                        ErrorKind::Catalog,
-                        format!("catalog {}: {e}", self.redacted()),
-                    ));
-                }
+                // One server: its reason alone, as libpq words it.
+                Err(e) if self.endpoints.len() == 1 => why.push(e),
                 Err(e) => why.push(format!("{}: {e}", endpoint.shown())),
             }
         }
-        Err(Error::new(
-            ErrorKind::Catalog,
-            format!("catalog {}: {}", self.redacted(), why.join("; ")),
-        ))
+        Err(fail(why.join("; ")))
     }
 
     /// One attempt at one server; the error is why, in the spec's terms.
     fn connect_to(
         &self,
         endpoint: &Endpoint,
+        tls: MakeRustlsConnect,
         env: &PgEnv,
     ) -> std::result::Result<postgres::Client, String> {
         let mut config = postgres::Config::new();
@@ -628,7 +630,6 @@ impl PgSpec {
         // connect timeout unless the spec says otherwise; this also frees the helper thread
         // below sooner in that case.
         config.tcp_user_timeout(self.tcp_user_timeout.unwrap_or(self.connect_timeout));
-        let tls = self.tls(env)?;
 
         // tokio-postgres's connect_timeout covers only the TCP (or socket) connect: a server
         // that accepts and then never answers the TLS or startup exchange would hang it forever,
